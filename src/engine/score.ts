@@ -1,0 +1,95 @@
+// Scoring a token stream: mean negative log-likelihood (natural log) and perplexity.
+// Beyond the context, sliding windows of W = n_positions tokens with stride S = W/2: windows
+// start at 0, S, 2S, ...; the first scores targets 1..e-1, each later one only the targets past
+// the previous window's end, so every token after the first is scored exactly once and (after
+// the first window) with at least W - S tokens of context. Positions restart at 0 per window.
+import type { LocalEngine } from './local-engine.js';
+import { forward } from '../model/forward.js';
+import { RequestError } from '../errors.js';
+
+export interface ScoreResult {
+  mean_nll: number;
+  perplexity: number;
+  n_scored: number;
+  token_logprobs: number[]; // [i] = log p(token i+1 | what precedes it)
+}
+
+export function scoreWindows(n: number, window: number, stride: number): Array<{ start: number; end: number; from: number }> {
+  const out: Array<{ start: number; end: number; from: number }> = [];
+  let prevEnd = 1; // token 0 is never scored
+  for (let s = 0; ; s += stride) {
+    const e = Math.min(s + window, n);
+    out.push({ start: s, end: e, from: prevEnd });
+    if (e === n) return out;
+    prevEnd = e;
+  }
+}
+
+/**
+ * Runs ids[start..end) as one sequence (positions from 0) in chunks, and calls visit(i, logits, offset)
+ * for each index i where needs(i): logits[offset .. offset+V) are the raw logits after ids[start..i].
+ */
+export function runWindow(engine: LocalEngine, slot: number, ids: readonly number[], start: number, end: number,
+  needs: (i: number) => boolean, visit: (i: number, logits: Float32Array, offset: number) => void): void {
+  const { ctx, tables } = engine, ws = ctx.ws, V = engine.config.vocabSize;
+  const chunk = Math.min(ws.maxTokens, ws.maxLogitRows);
+  for (let p0 = start; p0 < end; p0 += chunk) {
+    const n = Math.min(chunk, end - p0);
+    for (let r = 0; r < n; r++) {
+      const i = p0 + r;
+      ws.tokens[r] = ids[i];
+      ws.positions[r] = i - start;
+      ws.seqIds[r] = slot;
+      ws.slots[r] = tables.slot(slot, i - start);
+      ws.needsLogits[r] = needs(i) ? 1 : 0;
+    }
+    const m = forward(ctx, n);
+    for (let k = 0; k < m; k++) visit(p0 + ws.logitRows[k], ws.logits, k * V);
+  }
+}
+
+/** Raw logits after every prefix of ids (ids.length ≤ n_positions): [ids.length][V]. */
+export function sequenceLogits(engine: LocalEngine, ids: readonly number[]): Float32Array[] {
+  const out: Float32Array[] = [];
+  withSlot(engine, ids.length, (slot) => runWindow(engine, slot, ids, 0, ids.length, () => true,
+    (_i, l, o) => out.push(l.slice(o, o + engine.config.vocabSize))));
+  return out;
+}
+
+function withSlot(engine: LocalEngine, nTokens: number, fn: (slot: number) => void): void {
+  const slot = engine.tables.acquireSeq();
+  try {
+    engine.tables.reserve(slot, nTokens);
+    fn(slot);
+  } finally {
+    engine.tables.releaseSeq(slot);
+  }
+}
+
+export function scoreTokens(engine: LocalEngine, ids: readonly number[], stride?: number): ScoreResult {
+  const c = engine.config, V = c.vocabSize;
+  if (ids.length < 2) throw new RequestError(`scoring needs at least 2 tokens, got ${ids.length}`);
+  const bad = ids.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= V);
+  if (bad >= 0) throw new RequestError(`token ${bad} must be an integer in [0, ${V - 1}], got ${JSON.stringify(ids[bad])}`);
+  const W = c.nPositions, S = stride ?? Math.max(1, Math.floor(W / 2));
+  const logprobs: number[] = [];
+  withSlot(engine, Math.min(W, ids.length), (slot) => {
+    for (const w of scoreWindows(ids.length, W, S)) {
+      // the row at index i predicts token i + 1; score it when i + 1 is in [from, end)
+      runWindow(engine, slot, ids, w.start, w.end, (i) => i + 1 >= w.from && i + 1 < w.end, (i, l, o) => {
+        logprobs.push(logProbAt(l, o, V, ids[i + 1]));
+      });
+    }
+  });
+  const nll = -logprobs.reduce((a, b) => a + b, 0) / logprobs.length;
+  return { mean_nll: nll, perplexity: Math.exp(nll), n_scored: logprobs.length, token_logprobs: logprobs };
+}
+
+/** log softmax(logits[o .. o+V))[target], in f64. */
+function logProbAt(l: Float32Array, o: number, V: number, target: number): number {
+  let max = -Infinity;
+  for (let v = 0; v < V; v++) if (l[o + v] > max) max = l[o + v];
+  let z = 0;
+  for (let v = 0; v < V; v++) z += Math.exp(l[o + v] - max);
+  return l[o + target] - max - Math.log(z);
+}

@@ -1,0 +1,42 @@
+// What callers hand the engine and get back (OpenAI completion shapes, vLLM field names).
+import type { FinishReason } from '../sampling/stop.js';
+
+export interface GenerateRequest {
+  id: string;
+  prompt?: string;                   // text, tokenized with tiktoken gpt2
+  prompt_token_ids?: number[];       // or ids directly
+  sampling?: Record<string, unknown>; // vLLM SamplingParams fields; defaults fill the rest
+  allow_special?: boolean;           // treat "<|endoftext|>" in prompt text as the special token
+}
+
+export interface LogprobEntry {
+  token_id: number;
+  token: string;
+  logprob: number;
+  top_logprobs: Array<{ token_id: number; token: string; logprob: number }>;
+}
+
+export interface Choice {
+  index: number;
+  text: string;
+  token_ids: number[];               // generated ids only
+  finish_reason: FinishReason;
+  stop_reason: string | number | null;
+  logprobs: LogprobEntry[] | null;
+}
+
+export interface Completion {
+  id: string;
+  prompt_token_ids: number[];
+  choices: Choice[];
+  error: string | null;              // set when the request was rejected; choices is then empty
+}
+
+export interface EngineOptions {
+  maxBatchedTokens?: number; // rows per forward step (default 256)
+  maxSeqs?: number;          // sequences running at once (default 16)
+  kvCacheTokens?: number;    // KV capacity in tokens (default: maxSeqs · n_positions, at most 1 GiB)
+  blockSize?: number;        // tokens per KV block (default 16)
+  seed?: number;             // used by requests without their own seed (default 0)
+  backend?: string;          // kernel backend (default "reference")
+}

@@ -1,0 +1,42 @@
+// Named errors. Library code throws these; only src/cli sets exit codes.
+// Every message names the file, field or request, what was expected and what was given.
+
+export class PipegptError extends Error {
+  override name = 'PipegptError';
+}
+
+/** A checkpoint directory or file that cannot be loaded (config.json, safetensors, index). */
+export class CheckpointError extends PipegptError {
+  override name = 'CheckpointError';
+  constructor(readonly file: string, detail: string) {
+    super(`${file}: ${detail}`);
+  }
+}
+
+/** A sampling parameter out of its allowed range. */
+export class SamplingParamError extends PipegptError {
+  override name = 'SamplingParamError';
+  constructor(readonly field: string, detail: string) {
+    super(`${field} ${detail}`);
+  }
+}
+
+/** A request that cannot run as asked (prompt too long for the context, empty prompt, bad token id). */
+export class RequestError extends PipegptError {
+  override name = 'RequestError';
+}
+
+/** The KV cache has no free block left for the step being planned. */
+export class KvCacheFullError extends PipegptError {
+  override name = 'KvCacheFullError';
+}
+
+/** A kernel asked for by (backend, op) is not registered, or registered twice. */
+export class KernelRegistryError extends PipegptError {
+  override name = 'KernelRegistryError';
+}
+
+/** Bad command-line or configuration input. */
+export class UsageError extends PipegptError {
+  override name = 'UsageError';
+}

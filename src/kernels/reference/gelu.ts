@@ -1,0 +1,14 @@
+// Reference GELU, tanh approximation (GPT-2's "gelu_new"): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+import type { KernelConfig } from '../registry.js';
+import type { KernelSet } from '../names.js';
+
+const S = Math.sqrt(2 / Math.PI);
+
+export const gelu: KernelSet['gelu'] = (out, inp, len) => {
+  for (let i = 0; i < len; i++) {
+    const x = inp[i];
+    out[i] = 0.5 * x * (1 + Math.tanh(S * (x + 0.044715 * x * x * x)));
+  }
+};
+
+export const geluConfig: KernelConfig<'gelu'> = { backend: 'reference', op: 'gelu', fn: gelu };

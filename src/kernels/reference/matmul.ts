@@ -1,0 +1,17 @@
+// Reference matmul + bias, weights [I, O] (HF Conv1D): out = inp · w + bias.   [n, I] → [n, O]
+// Loop order r, k, j walks w row by row; each out element sums k = 0..I-1 in order (batch-invariant).
+import type { KernelConfig } from '../registry.js';
+import type { KernelSet } from '../names.js';
+
+export const matmul: KernelSet['matmul'] = (out, inp, w, bias, n, I, O) => {
+  for (let r = 0; r < n; r++) {
+    const o = r * O, x = r * I;
+    for (let j = 0; j < O; j++) out[o + j] = bias[j];
+    for (let k = 0; k < I; k++) {
+      const a = inp[x + k], wk = k * O;
+      for (let j = 0; j < O; j++) out[o + j] += a * w[wk + j];
+    }
+  }
+};
+
+export const matmulConfig: KernelConfig<'matmul'> = { backend: 'reference', op: 'matmul', fn: matmul };

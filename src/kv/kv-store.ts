@@ -1,0 +1,28 @@
+// KV storage for a range of layers, laid out once in a SharedArrayBuffer:
+// K and V per layer, each [nBlocks · blockSize, C] (a slot is one token's C-wide key or value).
+import type { ModelConfig } from '../model/config.js';
+
+export interface KvStore {
+  buffer: SharedArrayBuffer;
+  layerStart: number;
+  k: Float32Array[]; // k[l - layerStart]: [nSlots, C]
+  v: Float32Array[]; // v[l - layerStart]: [nSlots, C]
+  nBlocks: number;
+  blockSize: number;
+}
+
+export function kvBytesPerToken(c: ModelConfig, nLayers = c.nLayer): number {
+  return 2 * nLayers * c.nEmbd * 4;
+}
+
+export function viewKvStore(c: ModelConfig, layerStart: number, layerEnd: number, nBlocks: number, blockSize: number, buffer?: SharedArrayBuffer): KvStore {
+  const perLayer = nBlocks * blockSize * c.nEmbd; // floats
+  const nL = layerEnd - layerStart;
+  buffer ??= new SharedArrayBuffer(2 * nL * perLayer * 4);
+  const k: Float32Array[] = [], v: Float32Array[] = [];
+  for (let i = 0; i < nL; i++) {
+    k.push(new Float32Array(buffer, (2 * i) * perLayer * 4, perLayer));
+    v.push(new Float32Array(buffer, (2 * i + 1) * perLayer * 4, perLayer));
+  }
+  return { buffer, layerStart, k, v, nBlocks, blockSize };
+}

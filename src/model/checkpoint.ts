@@ -1,0 +1,107 @@
+// Loads a Hugging Face GPT-2 directory (config.json + model.safetensors, or shards listed in
+// model.safetensors.index.json) into the SharedArrayBuffer laid out by param-layout.ts.
+// Only the tensors of the requested stage are read, so a pipeline stage loads only its layers.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CheckpointError } from '../errors.js';
+import { readModelConfig, type ModelConfig } from './config.js';
+import { allocParams, fullModelStage, planParams, type ModelWeights, type StageSpec } from './param-layout.js';
+import { FLOAT_DTYPES, openSafetensors, readTensorF32, type SafetensorsFile, type TensorInfo } from './safetensors.js';
+
+/** Tensors a GPT-2 checkpoint may carry that pipegpt does not need: causal-mask buffers and the tied head. */
+const IGNORED = /^(h\.\d+\.attn\.(bias|masked_bias)|lm_head\.weight)$/;
+const PREFIX = 'transformer.';
+
+export interface TensorSource { file: SafetensorsFile; info: TensorInfo }
+
+export interface CheckpointIndex {
+  dir: string;
+  config: ModelConfig;
+  files: string[];
+  /** canonical name (no "transformer.") → where its data lives */
+  tensors: Map<string, TensorSource>;
+  /** bytes of weight data on disk, per dtype */
+  dtypes: Record<string, number>;
+}
+
+export function canonicalName(name: string): string {
+  return name.startsWith(PREFIX) ? name.slice(PREFIX.length) : name;
+}
+
+function shardFiles(dir: string): string[] {
+  const single = join(dir, 'model.safetensors');
+  const indexPath = join(dir, 'model.safetensors.index.json');
+  if (existsSync(single)) return [single];
+  if (!existsSync(indexPath)) {
+    throw new CheckpointError(dir, 'no model.safetensors or model.safetensors.index.json (pytorch_model.bin is not supported; convert it to safetensors)');
+  }
+  let index: unknown;
+  try {
+    index = JSON.parse(readFileSync(indexPath, 'utf8'));
+  } catch (e) {
+    throw new CheckpointError(indexPath, `invalid JSON: ${(e as Error).message}`);
+  }
+  const map = (index as { weight_map?: unknown })?.weight_map;
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) {
+    throw new CheckpointError(indexPath, 'missing "weight_map" object');
+  }
+  const names = new Set<string>();
+  for (const [tensor, f] of Object.entries(map)) {
+    if (typeof f !== 'string' || f.includes('/') || f.includes('\\') || !f.endsWith('.safetensors')) {
+      throw new CheckpointError(indexPath, `weight_map["${tensor}"] must name a .safetensors file in the same directory, got ${JSON.stringify(f)}`);
+    }
+    names.add(f);
+  }
+  return [...names].sort().map((f) => {
+    const p = join(dir, f);
+    if (!existsSync(p)) throw new CheckpointError(indexPath, `lists shard "${f}", which does not exist in ${dir}`);
+    return p;
+  });
+}
+
+/** Reads config.json and every safetensors header; checks names, dtypes and shapes. Reads no tensor data. */
+export function indexCheckpoint(dir: string): CheckpointIndex {
+  const config = readModelConfig(join(dir, 'config.json'));
+  const files = shardFiles(dir);
+  const expected = new Map(planParams(config).entries.map((e) => [e.name, e.shape]));
+  const tensors = new Map<string, TensorSource>();
+  const dtypes: Record<string, number> = {};
+  for (const path of files) {
+    const file = openSafetensors(path);
+    for (const info of file.tensors.values()) {
+      const name = canonicalName(info.name);
+      if (IGNORED.test(name)) continue;
+      const shape = expected.get(name);
+      if (!shape) throw new CheckpointError(path, `unexpected tensor "${info.name}" (not part of a GPT-2 with ${config.nLayer} layers)`);
+      if (tensors.has(name)) {
+        throw new CheckpointError(path, `tensor "${info.name}" appears twice (also in ${tensors.get(name)!.file.path})`);
+      }
+      if (!FLOAT_DTYPES.has(info.dtype)) {
+        throw new CheckpointError(path, `tensor "${info.name}": unsupported dtype ${info.dtype} (expected F32, F16 or BF16)`);
+      }
+      if (shape.join(',') !== info.shape.join(',')) {
+        throw new CheckpointError(path, `tensor "${info.name}" has shape [${info.shape}] but config.json implies [${shape}]`);
+      }
+      tensors.set(name, { file, info });
+      dtypes[info.dtype] = (dtypes[info.dtype] ?? 0) + info.byteLength;
+    }
+  }
+  for (const [name, shape] of expected) {
+    if (!tensors.has(name)) {
+      throw new CheckpointError(files.length === 1 ? files[0] : dir, `missing tensor "${name}" (expected shape [${shape}])`);
+    }
+  }
+  return { dir, config, files, tensors, dtypes };
+}
+
+/** Loads the stage's tensors (all of them by default) into one SharedArrayBuffer, as f32. */
+export function loadCheckpoint(dir: string, stage?: StageSpec): ModelWeights {
+  const index = indexCheckpoint(dir);
+  const layout = planParams(index.config, stage ?? fullModelStage(index.config));
+  const weights = allocParams(layout);
+  for (const e of layout.entries) {
+    const src = index.tensors.get(e.name)!;
+    readTensorF32(src.file, src.info, new Float32Array(weights.buffer, e.offset * 4, e.size));
+  }
+  return weights;
+}

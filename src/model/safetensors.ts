@@ -1,0 +1,166 @@
+// A safetensors reader that trusts nothing in the file: the header length, the JSON, every dtype,
+// shape and data offset are checked against the file before a byte of tensor data is read.
+// Format: u64 LE header length N | N bytes of JSON | data. Offsets are relative to the data start.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { CheckpointError } from '../errors.js';
+
+/** Bytes per element of every dtype safetensors defines; only F32/F16/BF16 can be model weights. */
+const ITEM_SIZE: Record<string, number> = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, U64: 8, I32: 4, U32: 4, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1,
+  F8_E4M3: 1, F8_E5M2: 1,
+};
+export const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16']);
+/** 100 MB of header JSON is far beyond any real checkpoint (gpt2-xl's is ~40 KB). */
+export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
+export interface TensorInfo {
+  name: string;       // as written in the file
+  dtype: string;
+  shape: number[];
+  begin: number;      // absolute byte offset in the file
+  byteLength: number;
+}
+
+export interface SafetensorsFile {
+  path: string;
+  tensors: Map<string, TensorInfo>;
+}
+
+function readExactly(fd: number, buf: Uint8Array, position: number, path: string): void {
+  let done = 0;
+  while (done < buf.length) {
+    const n = readSync(fd, buf, done, buf.length - done, position + done);
+    if (n === 0) throw new CheckpointError(path, `unexpected end of file at byte ${position + done}`);
+    done += n;
+  }
+}
+
+function parseEntry(path: string, name: string, v: unknown, dataLen: number): TensorInfo & { end: number } {
+  const bad = (what: string) => new CheckpointError(path, `tensor "${name}": ${what}`);
+  if (typeof v !== 'object' || v === null) throw bad(`header entry must be an object, got ${JSON.stringify(v)}`);
+  const { dtype, shape, data_offsets: off } = v as Record<string, unknown>;
+  if (typeof dtype !== 'string' || !(dtype in ITEM_SIZE)) {
+    throw bad(`unsupported dtype ${JSON.stringify(dtype)} (expected one of ${Object.keys(ITEM_SIZE).join(', ')})`);
+  }
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw bad(`shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0) || off[0] > off[1]) {
+    throw bad(`data_offsets must be [begin, end] with 0 ≤ begin ≤ end, got ${JSON.stringify(off)}`);
+  }
+  const numel = (shape as number[]).reduce((a, b) => a * b, 1);
+  const byteLength = numel * ITEM_SIZE[dtype];
+  const [b, e] = off as [number, number];
+  if (e - b !== byteLength) {
+    throw bad(`data_offsets [${b}, ${e}] span ${e - b} bytes but ${dtype} ${JSON.stringify(shape)} needs ${byteLength}`);
+  }
+  if (e > dataLen) {
+    throw bad(`data ends at byte ${e} of the data section but the file holds only ${dataLen} bytes of data (truncated file?)`);
+  }
+  return { name, dtype, shape: shape as number[], begin: b, byteLength, end: e };
+}
+
+/** Reads and validates the header; tensor data is read later, on demand. */
+export function openSafetensors(path: string): SafetensorsFile {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new CheckpointError(path, `cannot open (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  try {
+    const fileSize = fstatSync(fd).size;
+    if (fileSize < 8) throw new CheckpointError(path, `file is ${fileSize} bytes, too short for a safetensors header`);
+    const lenBuf = Buffer.alloc(8);
+    readExactly(fd, lenBuf, 0, path);
+    const headerLen = Number(lenBuf.readBigUInt64LE(0));
+    if (headerLen > MAX_HEADER_BYTES) {
+      throw new CheckpointError(path, `header length ${headerLen} bytes is absurdly large (limit ${MAX_HEADER_BYTES})`);
+    }
+    if (8 + headerLen > fileSize) {
+      throw new CheckpointError(path, `header length ${headerLen} runs past the end of the ${fileSize}-byte file`);
+    }
+    const headerBuf = Buffer.alloc(headerLen);
+    readExactly(fd, headerBuf, 8, path);
+    let header: unknown;
+    try {
+      header = JSON.parse(headerBuf.toString('utf8'));
+    } catch (e) {
+      throw new CheckpointError(path, `invalid header JSON: ${(e as Error).message}`);
+    }
+    if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+      throw new CheckpointError(path, 'header JSON must be an object of tensor entries');
+    }
+    const dataStart = 8 + headerLen;
+    const dataLen = fileSize - dataStart;
+    const parsed = Object.entries(header)
+      .filter(([name]) => name !== '__metadata__')
+      .map(([name, v]) => parseEntry(path, name, v, dataLen));
+    checkNoOverlap(path, parsed);
+    const tensors = new Map<string, TensorInfo>();
+    for (const t of parsed) tensors.set(t.name, { ...t, begin: dataStart + t.begin });
+    return { path, tensors };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function checkNoOverlap(path: string, entries: Array<{ name: string; begin: number; end: number }>): void {
+  const sorted = entries.filter((t) => t.end > t.begin).sort((a, b) => a.begin - b.begin);
+  for (let i = 1; i < sorted.length; i++) {
+    const prev = sorted[i - 1], cur = sorted[i];
+    if (cur.begin < prev.end) {
+      throw new CheckpointError(path, `tensors "${prev.name}" [${prev.begin}, ${prev.end}) and "${cur.name}" [${cur.begin}, ${cur.end}) overlap in the data section`);
+    }
+  }
+}
+
+// F16 → F32 through a 64K-entry table, built once.
+let f16Table: Float32Array | null = null;
+function halfToFloatTable(): Float32Array {
+  if (f16Table) return f16Table;
+  f16Table = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    f16Table[h] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
+  }
+  return f16Table;
+}
+
+const CHUNK_BYTES = 1 << 24; // read 16 MiB at a time: a gpt2-xl wte never sits in memory twice
+
+/** Reads a float tensor into `out` as f32, converting F16/BF16 on the way. */
+export function readTensorF32(file: SafetensorsFile, t: TensorInfo, out: Float32Array): void {
+  if (!FLOAT_DTYPES.has(t.dtype)) {
+    throw new CheckpointError(file.path, `tensor "${t.name}": unsupported dtype ${t.dtype} for a weight (expected F32, F16 or BF16)`);
+  }
+  const item = ITEM_SIZE[t.dtype];
+  if (t.byteLength / item !== out.length) {
+    throw new CheckpointError(file.path, `tensor "${t.name}": ${t.byteLength / item} elements, expected ${out.length}`);
+  }
+  const fd = openSync(file.path, 'r');
+  try {
+    const chunk = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(t.byteLength, 8)));
+    for (let done = 0; done < t.byteLength; ) {
+      const n = Math.min(chunk.length, t.byteLength - done);
+      readExactly(fd, chunk.subarray(0, n), t.begin + done, file.path);
+      convertChunk(t.dtype, chunk.buffer, n, out, done / item);
+      done += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function convertChunk(dtype: string, buf: ArrayBuffer, nBytes: number, out: Float32Array, at: number): void {
+  if (dtype === 'F32') {
+    out.set(new Float32Array(buf, 0, nBytes / 4), at);
+  } else if (dtype === 'F16') {
+    const table = halfToFloatTable(), src = new Uint16Array(buf, 0, nBytes / 2);
+    for (let i = 0; i < src.length; i++) out[at + i] = table[src[i]];
+  } else {
+    // BF16 is the top half of an f32: shift the bits into place.
+    const src = new Uint16Array(buf, 0, nBytes / 2), bits = new Uint32Array(out.buffer, out.byteOffset + at * 4, src.length);
+    for (let i = 0; i < src.length; i++) bits[i] = src[i] << 16;
+  }
+}

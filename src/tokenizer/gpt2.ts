@@ -1,0 +1,66 @@
+// GPT-2 BPE through tiktoken's "gpt2" encoding (ranks ship inside the npm package: no network).
+// Prompt text is untrusted: "<|endoftext|>" inside it is ordinary text (encoded as the characters
+// "<", "|", "endoftext", ...) unless the caller passes allowSpecial on purpose.
+import { get_encoding, type Tiktoken } from 'tiktoken';
+
+export const EOT = 50256;
+
+export class Gpt2Tokenizer {
+  private enc: Tiktoken | null = get_encoding('gpt2');
+  readonly vocabSize = 50257;
+
+  private get e(): Tiktoken {
+    if (!this.enc) throw new Error('tokenizer already freed');
+    return this.enc;
+  }
+
+  /** Text → ids. With allowSpecial, "<|endoftext|>" becomes the single token 50256. */
+  encode(text: string, allowSpecial = false): number[] {
+    return Array.from(allowSpecial ? this.e.encode(text, 'all') : this.e.encode(text, [], []));
+  }
+
+  /** Raw bytes of the ids (a token may hold part of a multi-byte character). */
+  decodeBytes(ids: ArrayLike<number>): Uint8Array {
+    return this.e.decode(Uint32Array.from(ids as ArrayLike<number>));
+  }
+
+  /** Whole-sequence decode; invalid UTF-8 at the end becomes U+FFFD. */
+  decode(ids: ArrayLike<number>): string {
+    return new TextDecoder().decode(this.decodeBytes(ids));
+  }
+
+  /** A per-sequence decoder: push ids one at a time, get back only complete characters. */
+  streamDecoder(): StreamDecoder {
+    return new StreamDecoder(this);
+  }
+
+  /** Text of one token on its own, for logprobs displays (may contain U+FFFD for partial bytes). */
+  tokenText(id: number): string {
+    return new TextDecoder().decode(this.decodeBytes([id]));
+  }
+
+  free(): void {
+    this.enc?.free();
+    this.enc = null;
+  }
+}
+
+/** Streaming UTF-8 decode: bytes of a character split across tokens are held until it completes. */
+export class StreamDecoder {
+  private readonly td = new TextDecoder('utf-8');
+  constructor(private readonly tok: Gpt2Tokenizer) {}
+  push(id: number): string {
+    return this.td.decode(this.tok.decodeBytes([id]), { stream: true });
+  }
+  /** Whatever incomplete bytes remain, as U+FFFD. */
+  flush(): string {
+    return this.td.decode();
+  }
+}
+
+let shared: Gpt2Tokenizer | null = null;
+/** One encoder per thread: tiktoken's WASM memory is not garbage collected. */
+export function sharedTokenizer(): Gpt2Tokenizer {
+  shared ??= new Gpt2Tokenizer();
+  return shared;
+}
