@@ -1,0 +1,92 @@
+// Sampler: greedy is argmax; top-k / top-p / min-p keep exactly the allowed set; the random
+// stream depends only on (seed, request id, choice); penalties move the right logits.
+import test from 'ava';
+import { resolveSamplingParams, type SamplingParams } from '../../src/sampling/params.js';
+import { RequestRng } from '../../src/sampling/rng.js';
+import { Sampler, type SequenceSamplingState } from '../../src/sampling/sampler.js';
+
+const V = 10;
+// distinct logits; softmax probabilities (descending): ids 3, 7, 1, 9, 0, ...
+const LOGITS = Float32Array.from([0.5, 2.0, -1.0, 4.0, -3.0, 0.1, -0.5, 3.0, -2.0, 1.0]);
+
+function state(p: Partial<SamplingParams>, id = 'r', choice = 0, seen: number[] = []): SequenceSamplingState {
+  const params = resolveSamplingParams(p as Record<string, unknown>, V);
+  return { params, rng: new RequestRng(params.seed ?? 0, id, choice), seen: new Set(seen), outputCounts: new Map() };
+}
+
+function drawSet(p: Partial<SamplingParams>, draws = 2000): Set<number> {
+  const s = new Sampler(V), st = state(p), got = new Set<number>();
+  for (let i = 0; i < draws; i++) got.add(s.sample(LOGITS, 0, st).token);
+  return got;
+}
+
+const sorted = (x: Set<number>) => [...x].sort((a, b) => a - b);
+
+test('temperature 0 is argmax', (t) => {
+  t.is(new Sampler(V).sample(LOGITS, 0, state({ temperature: 0 })).token, 3);
+});
+
+test('top_k keeps exactly the k most likely tokens', (t) => {
+  t.deepEqual(sorted(drawSet({ top_k: 3, temperature: 2 })), [1, 3, 7]);
+  t.deepEqual(sorted(drawSet({ top_k: 1 })), [3]);
+});
+
+test('top_p keeps the smallest set reaching p', (t) => {
+  // p(3) ≈ 0.628, p(7) ≈ 0.231, p(1) ≈ 0.085: 0.628 < 0.8 ≤ 0.859, so {3, 7}
+  t.deepEqual(sorted(drawSet({ top_p: 0.8 })), [3, 7]);
+  t.deepEqual(sorted(drawSet({ top_p: 0.5 })), [3]);
+});
+
+test('min_p drops tokens below min_p · p_max', (t) => {
+  // p(1)/p(3) = e^-2 ≈ 0.135, p(9)/p(3) = e^-3 ≈ 0.05
+  t.deepEqual(sorted(drawSet({ min_p: 0.1 })), [1, 3, 7]);
+});
+
+test('the same seed gives the same draws, other seeds or request ids differ', (t) => {
+  const run = (seed: number, id: string, choice = 0) => {
+    const s = new Sampler(V), st = state({ seed, temperature: 1.5 }, id, choice);
+    return Array.from({ length: 40 }, () => s.sample(LOGITS, 0, st).token).join(',');
+  };
+  t.is(run(7, 'a'), run(7, 'a'));
+  t.not(run(7, 'a'), run(8, 'a'));
+  t.not(run(7, 'a'), run(7, 'b'));
+  t.not(run(7, 'a'), run(7, 'a', 1));
+});
+
+test('sampling frequencies follow the softmax', (t) => {
+  const s = new Sampler(V), st = state({ seed: 1 });
+  const counts = new Array(V).fill(0);
+  const N = 20000;
+  for (let i = 0; i < N; i++) counts[s.sample(LOGITS, 0, st).token]++;
+  const z = Array.from(LOGITS).reduce((a, l) => a + Math.exp(l), 0);
+  for (let v = 0; v < V; v++) {
+    const p = Math.exp(LOGITS[v]) / z, sd = Math.sqrt((p * (1 - p)) / N);
+    t.true(Math.abs(counts[v] / N - p) < 5 * sd + 1e-4, `token ${v}: ${counts[v] / N} vs ${p}`);
+  }
+});
+
+test('repetition penalty divides positive and multiplies negative logits of seen tokens', (t) => {
+  // 3 (4.0 → 1.0) falls below 7 (3.0) and 1 (2.0): greedy picks 7
+  t.is(new Sampler(V).sample(LOGITS, 0, state({ temperature: 0, repetition_penalty: 4 }, 'r', 0, [3])).token, 7);
+});
+
+test('presence and frequency penalties subtract per generated occurrence', (t) => {
+  const st = state({ temperature: 0, frequency_penalty: 0.6, presence_penalty: 0.5 });
+  st.outputCounts.set(3, 2); // 4.0 - 2·0.6 - 0.5 = 2.3 < 3.0
+  t.is(new Sampler(V).sample(LOGITS, 0, st).token, 7);
+});
+
+test('logprobs are the raw log-softmax, top-N best first, plus the sampled token', (t) => {
+  const r = new Sampler(V).sample(LOGITS, 0, state({ temperature: 0, logprobs: 3, repetition_penalty: 4 }, 'r', 0, [3]));
+  const lse = Math.log(Array.from(LOGITS).reduce((a, l) => a + Math.exp(l), 0));
+  t.is(r.token, 7);
+  t.true(Math.abs(r.logprob! - (3.0 - lse)) < 1e-6);
+  t.deepEqual(r.top!.map((x) => x.token_id), [3, 7, 1]);
+  t.true(Math.abs(r.top![0].logprob - (4.0 - lse)) < 1e-6);
+});
+
+test('a row is read at its offset inside a batch of logits', (t) => {
+  const batch = new Float32Array(3 * V);
+  batch.set(LOGITS, 2 * V);
+  t.is(new Sampler(V).sample(batch, 2 * V, state({ temperature: 0 })).token, 3);
+});
