@@ -1,0 +1,36 @@
+// `pipegpt inspect`: what a checkpoint is, without loading its weights.
+import { Command } from 'commander';
+import { DEFAULT_MODEL_DIR } from '../engine/local-engine.js';
+import { indexCheckpoint } from '../model/checkpoint.js';
+import { parameterCount, presetName } from '../model/config.js';
+import { kvBytesPerToken } from '../kv/kv-store.js';
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+export function inspectCommand(): Command {
+  return new Command('inspect')
+    .description('show a checkpoint\'s config, parameter count, memory needed and preset name')
+    .option('--model <dir>', 'Hugging Face GPT-2 directory', DEFAULT_MODEL_DIR)
+    .option('--json', 'print one JSON object')
+    .action((opts: { model: string; json?: boolean }) => {
+      const ix = indexCheckpoint(opts.model);
+      const c = ix.config, params = parameterCount(c);
+      const info = {
+        model: opts.model, preset: presetName(c), n_layer: c.nLayer, n_head: c.nHead, n_embd: c.nEmbd,
+        n_positions: c.nPositions, vocab_size: c.vocabSize, n_inner: c.nInner, layer_norm_epsilon: c.layerNormEps,
+        parameters: params, files: ix.files.length, dtypes_on_disk: ix.dtypes,
+        weights_bytes_f32: params * 4, kv_bytes_per_token: kvBytesPerToken(c),
+      };
+      if (opts.json) return void process.stdout.write(JSON.stringify(info) + '\n');
+      const lines = [
+        ['model', info.model], ['preset', info.preset ?? '(custom shape)'],
+        ['layers / heads / width', `${c.nLayer} / ${c.nHead} / ${c.nEmbd} (MLP ${c.nInner})`],
+        ['context / vocabulary', `${c.nPositions} / ${c.vocabSize}`],
+        ['parameters', `${params.toLocaleString('en-US')} (${(params / 1e6).toFixed(1)}M)`],
+        ['on disk', Object.entries(ix.dtypes).map(([d, b]) => `${d} ${mib(b)}`).join(', ') + ` in ${ix.files.length} file(s)`],
+        ['weights in memory (f32)', mib(info.weights_bytes_f32)],
+        ['KV cache per token', `${(info.kv_bytes_per_token / 1024).toFixed(1)} KiB (${mib(info.kv_bytes_per_token * c.nPositions)} per full context)`],
+      ];
+      for (const [k, v] of lines) process.stdout.write(`${k.padEnd(24)} ${v}\n`);
+    });
+}

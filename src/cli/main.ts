@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// The pipegpt command line. The only place that sets exit codes: 0 ok, 1 unexpected failure,
+// 2 bad input (usage, checkpoint, request or sampling values).
+import { Command, CommanderError } from 'commander';
+import { PipegptError } from '../errors.js';
+import { generateCommand } from './generate.js';
+import { inspectCommand } from './inspect.js';
+import { scoreCommand } from './score.js';
+
+const program = new Command('pipegpt')
+  .description('GPT-2-family batch text generation for Node.js')
+  .version('0.1.0')
+  .exitOverride()
+  .addCommand(generateCommand().exitOverride())
+  .addCommand(scoreCommand().exitOverride())
+  .addCommand(inspectCommand().exitOverride());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? 0 : 2; // commander already printed its message
+  } else if (e instanceof PipegptError) {
+    process.stderr.write(`pipegpt: ${e.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`pipegpt: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,66 @@
+// Shared command-line options: model directory, engine sizes and vLLM-named sampling flags.
+import { InvalidArgumentError, type Command } from 'commander';
+import { DEFAULT_MODEL_DIR } from '../engine/local-engine.js';
+import type { EngineOptions } from '../engine/types.js';
+
+export const num = (v: string): number => {
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError(`expected a number, got "${v}"`);
+  return x;
+};
+export const int = (v: string): number => {
+  const x = num(v);
+  if (!Number.isInteger(x)) throw new InvalidArgumentError(`expected an integer, got "${v}"`);
+  return x;
+};
+export const idList = (v: string): number[] => v.split(',').map((s) => int(s.trim()));
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+export function addModelOptions(cmd: Command): Command {
+  return cmd
+    .option('--model <dir>', 'Hugging Face GPT-2 directory (config.json + model.safetensors)', DEFAULT_MODEL_DIR)
+    .option('--max-num-batched-tokens <n>', 'rows per forward step', int, 256)
+    .option('--max-num-seqs <n>', 'sequences running at once', int, 16)
+    .option('--kv-cache-tokens <n>', 'KV cache capacity in tokens', int);
+}
+
+export function addSamplingOptions(cmd: Command): Command {
+  return cmd
+    .option('--max-tokens <n>', 'tokens to generate (default 16)', int)
+    .option('--temperature <t>', '0 = greedy (default 1.0)', num)
+    .option('--top-k <k>', '0 or -1 = off', int)
+    .option('--top-p <p>', 'nucleus sampling mass (default 1.0)', num)
+    .option('--min-p <p>', 'drop tokens below min_p · p_max', num)
+    .option('--repetition-penalty <x>', 'on prompt and generated tokens (default 1.0)', num)
+    .option('--presence-penalty <x>', 'in [-2, 2]', num)
+    .option('--frequency-penalty <x>', 'in [-2, 2]', num)
+    .option('--seed <n>', 'random seed of the request (default: engine seed 0)', int)
+    .option('--stop <text>', 'stop string (repeatable), cut from the output', collect)
+    .option('--stop-token-ids <ids>', 'comma-separated token ids that end generation', idList)
+    .option('--include-stop-str-in-output', 'keep the matched stop string')
+    .option('--ignore-eos', 'keep generating after <|endoftext|>')
+    .option('--n <n>', 'completions per prompt', int)
+    .option('--logprobs <n>', 'top-N log-probs per generated token (0-20)', int);
+}
+
+const SAMPLING_FLAGS: Record<string, string> = {
+  maxTokens: 'max_tokens', temperature: 'temperature', topK: 'top_k', topP: 'top_p', minP: 'min_p',
+  repetitionPenalty: 'repetition_penalty', presencePenalty: 'presence_penalty', frequencyPenalty: 'frequency_penalty',
+  seed: 'seed', stop: 'stop', stopTokenIds: 'stop_token_ids', includeStopStrInOutput: 'include_stop_str_in_output',
+  ignoreEos: 'ignore_eos', n: 'n', logprobs: 'logprobs',
+};
+
+/** The sampling fields the user set (the rest take vLLM's defaults). */
+export function samplingFromFlags(opts: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [flag, field] of Object.entries(SAMPLING_FLAGS)) if (opts[flag] !== undefined) out[field] = opts[flag];
+  return out;
+}
+
+export function engineFromFlags(opts: Record<string, unknown>): EngineOptions {
+  return {
+    maxBatchedTokens: opts.maxNumBatchedTokens as number,
+    maxSeqs: opts.maxNumSeqs as number,
+    kvCacheTokens: opts.kvCacheTokens as number | undefined,
+  };
+}
