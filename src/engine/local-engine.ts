@@ -1,7 +1,7 @@
 // The single-threaded engine: one process holds the whole model, runs the flat ragged batch
 // through the forward pass and samples. It is the reference the pipeline runtime must equal.
 import { fileURLToPath } from 'node:url';
-import { registerAllKernels } from '../kernels/register-all.js';
+import { resolveBackend } from '../kernels/register-all.js';
 import { kernelSet } from '../kernels/registry.js';
 import type { ModelConfig } from '../model/config.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
@@ -26,6 +26,7 @@ export class LocalEngine {
   readonly tables: BlockTables;
   readonly maxSeqs: number;
   readonly maxBatchedTokens: number;
+  readonly backend: string;           // the kernel backend that actually runs
   private readonly sampler: Sampler;
   private readonly seed: number;
 
@@ -42,10 +43,10 @@ export class LocalEngine {
     // at least one full-context sequence must fit, or a long request could never run
     const nBlocks = Math.max(maxBlocksPerSeq, Math.ceil((opts.kvCacheTokens ?? defaultTokens) / blockSize));
     this.tables = new BlockTables(new BlockPool(nBlocks), blockSize, this.maxSeqs, maxBlocksPerSeq);
-    registerAllKernels();
+    this.backend = resolveBackend(opts.backend ?? 'auto');
     const maxLogitRows = Math.min(this.maxBatchedTokens, Math.max(this.maxSeqs, 64));
     this.ctx = {
-      config: c, weights, kernels: kernelSet(opts.backend ?? 'reference'),
+      config: c, weights, kernels: kernelSet(this.backend),
       kv: viewKvStore(c, 0, c.nLayer, nBlocks, blockSize), blockTable: this.tables.table, maxBlocksPerSeq,
       ws: allocWorkspace(c, this.maxBatchedTokens, maxLogitRows),
     };

@@ -38,5 +38,5 @@ export interface EngineOptions {
   kvCacheTokens?: number;    // KV capacity in tokens (default: maxSeqs · n_positions, at most 1 GiB)
   blockSize?: number;        // tokens per KV block (default 16)
   seed?: number;             // used by requests without their own seed (default 0)
-  backend?: string;          // kernel backend (default "reference")
+  backend?: string;          // kernel backend name, or "auto" (default): the fastest that loads
 }

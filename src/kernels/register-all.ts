@@ -1,4 +1,6 @@
-// Registers every backend's kernels once (tfjs register_all_kernels.ts).
+// Registers every backend's kernels once (tfjs register_all_kernels.ts). A backend that cannot
+// load on this machine (no GPU, addon not built) is listed as unavailable with its reason.
+import { KernelRegistryError } from '../errors.js';
 import { registerKernel, type KernelConfig } from './registry.js';
 import { attentionConfig } from './reference/attention.js';
 import { embeddingConfig } from './reference/embedding.js';
@@ -10,14 +12,50 @@ import { logSoftmaxConfig } from './reference/log-softmax.js';
 import { matmulConfig } from './reference/matmul.js';
 import { residualConfig } from './reference/residual.js';
 
+export interface BackendStatus { name: string; available: boolean; reason: string | null }
+
 const referenceKernels: KernelConfig[] = [
   embeddingConfig, layernormConfig, matmulConfig, geluConfig, residualConfig,
   kvWriteConfig, attentionConfig, lmHeadConfig, logSoftmaxConfig,
 ] as KernelConfig[];
 
-let done = false;
-export function registerAllKernels(): void {
-  if (done) return;
-  done = true;
+/**
+ * Backends other than the reference: each loader registers its kernels and returns null, or
+ * returns the reason it cannot load here. Order = preference of `auto` (fastest first).
+ */
+const optionalBackends: Array<[string, () => string | null]> = [];
+
+let statuses: BackendStatus[] | null = null;
+
+export function registerAllKernels(): BackendStatus[] {
+  if (statuses) return statuses;
   for (const k of referenceKernels) registerKernel(k);
+  statuses = [{ name: 'reference', available: true, reason: null }];
+  for (const [name, load] of optionalBackends) {
+    let reason: string | null;
+    try {
+      reason = load();
+    } catch (e) {
+      reason = (e as Error).message;
+    }
+    statuses.push({ name, available: reason === null, reason });
+  }
+  return statuses;
+}
+
+export function backendStatus(): BackendStatus[] {
+  return registerAllKernels();
+}
+
+/**
+ * The backend to use for a name from config/CLI: "auto" = the first available in preference
+ * order; a named backend that cannot load here throws with its reason.
+ */
+export function resolveBackend(name: string): string {
+  const all = registerAllKernels();
+  if (name === 'auto') return (all.slice(1).find((b) => b.available) ?? all[0]).name;
+  const b = all.find((s) => s.name === name);
+  if (!b) throw new KernelRegistryError(`unknown kernel backend "${name}" (known: auto, ${all.map((s) => s.name).join(', ')})`);
+  if (!b.available) throw new KernelRegistryError(`kernel backend "${name}" cannot load here: ${b.reason}`);
+  return b.name;
 }

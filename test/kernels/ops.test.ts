@@ -1,0 +1,105 @@
+// Every op on every backend against naive f64 implementations written here (sharing no code
+// with src/kernels): random inputs and edge cases (large magnitudes, single token, widths that
+// are not a multiple of any vector width). Tolerance: max|Δ|/max|ref| ≤ 1e-5 unless stated.
+import { forEachBackend } from '../helpers/backends.js';
+import { assertClose } from '../helpers/assert-close.js';
+import { naive, rand, randInt } from '../helpers/naive-ops.js';
+
+const TOL = 1e-5;
+const SHAPES: Array<[number, number, number]> = [[1, 1, 1], [1, 768, 2304], [3, 33, 17], [8, 64, 97], [5, 130, 7]];
+
+forEachBackend('matmul + bias matches the naive product', (t, k) => {
+  for (const [n, I, O] of SHAPES) {
+    const x = rand(n * I, 1, 1), w = rand(I * O, 2, 0.2), b = rand(O, 3, 0.5), out = new Float32Array(n * O);
+    k.matmul(out, x, w, b, n, I, O);
+    assertClose(t, out, naive.matmul(x, w, b, n, I, O), TOL, `matmul ${n}x${I}x${O}`);
+  }
+});
+
+forEachBackend('matmul rows do not depend on how many rows share the call', (t, k) => {
+  const I = 96, O = 67, x = rand(9 * I, 4, 1), w = rand(I * O, 5, 0.3), b = rand(O, 6, 0.1);
+  const all = new Float32Array(9 * O);
+  k.matmul(all, x, w, b, 9, I, O);
+  for (let r = 0; r < 9; r++) {
+    const one = new Float32Array(O);
+    k.matmul(one, x.slice(r * I, (r + 1) * I), w, b, 1, I, O);
+    t.deepEqual(Array.from(one), Array.from(all.slice(r * O, (r + 1) * O)), `row ${r}`);
+  }
+});
+
+forEachBackend('layernorm matches, including large magnitudes', (t, k) => {
+  for (const [n, C, scale] of [[1, 1, 1], [4, 768, 1], [3, 33, 1e4], [2, 50, 1e-3]] as const) {
+    const x = rand(n * C, 7, scale), w = rand(C, 8, 1), b = rand(C, 9, 1), out = new Float32Array(n * C);
+    k.layernorm(out, x, w, b, n, C, 1e-5);
+    assertClose(t, out, naive.layernorm(x, w, b, n, C, 1e-5), 1e-4, `layernorm ${n}x${C} scale ${scale}`);
+  }
+});
+
+forEachBackend('gelu and residual match elementwise', (t, k) => {
+  const x = rand(1001, 10, 4), y = rand(1001, 11, 4), out = new Float32Array(1001);
+  k.gelu(out, x, 1001);
+  assertClose(t, out, naive.gelu(x), TOL, 'gelu');
+  k.residual(out, x, y, 1001);
+  assertClose(t, out, x.map((v, i) => v + y[i]), TOL, 'residual');
+});
+
+forEachBackend('embedding adds token and position rows', (t, k) => {
+  const V = 50, P = 20, C = 13, n = 6, wte = rand(V * C, 12, 1), wpe = rand(P * C, 13, 1);
+  const tokens = randInt(n, 14, V), positions = randInt(n, 15, P), out = new Float32Array(n * C);
+  k.embedding(out, tokens, positions, wte, wpe, n, C);
+  assertClose(t, out, naive.embedding(tokens, positions, wte, wpe, C), TOL, 'embedding');
+});
+
+forEachBackend('attention over a paged cache matches dense causal attention', (t, k) => {
+  // two sequences with scrambled block tables; rows of both interleaved in one batch
+  const C = 24, nHead = 3, bs = 4, maxB = 5, nBlocks = 12;
+  const lens = [11, 7];
+  const table = Int32Array.from([3, 9, 0, 6, -1, 11, 2, -1, -1, -1]);
+  const kCache = new Float32Array(nBlocks * bs * C), vCache = new Float32Array(nBlocks * bs * C);
+  const keys = lens.map((L, s) => rand(L * C, 20 + s, 1)), vals = lens.map((L, s) => rand(L * C, 30 + s, 1));
+  lens.forEach((L, s) => {
+    for (let p = 0; p < L; p++) {
+      const slot = table[s * maxB + Math.floor(p / bs)] * bs + (p % bs);
+      kCache.set(keys[s].subarray(p * C, (p + 1) * C), slot * C);
+      vCache.set(vals[s].subarray(p * C, (p + 1) * C), slot * C);
+    }
+  });
+  const rows: Array<[number, number]> = [[0, 10], [1, 0], [0, 0], [1, 6], [0, 5]];
+  const qkv = rand(rows.length * 3 * C, 40, 2), out = new Float32Array(rows.length * C);
+  k.attention({
+    out, qkv, kCache, vCache, seqIds: Int32Array.from(rows.map((r) => r[0])), positions: Int32Array.from(rows.map((r) => r[1])),
+    blockTable: table, maxBlocksPerSeq: maxB, blockSize: bs, n: rows.length, nHead, C, scratch: new Float32Array(64),
+  });
+  rows.forEach(([s, p], r) => {
+    const q = qkv.slice(r * 3 * C, r * 3 * C + C);
+    assertClose(t, out.slice(r * C, (r + 1) * C), naive.attentionRow(q, keys[s], vals[s], p, nHead, C), 1e-5, `row ${r}`);
+  });
+});
+
+forEachBackend('kvWrite puts k and v of each row into its slot', (t, k) => {
+  const C = 10, n = 3, qkv = rand(n * 3 * C, 50, 1), kc = new Float32Array(8 * C), vc = new Float32Array(8 * C);
+  const slots = Int32Array.from([5, 0, 7]);
+  k.kvWrite(qkv, kc, vc, slots, n, C);
+  for (let r = 0; r < n; r++) {
+    t.deepEqual(Array.from(kc.slice(slots[r] * C, (slots[r] + 1) * C)), Array.from(qkv.slice(r * 3 * C + C, r * 3 * C + 2 * C)));
+    t.deepEqual(Array.from(vc.slice(slots[r] * C, (slots[r] + 1) * C)), Array.from(qkv.slice(r * 3 * C + 2 * C, r * 3 * C + 3 * C)));
+  }
+});
+
+forEachBackend('lmHead matches the naive tied head', (t, k) => {
+  for (const [m, C, V] of [[1, 768, 1000], [3, 37, 501], [4, 64, 50257]] as const) {
+    const x = rand(m * C, 60, 1), wte = rand(V * C, 61, 0.1), out = new Float32Array(m * V);
+    k.lmHead(out, x, wte, m, C, V);
+    assertClose(t, out, naive.lmHead(x, wte, m, C, V), TOL, `lmHead ${m}x${C}x${V}`);
+  }
+});
+
+forEachBackend('logSoftmax handles [-1000, 1000] and a single column', (t, k) => {
+  const x = Float32Array.from([-1000, 1000, 0, 999.5, 3, -2]);
+  const out = new Float32Array(6);
+  k.logSoftmax(out, x, 2, 3);
+  assertClose(t, out, naive.logSoftmax(x, 2, 3), 1e-6, 'logSoftmax');
+  const one = new Float32Array(1);
+  k.logSoftmax(one, Float32Array.from([42]), 1, 1);
+  t.is(one[0], 0);
+});
