@@ -14,10 +14,10 @@ export function generateCommand(): Command {
     .option('--allow-special', 'read "<|endoftext|>" in prompt text as the special token')
     .option('--json', 'print one JSON object per prompt: {text, token_ids, finish_reason, stop_reason, logprobs}');
   addSamplingOptions(cmd);
-  return cmd.action((opts: Record<string, unknown>) => {
+  return cmd.action(async (opts: Record<string, unknown>) => {
     const requests = toRequests(opts);
     const engine = LocalEngine.open(opts.model as string, engineFromFlags(opts));
-    const results = engine.generate(requests);
+    const results = await engine.generate(requests);
     for (const c of results) printCompletion(c, opts.json === true);
     if (results.some((c) => c.error !== null)) process.exitCode = 2;
   });

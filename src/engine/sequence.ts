@@ -13,6 +13,7 @@ export class Sequence {
   slot = -1;                          // KV block-table row while admitted
   text = '';
   finish: FinishReason | null = null;
+  dead = false;                       // its request failed; blocks go back once no worker uses them
   stopReason: string | number | null = null;
   readonly logprobs: LogprobEntry[] | null;
   readonly sampling: SequenceSamplingState;
@@ -20,12 +21,11 @@ export class Sequence {
   private readonly stop: StopChecker;
 
   constructor(
-    readonly requestIndex: number,
     readonly choice: number,
     readonly promptLen: number,
     prompt: readonly number[],
     readonly params: SamplingParams,
-    requestId: string,
+    readonly requestId: string,
     engineSeed: number,
     private readonly tok: Gpt2Tokenizer,
     private readonly eosId: number,
@@ -44,6 +44,7 @@ export class Sequence {
 
   get numTokens(): number { return this.tokens.length; }
   get numGenerated(): number { return this.tokens.length - this.promptLen; }
+  get maxTotalTokens(): number { return this.promptLen + this.params.max_tokens; }
 
   /** Adds a sampled token and decides whether the sequence is done. */
   append(s: SampledToken): void {

@@ -52,11 +52,12 @@ export function blocks(ctx: ForwardContext, n: number, l0: number, l1: number): 
 
 /**
  * ln_f and the tied LM head, only for rows with needsLogits (nanoGPT: "only forward the lm_head
- * on the very last position"). Returns m; ws.logits holds [m, V], ws.logitRows the batch row of each.
+ * on the very last position"), for vocabulary ids [v0, v1) (a shard, when the head is split
+ * across workers; default all). Returns m; ws.logits holds [m, V], ws.logitRows the batch row of each.
  */
-export function head(ctx: ForwardContext, n: number): number {
+export function head(ctx: ForwardContext, n: number, v0 = 0, v1 = ctx.config.vocabSize): number {
   const { ws, weights, config: c, kernels: K } = ctx;
-  const C = c.nEmbd;
+  const C = c.nEmbd, V = c.vocabSize, Vs = v1 - v0;
   let m = 0;
   for (let r = 0; r < n; r++) {
     if (!ws.needsLogits[r]) continue;
@@ -65,7 +66,13 @@ export function head(ctx: ForwardContext, n: number): number {
     m++;
   }
   K.layernorm(ws.headIn, ws.headIn, weights.lnfW!, weights.lnfB!, m, C, c.layerNormEps); // [m, C]
-  K.lmHead(ws.logits, ws.headIn, weights.wte!, m, C, c.vocabSize);        // [m, C] -> [m, V]
+  if (Vs === V) {
+    K.lmHead(ws.logits, ws.headIn, weights.wte!, m, C, V);                // [m, C] -> [m, V]
+  } else {
+    const wteShard = weights.wte!.subarray(v0 * C, v1 * C);              // [Vs, C]
+    K.lmHead(ws.shard, ws.headIn, wteShard, m, C, Vs);                    // [m, C] -> [m, Vs]
+    for (let r = 0; r < m; r++) ws.logits.set(ws.shard.subarray(r * Vs, (r + 1) * Vs), r * V + v0); // scatter
+  }
   return m;
 }
 

@@ -1,54 +1,91 @@
-// Activation memory as a table: every buffer one forward step touches, sized once for the
-// largest batch (T rows, M of them needing logits) and laid out in one SharedArrayBuffer.
-// Nothing is allocated inside the step loop.
+// Activation memory as a table (llm.c malloc_and_point_activations): sized once for the largest
+// micro-batch (T rows, M of them needing logits) and laid out in SharedArrayBuffers. Nothing is
+// allocated inside the step loop.
 //
-// Legend: T = max rows per step, M = max rows needing logits, C = n_embd, I = n_inner,
-// V = vocab_size, P = n_positions.
+// A BatchSlot is what travels between pipeline stages: the flat ragged batch (ggml gpt2_batch)
+// plus the residual stream and the logits. Scratch is private to one thread.
+//
+// Legend: T = max rows per micro-batch, M = max rows needing logits, C = n_embd, I = n_inner,
+// V = vocab_size, P = n_positions, K = micro-batch slots.
 import type { ModelConfig } from './config.js';
 
-export interface Workspace {
-  buffer: SharedArrayBuffer;
-  maxTokens: number;     // T
-  maxLogitRows: number;  // M
-  // the flat ragged batch (ggml gpt2_batch): one entry per row
-  tokens: Int32Array;     // [T]
-  positions: Int32Array;  // [T]
-  seqIds: Int32Array;     // [T] sequence slot = row of the block table
+export interface BatchSlot {
+  header: Int32Array;      // [4] see pipeline/protocol.ts (step id, stage progress)
+  tokens: Int32Array;      // [T]
+  positions: Int32Array;   // [T]
+  seqIds: Int32Array;      // [T] sequence slot = row of the block table
+  slots: Int32Array;       // [T] KV cache slot of each row
   needsLogits: Uint8Array; // [T]
-  slots: Int32Array;      // [T] KV cache slot of each row
-  logitRows: Int32Array;  // [M] batch row of each logits row
-  // activations
-  x: Float32Array;        // [T, C] residual stream
-  h: Float32Array;        // [T, C] LayerNorm output
-  qkv: Float32Array;      // [T, 3C]
-  att: Float32Array;      // [T, C] attention output before c_proj
-  proj: Float32Array;     // [T, C] c_proj / mlp c_proj output
-  fc: Float32Array;       // [T, I]
-  headIn: Float32Array;   // [M, C] ln_f output of the rows that sample
-  logits: Float32Array;   // [M, V]
-  scratch: Float32Array;  // [P] attention scores of one row and head
+  logitRows: Int32Array;   // [M] batch row of each logits row
+  x: Float32Array;         // [T, C] residual stream
+  logits: Float32Array;    // [M, V]
 }
 
-type Kind = 'i32' | 'u8' | 'f32';
+export interface Scratch {
+  h: Float32Array;         // [T, C] LayerNorm output
+  qkv: Float32Array;       // [T, 3C]
+  att: Float32Array;       // [T, C] attention output before c_proj
+  proj: Float32Array;      // [T, C] c_proj / mlp c_proj output
+  fc: Float32Array;        // [T, I]
+  headIn: Float32Array;    // [M, C] ln_f output of the rows that sample
+  shard: Float32Array;     // [M, Vs] logits of one vocabulary shard before scattering (Vs ≤ V)
+  scratch: Float32Array;   // [P] attention scores of one row and head
+}
 
-export function allocWorkspace(c: ModelConfig, maxTokens: number, maxLogitRows: number): Workspace {
-  const T = maxTokens, M = maxLogitRows, { nEmbd: C, nInner: I, vocabSize: V, nPositions: P } = c;
-  const table: Array<[keyof Workspace, Kind, number]> = [
-    ['tokens', 'i32', T], ['positions', 'i32', T], ['seqIds', 'i32', T], ['slots', 'i32', T],
-    ['logitRows', 'i32', M], ['needsLogits', 'u8', T],
-    ['x', 'f32', T * C], ['h', 'f32', T * C], ['qkv', 'f32', T * 3 * C], ['att', 'f32', T * C],
-    ['proj', 'f32', T * C], ['fc', 'f32', T * I], ['headIn', 'f32', M * C], ['logits', 'f32', M * V],
-    ['scratch', 'f32', P],
-  ];
-  const bytes = (k: Kind, n: number) => Math.ceil(((k === 'u8' ? 1 : 4) * n) / 64) * 64;
-  const total = table.reduce((s, [, k, n]) => s + bytes(k, n), 0);
-  const buffer = new SharedArrayBuffer(total);
-  const ws = { buffer, maxTokens: T, maxLogitRows: M } as Workspace;
-  let off = 0;
+export type Workspace = BatchSlot & Scratch & { maxTokens: number; maxLogitRows: number };
+
+type Kind = 'i32' | 'u8' | 'f32';
+type Table<K> = Array<[K, Kind, number]>;
+
+function layOut<K extends string>(table: Table<K>, buffer: SharedArrayBuffer | null, base = 0): { views: Record<K, unknown>; bytes: number } {
+  const size = (k: Kind, n: number) => Math.ceil(((k === 'u8' ? 1 : 4) * n) / 64) * 64;
+  const views = {} as Record<K, unknown>;
+  let off = base;
   for (const [name, k, n] of table) {
-    const view = k === 'i32' ? new Int32Array(buffer, off, n) : k === 'u8' ? new Uint8Array(buffer, off, n) : new Float32Array(buffer, off, n);
-    (ws as unknown as Record<string, unknown>)[name] = view;
-    off += bytes(k, n);
+    if (buffer) views[name] = k === 'i32' ? new Int32Array(buffer, off, n) : k === 'u8' ? new Uint8Array(buffer, off, n) : new Float32Array(buffer, off, n);
+    off += size(k, n);
   }
-  return ws;
+  return { views, bytes: off - base };
+}
+
+function slotTable(c: ModelConfig, T: number, M: number): Table<keyof BatchSlot> {
+  return [
+    ['header', 'i32', 4], ['tokens', 'i32', T], ['positions', 'i32', T], ['seqIds', 'i32', T], ['slots', 'i32', T],
+    ['logitRows', 'i32', M], ['needsLogits', 'u8', T], ['x', 'f32', T * c.nEmbd], ['logits', 'f32', M * c.vocabSize],
+  ];
+}
+
+export interface SlotSpec { maxTokens: number; maxLogitRows: number; count: number }
+
+/** Bytes of K batch slots, laid out back to back in one SharedArrayBuffer. */
+export function batchSlotsBytes(c: ModelConfig, s: SlotSpec): number {
+  return s.count * layOut(slotTable(c, s.maxTokens, s.maxLogitRows), null).bytes;
+}
+
+/** Views of the K batch slots in `buffer` (allocated when not given). */
+export function viewBatchSlots(c: ModelConfig, s: SlotSpec, buffer = new SharedArrayBuffer(batchSlotsBytes(c, s))): { buffer: SharedArrayBuffer; slots: BatchSlot[] } {
+  const table = slotTable(c, s.maxTokens, s.maxLogitRows), one = layOut(table, null).bytes;
+  const slots = Array.from({ length: s.count }, (_, k) => layOut(table, buffer, k * one).views as unknown as BatchSlot);
+  return { buffer, slots };
+}
+
+export function allocScratch(c: ModelConfig, T: number, M: number, shardV = c.vocabSize): Scratch {
+  const C = c.nEmbd;
+  const table: Table<keyof Scratch> = [
+    ['h', 'f32', T * C], ['qkv', 'f32', T * 3 * C], ['att', 'f32', T * C], ['proj', 'f32', T * C],
+    ['fc', 'f32', T * c.nInner], ['headIn', 'f32', M * C], ['shard', 'f32', shardV < c.vocabSize ? M * shardV : 0],
+    ['scratch', 'f32', c.nPositions],
+  ];
+  const buffer = new SharedArrayBuffer(layOut(table, null).bytes);
+  return layOut(table, buffer).views as unknown as Scratch;
+}
+
+/** A single-threaded workspace: one batch slot plus scratch. */
+export function allocWorkspace(c: ModelConfig, maxTokens: number, maxLogitRows: number): Workspace {
+  const { slots } = viewBatchSlots(c, { maxTokens, maxLogitRows, count: 1 });
+  return { ...slots[0], ...allocScratch(c, maxTokens, maxLogitRows), maxTokens, maxLogitRows };
+}
+
+export function workspaceOf(slot: BatchSlot, scratch: Scratch, maxTokens: number, maxLogitRows: number): Workspace {
+  return { ...slot, ...scratch, maxTokens, maxLogitRows };
 }

@@ -14,8 +14,8 @@ function logSoftmaxAt(row: Float32Array, id: number): number {
   return row[id] - max - Math.log(row.reduce((a, l) => a + Math.exp(l - max), 0));
 }
 
-test('KV-cached decoding equals recomputing the whole sequence at every step', (t) => {
-  const [c] = engine.generate([{ id: 'kv', prompt_token_ids: PROMPT, sampling: { temperature: 0.9, seed: 3, max_tokens: 20, logprobs: 1, ignore_eos: true } }]);
+test('KV-cached decoding equals recomputing the whole sequence at every step', async (t) => {
+  const [c] = await engine.generate([{ id: 'kv', prompt_token_ids: PROMPT, sampling: { temperature: 0.9, seed: 3, max_tokens: 20, logprobs: 1, ignore_eos: true } }]);
   const gen = c.choices[0];
   t.is(gen.token_ids.length, 20);
   for (let k = 0; k < gen.token_ids.length; k++) {
@@ -34,24 +34,24 @@ function mixedBatch(): GenerateRequest[] {
   }));
 }
 
-test('a request alone equals the same request inside a batch of 16 mixed-length requests', (t) => {
+test('a request alone equals the same request inside a batch of 16 mixed-length requests', async (t) => {
   const batch = mixedBatch();
-  const together = engine.generate(batch);
+  const together = await engine.generate(batch);
   for (const i of [0, 5, 11, 15]) {
-    const [alone] = engine.generate([batch[i]]);
+    const [alone] = await engine.generate([batch[i]]);
     t.deepEqual(alone.choices, together[i].choices, batch[i].id);
   }
   t.deepEqual(together.map((c) => c.id), batch.map((r) => r.id));
 });
 
-test('results do not depend on the step token budget (chunked prefill)', (t) => {
+test('results do not depend on the step token budget (chunked prefill)', async (t) => {
   const small = LocalEngine.open(ckptDir('f32'), { maxBatchedTokens: 3, maxSeqs: 3, kvCacheTokens: 256 });
-  t.deepEqual(small.generate(mixedBatch().slice(0, 6)), engine.generate(mixedBatch().slice(0, 6)));
+  t.deepEqual(await small.generate(mixedBatch().slice(0, 6)), await engine.generate(mixedBatch().slice(0, 6)));
 });
 
-test('a stop string spanning two tokens is caught and cut from the text', (t) => {
+test('a stop string spanning two tokens is caught and cut from the text', async (t) => {
   const base = { id: 's', prompt_token_ids: PROMPT, sampling: { temperature: 0, max_tokens: 12, ignore_eos: true } };
-  const [full] = engine.generate([base]);
+  const [full] = await engine.generate([base]);
   const ids = full.choices[0].token_ids;
   // find a boundary k where token k's text ends and token k+1's begins with non-empty pieces
   const texts = ids.map((id) => engine.tok.decode([id]));
@@ -60,19 +60,19 @@ test('a stop string spanning two tokens is caught and cut from the text', (t) =>
   const before = texts.slice(0, k + 1).join('');
   const stop = texts[k].slice(-1) + texts[k + 1].slice(0, 1);
   const at = full.choices[0].text.indexOf(stop);
-  const [cut] = engine.generate([{ ...base, sampling: { ...base.sampling, stop: [stop] } }]);
+  const [cut] = await engine.generate([{ ...base, sampling: { ...base.sampling, stop: [stop] } }]);
   t.is(cut.choices[0].finish_reason, 'stop');
   t.is(cut.choices[0].stop_reason, stop);
   t.is(cut.choices[0].text, full.choices[0].text.slice(0, at));
   t.true(at <= before.length);
-  const [kept] = engine.generate([{ ...base, sampling: { ...base.sampling, stop: [stop], include_stop_str_in_output: true } }]);
+  const [kept] = await engine.generate([{ ...base, sampling: { ...base.sampling, stop: [stop], include_stop_str_in_output: true } }]);
   t.is(kept.choices[0].text, full.choices[0].text.slice(0, at + stop.length));
 });
 
-test('stop_token_ids and EOS end a sequence; ignore_eos does not', (t) => {
-  const [full] = engine.generate([{ id: 'e', prompt_token_ids: PROMPT, sampling: { temperature: 0, max_tokens: 10, ignore_eos: true } }]);
+test('stop_token_ids and EOS end a sequence; ignore_eos does not', async (t) => {
+  const [full] = await engine.generate([{ id: 'e', prompt_token_ids: PROMPT, sampling: { temperature: 0, max_tokens: 10, ignore_eos: true } }]);
   const target = full.choices[0].token_ids[4];
-  const [byId] = engine.generate([{ id: 'e', prompt_token_ids: PROMPT, sampling: { temperature: 0, max_tokens: 10, stop_token_ids: [target] } }]);
+  const [byId] = await engine.generate([{ id: 'e', prompt_token_ids: PROMPT, sampling: { temperature: 0, max_tokens: 10, stop_token_ids: [target] } }]);
   const first = full.choices[0].token_ids.indexOf(target);
   t.deepEqual(byId.choices[0].token_ids, full.choices[0].token_ids.slice(0, first + 1));
   t.is(byId.choices[0].finish_reason, 'stop');
@@ -80,8 +80,8 @@ test('stop_token_ids and EOS end a sequence; ignore_eos does not', (t) => {
   t.is(full.choices[0].finish_reason, 'length');
 });
 
-test('one bad request gets its own error and the batch goes on', (t) => {
-  const out = engine.generate([
+test('one bad request gets its own error and the batch goes on', async (t) => {
+  const out = await engine.generate([
     { id: 'ok-1', prompt_token_ids: PROMPT, sampling: { temperature: 0, max_tokens: 3 } },
     { id: 'too-long', prompt_token_ids: PROMPT, sampling: { max_tokens: 60 } },
     { id: 'bad-top-p', prompt_token_ids: PROMPT, sampling: { top_p: 7 } },
@@ -96,11 +96,11 @@ test('one bad request gets its own error and the batch goes on', (t) => {
   t.is(out[0].choices[0].token_ids.length, 3);
 });
 
-test('n choices use independent random streams of the same request', (t) => {
-  const [c] = engine.generate([{ id: 'n', prompt_token_ids: PROMPT, sampling: { n: 3, seed: 9, temperature: 1.5, max_tokens: 8, ignore_eos: true } }]);
+test('n choices use independent random streams of the same request', async (t) => {
+  const [c] = await engine.generate([{ id: 'n', prompt_token_ids: PROMPT, sampling: { n: 3, seed: 9, temperature: 1.5, max_tokens: 8, ignore_eos: true } }]);
   t.is(c.choices.length, 3);
   t.deepEqual(c.choices.map((x) => x.index), [0, 1, 2]);
   t.not(c.choices[0].token_ids.join(), c.choices[1].token_ids.join());
-  const [again] = engine.generate([{ id: 'n', prompt_token_ids: PROMPT, sampling: { n: 3, seed: 9, temperature: 1.5, max_tokens: 8, ignore_eos: true } }]);
+  const [again] = await engine.generate([{ id: 'n', prompt_token_ids: PROMPT, sampling: { n: 3, seed: 9, temperature: 1.5, max_tokens: 8, ignore_eos: true } }]);
   t.deepEqual(again, c);
 });

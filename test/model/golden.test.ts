@@ -20,8 +20,8 @@ for (const name of CKPT_CASES) {
     logits.forEach((row, i) => assertClose(t, row, g.logits[i], TOL, `${name} position ${i}`));
   });
 
-  test(`${name}: greedy continuation equals the reference token for token`, (t) => {
-    const [c] = engine.generate([{ id: 'g', prompt_token_ids: g.greedy.prompt_ids,
+  test(`${name}: greedy continuation equals the reference token for token`, async (t) => {
+    const [c] = await engine.generate([{ id: 'g', prompt_token_ids: g.greedy.prompt_ids,
       sampling: { temperature: 0, max_tokens: g.greedy.max_tokens, ignore_eos: true } }]);
     t.is(c.error, null);
     t.deepEqual(c.choices[0].token_ids, g.greedy.ids);

@@ -1,0 +1,172 @@
+// The coordinator: continuous batching at iteration level. It keeps up to K micro-batches in
+// flight (one per batch slot; K ≥ stages so every stage works at once), each built by the pure
+// scheduler from sequences not already in flight; finished sequences leave and waiting ones join
+// at every step. It samples on this thread, so a request's tokens never depend on the layout.
+import type { ModelConfig } from '../model/config.js';
+import type { BlockTables } from '../kv/block-pool.js';
+import { Sampler } from '../sampling/sampler.js';
+import { Scheduler, type ScheduleOutput } from '../scheduler/scheduler.js';
+import type { Gpt2Tokenizer } from '../tokenizer/gpt2.js';
+import type { Executor, StageSpan } from './executor.js';
+import { prepareRequest } from './prepare.js';
+import { Sequence } from './sequence.js';
+import type { Completion, GenerateRequest } from './types.js';
+
+export interface CoordinatorStats {
+  steps: number;
+  preemptions: number;
+  retries: number;
+  promptTokens: number;
+  generatedTokens: number;
+  spans: StageSpan[];     // kept only when recordSpans is on (profiles)
+}
+
+interface Pending { completion: Completion; left: number; resolve: (c: Completion) => void }
+
+export class Coordinator {
+  readonly stats: CoordinatorStats = { steps: 0, preemptions: 0, retries: 0, promptTokens: 0, generatedTokens: 0, spans: [] };
+  recordSpans = false;
+  private readonly scheduler: Scheduler<Sequence>;
+  private readonly sampler: Sampler;
+  private readonly inFlight = new Set<Sequence>();
+  private readonly freeSlots: number[];
+  private readonly pending = new Map<Sequence, Pending>();
+
+  constructor(private readonly exec: Executor, private readonly config: ModelConfig, private readonly tables: BlockTables,
+    private readonly tok: Gpt2Tokenizer, private readonly seed = 0) {
+    this.scheduler = new Scheduler<Sequence>(tables, { maxBatchedTokens: exec.maxTokens, maxLogitRows: exec.maxLogitRows });
+    this.sampler = new Sampler(config.vocabSize);
+    this.freeSlots = exec.slots.map((_, k) => k);
+  }
+
+  /** Queues a request; resolves when all its choices finish (or with its error). */
+  submit(req: GenerateRequest): Promise<Completion> {
+    let prepared;
+    try {
+      prepared = prepareRequest(req, this.config, this.tok);
+    } catch (e) {
+      return Promise.resolve({ id: req.id, prompt_token_ids: [], choices: [], error: (e as Error).message });
+    }
+    const completion: Completion = { id: req.id, prompt_token_ids: prepared.promptIds, choices: [], error: null };
+    return new Promise((resolve) => {
+      const p: Pending = { completion, left: prepared.params.n, resolve };
+      for (let k = 0; k < prepared.params.n; k++) {
+        const s = new Sequence(k, prepared.promptIds.length, prepared.promptIds, prepared.params, req.id, this.seed, this.tok, this.config.eosTokenId);
+        this.pending.set(s, p);
+        this.scheduler.add(s);
+      }
+      this.stats.promptTokens += prepared.promptIds.length * prepared.params.n;
+      this.schedulePump();
+    });
+  }
+
+  /** Runs every request; results in request order; onDone as each completes. */
+  generate(requests: GenerateRequest[], onDone?: (c: Completion, index: number) => void): Promise<Completion[]> {
+    return Promise.all(requests.map((r, i) => this.submit(r).then((c) => { onDone?.(c, i); return c; })));
+  }
+
+  private pumpQueued = false;
+  /** Pumps once after the current synchronous burst of submits, so they can share micro-batches. */
+  private schedulePump(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => { this.pumpQueued = false; this.pump(); });
+  }
+
+  /** Fills free slots with new micro-batches while the scheduler has something to run. */
+  private pump(): void {
+    while (this.freeSlots.length > 0 && this.scheduler.hasWork) {
+      const plan = this.scheduler.schedule(this.inFlight);
+      for (const r of plan.rejected) this.fail(r.seq, `request ${JSON.stringify(r.seq.requestId)}: ${r.reason}`);
+      this.stats.preemptions += plan.preempted.length;
+      if (plan.rows.length === 0) {
+        if (this.inFlight.size === 0 && this.scheduler.hasWork && plan.rejected.length === 0) {
+          // cannot happen with a cache that holds one full context; fail loudly rather than hang
+          for (const s of [...this.scheduler.running, ...this.scheduler.waiting]) this.fail(s, 'scheduler could not place the request (internal error)');
+        }
+        if (plan.rejected.length === 0) return;
+        continue;
+      }
+      this.launch(plan);
+    }
+  }
+
+  private launch(plan: ScheduleOutput<Sequence>): void {
+    const k = this.freeSlots.pop()!;
+    const slot = this.exec.slots[k];
+    let n = 0;
+    for (const { seq, numTokens } of plan.rows) {
+      this.inFlight.add(seq);
+      for (let j = 0; j < numTokens; j++, n++) {
+        const pos = seq.numComputed + j;
+        slot.tokens[n] = seq.tokens[pos];
+        slot.positions[n] = pos;
+        slot.seqIds[n] = seq.slot;
+        slot.slots[n] = this.tables.slot(seq.slot, pos);
+        slot.needsLogits[n] = pos === seq.numTokens - 1 ? 1 : 0;
+      }
+    }
+    this.stats.steps++;
+    this.exec.run(k, n).then(
+      (res) => {
+        this.stats.retries += res.retries;
+        if (this.recordSpans) this.stats.spans.push(...res.spans);
+        this.complete(k, plan);
+      },
+      (err: Error) => {
+        for (const { seq } of plan.rows) this.inFlight.delete(seq);
+        for (const { seq } of plan.rows) this.fail(seq, `request ${JSON.stringify(seq.requestId)}: forward pass failed: ${err.message}`);
+        this.freeSlots.push(k);
+        this.pump();
+      },
+    ).catch((err: Error) => {
+      // a bug in sampling or bookkeeping must not leave promises hanging
+      for (const s of [...this.pending.keys()]) this.fail(s, `internal error: ${err.message}`);
+    });
+  }
+
+  private complete(k: number, plan: ScheduleOutput<Sequence>): void {
+    const V = this.config.vocabSize, logits = this.exec.slots[k].logits;
+    let m = 0;
+    for (const { seq, numTokens } of plan.rows) {
+      this.inFlight.delete(seq);
+      if (seq.dead) { this.drop(seq); continue; } // its request failed while this step ran
+      seq.numComputed += numTokens;
+      if (seq.numComputed !== seq.numTokens) continue;
+      seq.append(this.sampler.sample(logits, m++ * V, seq.sampling));
+      this.stats.generatedTokens++;
+      if (seq.finish) this.finish(seq);
+    }
+    this.freeSlots.push(k);
+    this.pump();
+  }
+
+  private finish(seq: Sequence): void {
+    this.scheduler.finish(seq);
+    const p = this.pending.get(seq)!;
+    this.pending.delete(seq);
+    p.completion.choices[seq.choice] = seq.toChoice();
+    if (--p.left === 0) p.resolve(p.completion);
+  }
+
+  /** Ends the whole request with an error; its sequences release their blocks once no worker uses them. */
+  private fail(seq: Sequence, message: string): void {
+    const p = this.pending.get(seq);
+    if (!p) return;
+    for (const [s, q] of [...this.pending]) {
+      if (q !== p) continue;
+      this.pending.delete(s);
+      s.dead = true;
+      if (!this.inFlight.has(s)) this.drop(s);
+    }
+    p.completion.choices = [];
+    p.completion.error = message;
+    p.resolve(p.completion);
+  }
+
+  private drop(s: Sequence): void {
+    this.scheduler.finish(s);
+    const i = this.scheduler.waiting.indexOf(s);
+    if (i >= 0) this.scheduler.waiting.splice(i, 1);
+  }
+}
