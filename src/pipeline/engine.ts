@@ -1,0 +1,81 @@
+// The pipeline engine, usable from code as from the CLI: create it from a model directory,
+// submit requests (completions resolve as they finish), close it. Lays out all shared memory once
+// per job, starts the stage pools, and runs the coordinator on top.
+import { RequestError } from '../errors.js';
+import { Coordinator, type CoordinatorStats } from '../engine/coordinator.js';
+import type { Completion, EngineOptions, GenerateRequest } from '../engine/types.js';
+import { resolveBackend } from '../kernels/register-all.js';
+import { BlockPool, BlockTables } from '../kv/block-pool.js';
+import { kvBytesPerToken, viewKvStore } from '../kv/kv-store.js';
+import { loadCheckpoint } from '../model/checkpoint.js';
+import type { ModelConfig } from '../model/config.js';
+import { viewBatchSlots } from '../model/workspace.js';
+import { sharedTokenizer } from '../tokenizer/gpt2.js';
+import { PipelineExecutor } from './executor.js';
+import { planStages, type StagePlan } from './stage-plan.js';
+
+export interface PipelineOptions extends EngineOptions {
+  workers?: number;      // worker threads in all (default 1); mapped to stages × replicas by planStages
+  stages?: number;       // force S stages ...
+  replicas?: number;     // ... of R replicas each
+  microBatches?: number; // batch slots in flight (default workers + 1, at least the stage count)
+  maxRetries?: number;   // recomputations of a micro-batch after a worker fault (default 2)
+  /** Tests only: make the first `count` tasks of `stage` after `afterTasks` fail. */
+  fault?: { stage: number; afterTasks: number; mode: 'exit' | 'throw'; count: number };
+}
+
+const KV_BYTES_LIMIT = 1 << 30;
+
+export class PipelineEngine {
+  private constructor(readonly config: ModelConfig, readonly plan: StagePlan, readonly executor: PipelineExecutor,
+    private readonly coordinator: Coordinator, readonly kvCacheTokens: number) {}
+
+  static async create(modelDir: string, opts: PipelineOptions = {}): Promise<PipelineEngine> {
+    const weights = loadCheckpoint(modelDir);
+    const c = weights.layout.config;
+    const plan = planStages(c, { workers: opts.workers, stages: opts.stages, replicas: opts.replicas });
+    const maxSeqs = opts.maxSeqs ?? 32, blockSize = opts.blockSize ?? 16;
+    const maxBlocksPerSeq = Math.ceil(c.nPositions / blockSize);
+    const kvTokens = opts.kvCacheTokens ?? Math.min(maxSeqs * c.nPositions, Math.floor(KV_BYTES_LIMIT / kvBytesPerToken(c)));
+    if (!Number.isInteger(kvTokens) || kvTokens < blockSize) {
+      throw new RequestError(`kv_cache_tokens must be an integer ≥ block size ${blockSize}, got ${kvTokens}`);
+    }
+    const nBlocks = Math.ceil(kvTokens / blockSize);
+    const tables = new BlockTables(new BlockPool(nBlocks), blockSize, maxSeqs, maxBlocksPerSeq);
+    const K = Math.max(opts.microBatches ?? plan.workers + 1, plan.stages.length);
+    const maxTokens = opts.maxBatchedTokens ?? 256;
+    // each micro-batch samples at most its share of the running sequences, so K of them fill the pipeline
+    const slotSpec = { maxTokens, maxLogitRows: Math.min(maxTokens, Math.ceil(maxSeqs / K)), count: K };
+    const backend = resolveBackend(opts.backend ?? 'auto');
+    const fault = opts.fault ? { ...opts.fault, remaining: counter(opts.fault.count) } : null;
+    const executor = await PipelineExecutor.start(plan, {
+      config: c, backend, params: weights.buffer, nBlocks, blockSize, blockTable: tables.buffer, maxBlocksPerSeq,
+      kv: plan.stages.map((s) => viewKvStore(c, s.layerStart, s.layerEnd, nBlocks, blockSize).buffer),
+      slots: viewBatchSlots(c, slotSpec), slotSpec, fault,
+    }, opts.maxRetries ?? 2);
+    const coordinator = new Coordinator(executor, c, tables, sharedTokenizer(), opts.seed ?? 0);
+    return new PipelineEngine(c, plan, executor, coordinator, nBlocks * blockSize);
+  }
+
+  get backend(): string { return this.executor.backend; }
+  get stats(): CoordinatorStats { return this.coordinator.stats; }
+  set recordSpans(on: boolean) { this.coordinator.recordSpans = on; }
+
+  submit(req: GenerateRequest): Promise<Completion> {
+    return this.coordinator.submit(req);
+  }
+
+  generate(requests: GenerateRequest[], onDone?: (c: Completion, index: number) => void): Promise<Completion[]> {
+    return this.coordinator.generate(requests, onDone);
+  }
+
+  close(): Promise<void> {
+    return this.executor.close();
+  }
+}
+
+function counter(v: number): SharedArrayBuffer {
+  const b = new SharedArrayBuffer(4);
+  new Int32Array(b)[0] = v;
+  return b;
+}

@@ -1,0 +1,80 @@
+// Every message between the coordinator (main thread) and the stage workers, in one place
+// (piscina src/types.ts). Messages are small descriptors; activations never travel in them.
+//
+// Shared memory (all SharedArrayBuffers, laid out once per job):
+//   params      every weight, one buffer for the whole model (model/param-layout.ts); a worker
+//               views only the tensors of its stage. Read-only after load.
+//   kv[stage]   K/V pages of the stage's layers (kv/kv-store.ts); replicas of a stage share it.
+//   blockTable  [maxSeqs, maxBlocksPerSeq] block ids (kv/block-pool.ts); written by the coordinator.
+//   slots       K batch slots (model/workspace.ts BatchSlot): the flat ragged batch, the residual
+//               stream x [T, C] and the logits [M, V] of one micro-batch.
+//
+// Ownership and ordering rule for a batch slot k (the only memory two threads write in turn):
+//   1. The coordinator owns slot k while it is free. It writes the batch rows, reserves the KV
+//      blocks the rows need (append-only block tables: a block id a worker may read never moves
+//      while the micro-batch is in flight), then Atomics.store(header[STEP], stepId) — a release:
+//      every write before it is visible to a thread that Atomics.loads that value.
+//   2. It sends stage 0 a StageTask {slot: k, step: stepId}. The worker Atomics.loads
+//      header[STEP] (acquire) and refuses a task whose step does not match (a stale descriptor).
+//      It now owns x and writes it in place; the last stage also writes logits (a vocabulary
+//      shard writes only its own columns, so shards of one step never write the same bytes).
+//   3. When done, the worker Atomics.stores header[DONE] = stage index + 1 (release) and returns
+//      its StageResult. The coordinator Atomics.loads header[DONE] (acquire), checks it, and only
+//      then hands slot k to the next stage, so exactly one stage touches x at a time.
+//   4. After the last stage the coordinator reads the logits, samples, and frees slot k.
+//   A failed attempt is retried from stage 0 only after every task of that attempt has settled,
+//   so no worker of an old attempt still writes the slot (embedding rewrites x from the tokens
+//   and KV writes are idempotent: the retry recomputes the same values).
+import type { ModelConfig } from '../model/config.js';
+import type { SlotSpec } from '../model/workspace.js';
+import type { PlannedStage } from './stage-plan.js';
+
+/** Int32 fields of BatchSlot.header. */
+export const STEP = 0; // step id of the micro-batch in the slot
+export const DONE = 1; // stages completed (stage index + 1 of the last one)
+export const SHARDS_DONE = 2; // vocabulary shards of the head completed in this step
+
+/** Fault injection for tests: the first `count` tasks of `stage` after `afterTasks` fail. */
+export interface FaultSpec {
+  stage: number;
+  afterTasks: number;
+  mode: 'exit' | 'throw';
+  remaining: SharedArrayBuffer; // Int32[1]: faults left, shared by every worker of the job
+}
+
+/** workerData of a stage pool: everything a worker maps at start-up, once per job. */
+export interface StageInit {
+  config: ModelConfig;
+  stage: PlannedStage;
+  backend: string;
+  params: SharedArrayBuffer;
+  kv: SharedArrayBuffer;
+  nBlocks: number;
+  blockSize: number;
+  blockTable: SharedArrayBuffer;
+  maxBlocksPerSeq: number;
+  slots: SharedArrayBuffer;
+  slotSpec: SlotSpec;
+  fault: FaultSpec | null;
+}
+
+/** Coordinator → stage worker: run your part of the micro-batch in `slot`. */
+export interface StageTask {
+  kind: 'step';
+  slot: number;
+  step: number;             // must equal header[STEP]
+  n: number;                // rows
+  vocab: [number, number] | null; // head shard [v0, v1), or null for the whole vocabulary
+}
+
+/** Coordinator → stage worker: answer once start-up (weights mapped, kernels built) is done. */
+export interface PingTask { kind: 'ping' }
+
+/** Stage worker → coordinator. */
+export interface StageResult {
+  worker: number;  // threadId
+  start: number;   // wall-clock ms, comparable across threads
+  end: number;
+  m: number;       // logits rows written (head stages), else 0
+  backend: string; // kernel backend that actually ran
+}

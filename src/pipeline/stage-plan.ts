@@ -1,0 +1,114 @@
+// Splits the model into pipeline stages and maps N worker threads onto them.
+//
+// Cost model, per token, in units of one transformer block (12·C² + 13·C multiply-adds; attention
+// over the context is left out): the tied LM head costs V·C / (12·C² + 13·C) per sampled row —
+// for GPT-2 small, 50257·768 / 7.09M ≈ 5.4 blocks, more than all 4 blocks of the shipped tiny
+// model. Embeddings are a lookup (≈ 0).
+//
+// N workers map to layouts like this (`auto`), picking the smallest load per worker (ties: fewer
+// stages, since each hop costs a message round trip):
+//   A. S stages × R replicas (S·R = N): layers split into S contiguous, cost-balanced ranges,
+//      embeddings in the first, ln_f + head in the last; the R replicas of a stage share its
+//      weights and KV pages and take different micro-batches.
+//   B. S = N - H block stages of 1 worker, then a head stage of H workers that splits the
+//      vocabulary: each computes its slice of every sampled row's logits (sampling sees the
+//      whole row). Chosen when the head outweighs a fair share of the work.
+// --stages S and --replicas R force layout A with that S and R.
+import { UsageError } from '../errors.js';
+import type { ModelConfig } from '../model/config.js';
+
+export interface PlannedStage {
+  index: number;
+  layerStart: number;   // inclusive
+  layerEnd: number;     // exclusive
+  embeddings: boolean;
+  head: boolean;
+  replicas: number;     // worker threads of this stage's pool
+  vocabShards: number;  // > 1: the head is split by vocabulary over the replicas
+  cost: number;         // in block units (see above)
+}
+
+export interface StagePlan {
+  stages: PlannedStage[];
+  workers: number;
+  loadPerWorker: number; // max over stages of cost / parallel workers: the pipeline's bottleneck
+}
+
+export function headCost(c: ModelConfig): number {
+  return (c.vocabSize * c.nEmbd) / (12 * c.nEmbd * c.nEmbd + 13 * c.nEmbd);
+}
+
+/** Contiguous split of `costs` into k parts minimising the largest part (exact DP). */
+export function balancedSplit(costs: number[], k: number): number[] {
+  const n = costs.length, pre = [0];
+  for (const c of costs) pre.push(pre[pre.length - 1] + c);
+  const best = Array.from({ length: k + 1 }, () => new Array<number>(n + 1).fill(Infinity));
+  const cut = Array.from({ length: k + 1 }, () => new Array<number>(n + 1).fill(0));
+  best[0][0] = 0;
+  for (let p = 1; p <= k; p++) {
+    for (let i = p; i <= n; i++) {
+      for (let j = p - 1; j < i; j++) {
+        const v = Math.max(best[p - 1][j], pre[i] - pre[j]);
+        if (v < best[p][i]) { best[p][i] = v; cut[p][i] = j; }
+      }
+    }
+  }
+  const ends: number[] = [];
+  for (let p = k, i = n; p > 0; i = cut[p][i], p--) ends.unshift(i);
+  return ends; // ends[p] = exclusive end index of part p
+}
+
+function layoutA(c: ModelConfig, S: number, R: number): StagePlan {
+  const costs = [...new Array<number>(c.nLayer).fill(1)];
+  costs[c.nLayer - 1] += headCost(c); // the head rides with the last layer
+  const ends = balancedSplit(costs, S);
+  const stages = ends.map((end, i): PlannedStage => {
+    const start = i === 0 ? 0 : ends[i - 1];
+    const cost = costs.slice(start, end).reduce((a, b) => a + b, 0);
+    return { index: i, layerStart: start, layerEnd: end, embeddings: i === 0, head: i === S - 1, replicas: R, vocabShards: 1, cost };
+  });
+  return { stages, workers: S * R, loadPerWorker: Math.max(...stages.map((s) => s.cost / R)) };
+}
+
+function layoutB(c: ModelConfig, N: number, H: number): StagePlan {
+  const S = N - H, ends = balancedSplit(new Array<number>(c.nLayer).fill(1), S);
+  const stages = ends.map((end, i): PlannedStage => {
+    const start = i === 0 ? 0 : ends[i - 1];
+    return { index: i, layerStart: start, layerEnd: end, embeddings: i === 0, head: false, replicas: 1, vocabShards: 1, cost: end - start };
+  });
+  stages.push({ index: S, layerStart: c.nLayer, layerEnd: c.nLayer, embeddings: false, head: true, replicas: H, vocabShards: H, cost: headCost(c) });
+  return { stages, workers: N, loadPerWorker: Math.max(...stages.map((s) => s.cost / s.vocabShards)) };
+}
+
+export interface PlanRequest { workers?: number; stages?: number; replicas?: number }
+
+export function planStages(c: ModelConfig, req: PlanRequest): StagePlan {
+  const check = (name: string, v: number | undefined, max: number) => {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > max)) {
+      throw new UsageError(`--${name} must be an integer in [1, ${max}], got ${v}`);
+    }
+  };
+  check('stages', req.stages, c.nLayer);
+  check('replicas', req.replicas, 64);
+  check('workers', req.workers, 256);
+  if (req.stages !== undefined || req.replicas !== undefined) {
+    const S = req.stages ?? 1, R = req.replicas ?? 1;
+    if (req.workers !== undefined && req.workers !== S * R) {
+      throw new UsageError(`--workers ${req.workers} does not equal --stages ${S} × --replicas ${R}`);
+    }
+    return layoutA(c, S, R);
+  }
+  const N = req.workers ?? 1;
+  const candidates: StagePlan[] = [];
+  for (let S = 1; S <= Math.min(N, c.nLayer); S++) if (N % S === 0) candidates.push(layoutA(c, S, N / S));
+  for (let H = 1; H < N && N - H <= c.nLayer; H++) candidates.push(layoutB(c, N, H));
+  candidates.sort((a, b) => a.loadPerWorker - b.loadPerWorker || a.stages.length - b.stages.length);
+  return candidates[0];
+}
+
+export function describePlan(p: StagePlan): string {
+  return p.stages.map((s) => {
+    const what = [s.embeddings ? 'emb' : '', s.layerEnd > s.layerStart ? `L${s.layerStart}-${s.layerEnd - 1}` : '', s.head ? (s.vocabShards > 1 ? `head/${s.vocabShards}` : 'head') : ''].filter(Boolean).join('+');
+    return `stage ${s.index}: ${what} ×${s.replicas}`;
+  }).join(', ');
+}

@@ -1,0 +1,57 @@
+// A pipeline stage worker (one piscina task = this stage's part of one micro-batch). Start-up,
+// once per job: map the shared weights, KV pages, block table and batch slots, build kernels.
+// Each task then runs forward.ts on the slot in place. Ordering rules: src/pipeline/protocol.ts.
+import { threadId, workerData } from 'node:worker_threads';
+import { registerAllKernels } from '../src/kernels/register-all.js';
+import { kernelSet } from '../src/kernels/registry.js';
+import { blocks, embed, head, type ForwardContext } from '../src/model/forward.js';
+import { planParams, viewParams } from '../src/model/param-layout.js';
+import { allocScratch, viewBatchSlots, workspaceOf } from '../src/model/workspace.js';
+import { viewKvStore } from '../src/kv/kv-store.js';
+import { DONE, SHARDS_DONE, STEP, type PingTask, type StageInit, type StageResult, type StageTask } from '../src/pipeline/protocol.js';
+
+const init = workerData as StageInit;
+const { config: c, stage } = init;
+registerAllKernels();
+const kernels = kernelSet(init.backend);
+const weights = viewParams(planParams(c), init.params);
+const kv = viewKvStore(c, stage.layerStart, stage.layerEnd, init.nBlocks, init.blockSize, init.kv);
+const blockTable = new Int32Array(init.blockTable);
+const { slots } = viewBatchSlots(c, init.slotSpec, init.slots);
+const shardV = stage.vocabShards > 1 ? Math.ceil(c.vocabSize / stage.vocabShards) : c.vocabSize;
+const scratch = allocScratch(c, init.slotSpec.maxTokens, init.slotSpec.maxLogitRows, shardV);
+// one context per slot, built once: the step loop allocates nothing
+const contexts: ForwardContext[] = slots.map((slot) => ({
+  config: c, kernels, weights, kv, blockTable, maxBlocksPerSeq: init.maxBlocksPerSeq,
+  ws: workspaceOf(slot, scratch, init.slotSpec.maxTokens, init.slotSpec.maxLogitRows),
+}));
+const faults = init.fault ? new Int32Array(init.fault.remaining) : null;
+let tasksRun = 0;
+
+function maybeFault(): void {
+  const f = init.fault;
+  if (!f || !faults || f.stage !== stage.index || tasksRun <= f.afterTasks) return;
+  if (Atomics.sub(faults, 0, 1) <= 0) return; // no faults left (value may go negative: harmless)
+  if (f.mode === 'exit') process.exit(1);      // in a worker thread this ends the thread only
+  throw new Error(`injected fault in stage ${stage.index}`);
+}
+
+export default function run(task: StageTask | PingTask): StageResult | null {
+  if (task.kind === 'ping') return null;
+  const start = performance.timeOrigin + performance.now();
+  const ctx = contexts[task.slot], header = ctx.ws.header;
+  const step = Atomics.load(header, STEP); // acquire: the coordinator's writes are visible
+  if (step !== task.step) throw new Error(`slot ${task.slot} holds step ${step}, task is for step ${task.step}`);
+  if (stage.index > 0 && Atomics.load(header, DONE) !== stage.index) {
+    throw new Error(`slot ${task.slot}: stage ${stage.index} started before stage ${stage.index - 1} finished`);
+  }
+  tasksRun++;
+  maybeFault();
+  if (stage.embeddings) embed(ctx, task.n);
+  blocks(ctx, task.n, stage.layerStart, stage.layerEnd);
+  let m = 0;
+  if (stage.head) m = task.vocab ? head(ctx, task.n, task.vocab[0], task.vocab[1]) : head(ctx, task.n);
+  if (task.vocab) Atomics.add(header, SHARDS_DONE, 1);
+  else Atomics.store(header, DONE, stage.index + 1); // release: x (and logits) are complete
+  return { worker: threadId, start, end: performance.timeOrigin + performance.now(), m, backend: init.backend };
+}
