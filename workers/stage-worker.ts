@@ -28,9 +28,14 @@ const contexts: ForwardContext[] = slots.map((slot) => ({
 const faults = init.fault ? new Int32Array(init.fault.remaining) : null;
 let tasksRun = 0;
 
-function maybeFault(): void {
+function maybeFault(tokens: Int32Array, n: number): void {
   const f = init.fault;
-  if (!f || !faults || f.stage !== stage.index || tasksRun <= f.afterTasks) return;
+  if (!f || !faults || f.stage !== stage.index) return;
+  if (f.poisonToken !== undefined) {
+    if (tokens.subarray(0, n).includes(f.poisonToken)) throw new Error(`injected fault in stage ${stage.index} (poison token ${f.poisonToken})`);
+    return;
+  }
+  if (tasksRun <= f.afterTasks) return;
   if (Atomics.sub(faults, 0, 1) <= 0) return; // no faults left (value may go negative: harmless)
   if (f.mode === 'exit') process.exit(1);      // in a worker thread this ends the thread only
   throw new Error(`injected fault in stage ${stage.index}`);
@@ -46,7 +51,7 @@ export default function run(task: StageTask | PingTask): StageResult | null {
     throw new Error(`slot ${task.slot}: stage ${stage.index} started before stage ${stage.index - 1} finished`);
   }
   tasksRun++;
-  maybeFault();
+  maybeFault(ctx.ws.tokens, task.n);
   if (stage.embeddings) embed(ctx, task.n);
   blocks(ctx, task.n, stage.layerStart, stage.layerEnd);
   let m = 0;

@@ -115,7 +115,13 @@ export class Coordinator {
       },
       (err: Error) => {
         for (const { seq } of plan.rows) this.inFlight.delete(seq);
-        for (const { seq } of plan.rows) this.fail(seq, `request ${JSON.stringify(seq.requestId)}: forward pass failed: ${err.message}`);
+        if (plan.rows.length === 1) {
+          const seq = plan.rows[0].seq;
+          this.fail(seq, `request ${JSON.stringify(seq.requestId)}: forward pass failed: ${err.message}`);
+        } else {
+          // one bad request must not sink its neighbours: rerun each alone to find the culprit
+          for (const { seq } of plan.rows) seq.isolate = true;
+        }
         this.freeSlots.push(k);
         this.pump();
       },
@@ -131,6 +137,7 @@ export class Coordinator {
     for (const { seq, numTokens } of plan.rows) {
       this.inFlight.delete(seq);
       if (seq.dead) { this.drop(seq); continue; } // its request failed while this step ran
+      seq.isolate = false;
       seq.numComputed += numTokens;
       if (seq.numComputed !== seq.numTokens) continue;
       seq.append(this.sampler.sample(logits, m++ * V, seq.sampling));

@@ -13,6 +13,7 @@ export class Sequence {
   slot = -1;                          // KV block-table row while admitted
   text = '';
   finish: FinishReason | null = null;
+  isolate = false;                    // run alone next: its micro-batch failed
   dead = false;                       // its request failed; blocks go back once no worker uses them
   stopReason: string | number | null = null;
   readonly logprobs: LogprobEntry[] | null;

@@ -11,6 +11,7 @@ import { lmHeadConfig } from './reference/lm-head.js';
 import { logSoftmaxConfig } from './reference/log-softmax.js';
 import { matmulConfig } from './reference/matmul.js';
 import { residualConfig } from './reference/residual.js';
+import { loadNativeKernels } from './native/index.js';
 
 export interface BackendStatus { name: string; available: boolean; reason: string | null }
 
@@ -23,7 +24,7 @@ const referenceKernels: KernelConfig[] = [
  * Backends other than the reference: each loader registers its kernels and returns null, or
  * returns the reason it cannot load here. Order = preference of `auto` (fastest first).
  */
-const optionalBackends: Array<[string, () => string | null]> = [];
+const optionalBackends: Array<[string, () => string | null]> = [['native', loadNativeKernels]];
 
 let statuses: BackendStatus[] | null = null;
 

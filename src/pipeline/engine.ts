@@ -18,10 +18,11 @@ export interface PipelineOptions extends EngineOptions {
   workers?: number;      // worker threads in all (default 1); mapped to stages × replicas by planStages
   stages?: number;       // force S stages ...
   replicas?: number;     // ... of R replicas each
+  headWorkers?: number;  // or: a separate head stage split by vocabulary over H workers
   microBatches?: number; // batch slots in flight (default workers + 1, at least the stage count)
   maxRetries?: number;   // recomputations of a micro-batch after a worker fault (default 2)
   /** Tests only: make the first `count` tasks of `stage` after `afterTasks` fail. */
-  fault?: { stage: number; afterTasks: number; mode: 'exit' | 'throw'; count: number };
+  fault?: { stage: number; afterTasks: number; mode: 'exit' | 'throw'; count: number; poisonToken?: number };
 }
 
 const KV_BYTES_LIMIT = 1 << 30;
@@ -33,7 +34,7 @@ export class PipelineEngine {
   static async create(modelDir: string, opts: PipelineOptions = {}): Promise<PipelineEngine> {
     const weights = loadCheckpoint(modelDir);
     const c = weights.layout.config;
-    const plan = planStages(c, { workers: opts.workers, stages: opts.stages, replicas: opts.replicas });
+    const plan = planStages(c, { workers: opts.workers, stages: opts.stages, replicas: opts.replicas, headWorkers: opts.headWorkers });
     const maxSeqs = opts.maxSeqs ?? 32, blockSize = opts.blockSize ?? 16;
     const maxBlocksPerSeq = Math.ceil(c.nPositions / blockSize);
     const kvTokens = opts.kvCacheTokens ?? Math.min(maxSeqs * c.nPositions, Math.floor(KV_BYTES_LIMIT / kvBytesPerToken(c)));

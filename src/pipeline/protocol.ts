@@ -34,12 +34,16 @@ export const STEP = 0; // step id of the micro-batch in the slot
 export const DONE = 1; // stages completed (stage index + 1 of the last one)
 export const SHARDS_DONE = 2; // vocabulary shards of the head completed in this step
 
-/** Fault injection for tests: the first `count` tasks of `stage` after `afterTasks` fail. */
+/**
+ * Fault injection for tests: the first `count` tasks of `stage` after `afterTasks` fail, or, with
+ * poisonToken, every task of `stage` whose rows contain that token (a request that always fails).
+ */
 export interface FaultSpec {
   stage: number;
   afterTasks: number;
   mode: 'exit' | 'throw';
   remaining: SharedArrayBuffer; // Int32[1]: faults left, shared by every worker of the job
+  poisonToken?: number;
 }
 
 /** workerData of a stage pool: everything a worker maps at start-up, once per job. */

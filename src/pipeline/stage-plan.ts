@@ -13,7 +13,11 @@
 //   B. S = N - H block stages of 1 worker, then a head stage of H workers that splits the
 //      vocabulary: each computes its slice of every sampled row's logits (sampling sees the
 //      whole row). Chosen when the head outweighs a fair share of the work.
-// --stages S and --replicas R force layout A with that S and R.
+// --stages S and --replicas R force layout A with that S and R; --head-workers H forces layout B
+// (S block stages, default 1, plus a head stage of H vocabulary shards).
+// On one machine replicas cost no extra memory (they share the SharedArrayBuffers), so for
+// throughput they usually balance better than a layer split; stages pay off when a stage's
+// weights fit a cache, and they are how a model is split across machines.
 import { UsageError } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
 
@@ -71,7 +75,8 @@ function layoutA(c: ModelConfig, S: number, R: number): StagePlan {
 }
 
 function layoutB(c: ModelConfig, N: number, H: number): StagePlan {
-  const S = N - H, ends = balancedSplit(new Array<number>(c.nLayer).fill(1), S);
+  const S = N - H;
+  const ends = balancedSplit(new Array<number>(c.nLayer).fill(1), S);
   const stages = ends.map((end, i): PlannedStage => {
     const start = i === 0 ? 0 : ends[i - 1];
     return { index: i, layerStart: start, layerEnd: end, embeddings: i === 0, head: false, replicas: 1, vocabShards: 1, cost: end - start };
@@ -80,7 +85,7 @@ function layoutB(c: ModelConfig, N: number, H: number): StagePlan {
   return { stages, workers: N, loadPerWorker: Math.max(...stages.map((s) => s.cost / s.vocabShards)) };
 }
 
-export interface PlanRequest { workers?: number; stages?: number; replicas?: number }
+export interface PlanRequest { workers?: number; stages?: number; replicas?: number; headWorkers?: number }
 
 export function planStages(c: ModelConfig, req: PlanRequest): StagePlan {
   const check = (name: string, v: number | undefined, max: number) => {
@@ -91,6 +96,15 @@ export function planStages(c: ModelConfig, req: PlanRequest): StagePlan {
   check('stages', req.stages, c.nLayer);
   check('replicas', req.replicas, 64);
   check('workers', req.workers, 256);
+  check('head-workers', req.headWorkers, 64);
+  if (req.headWorkers !== undefined) {
+    if (req.replicas !== undefined) throw new UsageError('--head-workers cannot be combined with --replicas');
+    const S = req.stages ?? 1, N = S + req.headWorkers;
+    if (req.workers !== undefined && req.workers !== N) {
+      throw new UsageError(`--workers ${req.workers} does not equal --stages ${S} + --head-workers ${req.headWorkers}`);
+    }
+    return layoutB(c, N, req.headWorkers);
+  }
   if (req.stages !== undefined || req.replicas !== undefined) {
     const S = req.stages ?? 1, R = req.replicas ?? 1;
     if (req.workers !== undefined && req.workers !== S * R) {

@@ -8,7 +8,8 @@
 //     blocks do not fit, the newest running sequence not in flight is preempted (blocks freed,
 //     numComputed = 0, back to the front of the waiting queue: recompute later);
 //  2. waiting sequences are admitted FCFS while seats, budget and blocks allow;
-//  3. a sequence that could not fit even alone in the whole cache is rejected with the numbers.
+//  3. a sequence that could not fit even alone in the whole cache is rejected with the numbers;
+//  4. a sequence marked `isolate` (its micro-batch failed) runs in a micro-batch of its own.
 import type { SchedulableSeq } from './schedule.js';
 
 export interface KvBlocks {
@@ -26,6 +27,7 @@ export interface KvBlocks {
 export interface SchedSeq extends SchedulableSeq {
   slot: number;          // KV block-table row while admitted, -1 otherwise
   maxTotalTokens: number; // prompt + max_tokens: what it may grow to
+  isolate?: boolean;      // run alone: its last micro-batch failed, find out whether it is the cause
 }
 
 export interface SchedulerLimits {
@@ -63,11 +65,14 @@ export class Scheduler<S extends SchedSeq> {
     for (let i = 0; i < this.running.length && budget.tokens > 0; i++) {
       const s = this.running[i];
       if (inFlight.has(s)) continue;
+      if (s.isolate && out.rows.length > 0) continue;
       const k = this.take(s, budget);
       if (k === 0) continue;
       if (!this.fitOrPreempt(s, s.numComputed + k, inFlight, out)) break;
       this.commit(out, s, k, budget);
+      if (s.isolate) return out;
     }
+    if (out.rows.some((r) => r.seq.isolate)) return out;
     this.admit(out, budget);
     return out;
   }

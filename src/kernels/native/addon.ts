@@ -1,0 +1,69 @@
+// Loads the compiled Node-API addon (native/kernels.cc → build/Release/pipegpt_native.node, built
+// by tools/build-native.mjs at install). Never throws: loadAddon() returns the reason it cannot
+// load (disabled, not built, built for another platform, load error). Context-aware, so it loads in
+// every worker thread; it holds no JS state.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The addon's exports: the KernelSet ops with attention's arguments passed positionally. */
+export interface NativeAddon {
+  simd: 'avx2-fma' | 'portable';
+  arch: string;
+  embedding(out: Float32Array, tokens: Int32Array, positions: Int32Array, wte: Float32Array, wpe: Float32Array, n: number, C: number): void;
+  layernorm(out: Float32Array, inp: Float32Array, w: Float32Array, b: Float32Array, n: number, C: number, eps: number): void;
+  matmul(out: Float32Array, inp: Float32Array, w: Float32Array, bias: Float32Array, n: number, I: number, O: number): void;
+  gelu(out: Float32Array, inp: Float32Array, len: number): void;
+  residual(out: Float32Array, a: Float32Array, b: Float32Array, len: number): void;
+  kvWrite(qkv: Float32Array, kCache: Float32Array, vCache: Float32Array, slots: Int32Array, n: number, C: number): void;
+  attention(out: Float32Array, qkv: Float32Array, kCache: Float32Array, vCache: Float32Array, seqIds: Int32Array,
+    positions: Int32Array, blockTable: Int32Array, maxBlocksPerSeq: number, blockSize: number, n: number, nHead: number,
+    C: number, scratch: Float32Array): void;
+  lmHead(out: Float32Array, inp: Float32Array, wte: Float32Array, m: number, C: number, V: number): void;
+  logSoftmax(out: Float32Array, inp: Float32Array, m: number, V: number): void;
+}
+
+export const ADDON_RELATIVE_PATH = join('build', 'Release', 'pipegpt_native.node');
+
+let loaded: NativeAddon | null = null;
+let failure: string | null = null;
+
+/** The repo/package root: the nearest ancestor of this file that holds package.json. */
+function packageRoot(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return null;
+}
+
+/** Loads the addon once per thread; returns null, or the reason it cannot be used here. */
+export function loadAddon(): string | null {
+  if (loaded) return null;
+  if (failure) return failure;
+  if (process.env.PIPEGPT_NATIVE === '0') return (failure = 'disabled by PIPEGPT_NATIVE=0');
+  const root = packageRoot();
+  if (!root) return (failure = 'package root not found');
+  const file = join(root, ADDON_RELATIVE_PATH);
+  if (!existsSync(file)) return (failure = `not built: ${ADDON_RELATIVE_PATH} missing (build it with: node tools/build-native.mjs --verbose)`);
+  try {
+    const mod = createRequire(import.meta.url)(file) as NativeAddon;
+    if (typeof mod.matmul !== 'function' || typeof mod.simd !== 'string') return (failure = `${file} is not the pipegpt native addon`);
+    loaded = mod;
+    return null;
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    const hint = /ELF|wrong architecture|Mach-O|not a valid Win32/i.test(msg) ? ` (built for another platform than ${process.platform}-${process.arch}; rebuild it)` : '';
+    return (failure = `load error: ${msg}${hint}`);
+  }
+}
+
+/** The loaded addon; only called by kernels registered after loadAddon() succeeded. */
+export function addon(): NativeAddon {
+  if (!loaded) throw new Error(`native addon not loaded: ${loadAddon() ?? 'call loadNativeKernels() first'}`);
+  return loaded;
+}

@@ -1,0 +1,77 @@
+// With the same seed, outputs are byte-identical whatever the worker, stage or replica count,
+// the batch composition or preemption (each row's arithmetic never depends on its batch).
+import test from 'ava';
+import { LocalEngine } from '../../src/engine/local-engine.js';
+import type { Completion, GenerateRequest } from '../../src/engine/types.js';
+import { PipelineEngine, type PipelineOptions } from '../../src/pipeline/engine.js';
+import { describePlan } from '../../src/pipeline/stage-plan.js';
+import { randomCheckpoint } from '../helpers/random-checkpoint.js';
+
+const MODEL = randomCheckpoint({ L: 4, H: 2, C: 32, V: 1000, P: 64, seed: 7 });
+
+function requests(): GenerateRequest[] {
+  return Array.from({ length: 16 }, (_, i) => ({
+    id: `req-${i}`,
+    prompt_token_ids: Array.from({ length: 1 + ((i * 5) % 19) }, (_, j) => (i * 97 + j * 31) % 999),
+    sampling: { temperature: i % 4 === 0 ? 0 : 0.9, top_p: i % 3 ? 0.9 : 1, seed: 100 + i, max_tokens: 3 + (i % 11), ignore_eos: true },
+  }));
+}
+
+let baseline: Completion[];
+test.before(async () => {
+  baseline = await LocalEngine.open(MODEL, { backend: 'reference' }).generate(requests());
+});
+
+async function runPipeline(opts: PipelineOptions, reqs = requests()) {
+  const e = await PipelineEngine.create(MODEL, { backend: 'reference', ...opts });
+  try {
+    return { out: await e.generate(reqs), plan: describePlan(e.plan), stats: { ...e.stats }, faults: [...e.executor.faults] };
+  } finally {
+    await e.close();
+  }
+}
+
+const LAYOUTS: PipelineOptions[] = [
+  { stages: 1 }, { stages: 2 }, { stages: 3 }, { stages: 4 },
+  { stages: 1, replicas: 2 }, { stages: 2, replicas: 2 }, { workers: 3 }, { stages: 2, headWorkers: 2 },
+];
+
+for (const layout of LAYOUTS) {
+  test.serial(`identical outputs with ${JSON.stringify(layout)}`, async (t) => {
+    const r = await runPipeline(layout);
+    t.log(r.plan);
+    t.deepEqual(r.out, baseline);
+  });
+}
+
+test.serial('a request alone equals the same request inside the batch of 16 (2 stages)', async (t) => {
+  const reqs = requests();
+  for (const i of [3, 12]) {
+    const r = await runPipeline({ stages: 2 }, [reqs[i]]);
+    t.deepEqual(r.out[0], baseline[i]);
+  }
+});
+
+test.serial('a KV pool too small for the batch forces preemption, outputs unchanged', async (t) => {
+  // 4 blocks of 16 tokens: one full-context sequence fits, 16 requests cannot all run at once
+  const r = await runPipeline({ stages: 2, kvCacheTokens: 64, maxSeqs: 8 });
+  t.true(r.stats.preemptions > 0, `preemptions: ${r.stats.preemptions}`);
+  t.deepEqual(r.out, baseline);
+});
+
+test.serial('a stage worker killed mid-job is replaced and the output is identical', async (t) => {
+  const r = await runPipeline({ stages: 2, fault: { stage: 1, afterTasks: 4, mode: 'exit', count: 1 } });
+  t.is(r.stats.retries, 1);
+  t.true(r.faults.some((f) => /exited/.test(f)), r.faults.join('; '));
+  t.deepEqual(r.out, baseline);
+});
+
+test.serial('a fault that repeats fails only the request that causes it', async (t) => {
+  // request 5 carries a token that makes stage 0 throw every time it sees it
+  const reqs = requests();
+  reqs[5] = { ...reqs[5], prompt_token_ids: [...reqs[5].prompt_token_ids!, 999] };
+  const r = await runPipeline({ stages: 2, maxRetries: 2, fault: { stage: 0, afterTasks: 0, mode: 'throw', count: 0, poisonToken: 999 } }, reqs);
+  t.regex(r.out[5].error ?? '', /^request "req-5": forward pass failed: micro-batch failed 3 times; last error: stage 0: injected fault in stage 0 \(poison token 999\)/);
+  // its neighbours were rerun alone, succeeded, and equal the clean run
+  r.out.forEach((c, i) => { if (i !== 5) t.deepEqual(c, baseline[i], `request ${i}`); });
+});
