@@ -1,7 +1,7 @@
 // Shared command-line options: model directory, engine sizes and vLLM-named sampling flags.
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_MODEL_DIR } from '../engine/local-engine.js';
-import type { EngineOptions } from '../engine/types.js';
+import type { PipelineOptions } from '../pipeline/engine.js';
 
 export const num = (v: string): number => {
   const x = Number(v);
@@ -20,8 +20,17 @@ export function addModelOptions(cmd: Command): Command {
   return cmd
     .option('--model <dir>', 'Hugging Face GPT-2 directory (config.json + model.safetensors)', DEFAULT_MODEL_DIR)
     .option('--max-num-batched-tokens <n>', 'rows per forward step', int, 256)
-    .option('--max-num-seqs <n>', 'sequences running at once', int, 16)
-    .option('--kv-cache-tokens <n>', 'KV cache capacity in tokens', int);
+    .option('--max-num-seqs <n>', 'sequences running at once', int, 32)
+    .option('--kv-cache-tokens <n>', 'KV cache capacity in tokens', int)
+    .option('--backend <name>', 'kernel backend: auto (fastest that loads), reference, native, gpujs', 'auto');
+}
+
+export function addPipelineOptions(cmd: Command): Command {
+  return cmd
+    .option('--workers <n>', 'worker threads in all, mapped to stages × replicas (see README)', int)
+    .option('--stages <s>', 'pipeline stages (contiguous layer ranges)', int)
+    .option('--replicas <r>', 'worker threads per stage', int)
+    .option('--head-workers <h>', 'give the LM head its own stage, split by vocabulary over h workers', int);
 }
 
 export function addSamplingOptions(cmd: Command): Command {
@@ -57,10 +66,15 @@ export function samplingFromFlags(opts: Record<string, unknown>): Record<string,
   return out;
 }
 
-export function engineFromFlags(opts: Record<string, unknown>): EngineOptions {
+export function engineFromFlags(opts: Record<string, unknown>): PipelineOptions {
   return {
     maxBatchedTokens: opts.maxNumBatchedTokens as number,
     maxSeqs: opts.maxNumSeqs as number,
     kvCacheTokens: opts.kvCacheTokens as number | undefined,
+    backend: opts.backend as string,
+    workers: opts.workers as number | undefined,
+    stages: opts.stages as number | undefined,
+    replicas: opts.replicas as number | undefined,
+    headWorkers: opts.headWorkers as number | undefined,
   };
 }
