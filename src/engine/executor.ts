@@ -10,6 +10,8 @@ export interface StageSpan {
   start: number;    // wall-clock ms (performance.timeOrigin + now), comparable across threads
   end: number;
   shard?: number;   // vocabulary shard of a split LM head
+  rows: number;     // rows of the micro-batch (tokens processed)
+  step: number;     // micro-batch id
 }
 
 export interface StepResult {
@@ -33,6 +35,7 @@ export class LocalExecutor implements Executor {
   readonly slots: BatchSlot[];
   readonly maxTokens: number;
   readonly maxLogitRows: number;
+  private steps = 0;
   constructor(private readonly ctx: ForwardContext, readonly backend: string) {
     this.slots = [ctx.ws];
     this.maxTokens = ctx.ws.maxTokens;
@@ -41,7 +44,7 @@ export class LocalExecutor implements Executor {
   async run(_slot: number, n: number): Promise<StepResult> {
     const start = wallNow();
     const m = forward(this.ctx, n);
-    return { m, spans: [{ stage: 0, worker: 0, start, end: wallNow() }], retries: 0 };
+    return { m, spans: [{ stage: 0, worker: 0, start, end: wallNow(), rows: n, step: ++this.steps }], retries: 0 };
   }
   async close(): Promise<void> {}
 }

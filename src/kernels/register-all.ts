@@ -12,6 +12,7 @@ import { logSoftmaxConfig } from './reference/log-softmax.js';
 import { matmulConfig } from './reference/matmul.js';
 import { residualConfig } from './reference/residual.js';
 import { loadNativeKernels } from './native/index.js';
+import { gpujsPreferred, loadGpujsKernels } from './gpujs/index.js';
 
 export interface BackendStatus { name: string; available: boolean; reason: string | null }
 
@@ -24,7 +25,7 @@ const referenceKernels: KernelConfig[] = [
  * Backends other than the reference: each loader registers its kernels and returns null, or
  * returns the reason it cannot load here. Order = preference of `auto` (fastest first).
  */
-const optionalBackends: Array<[string, () => string | null]> = [['native', loadNativeKernels]];
+const optionalBackends: Array<[string, () => string | null]> = [['native', loadNativeKernels], ['gpujs', loadGpujsKernels]];
 
 let statuses: BackendStatus[] | null = null;
 
@@ -54,7 +55,9 @@ export function backendStatus(): BackendStatus[] {
  */
 export function resolveBackend(name: string): string {
   const all = registerAllKernels();
-  if (name === 'auto') return (all.slice(1).find((b) => b.available) ?? all[0]).name;
+  // gpujs loads wherever gpu.js runs, but on the CPU (webasm/cpu, software GL) it is slower than
+  // the reference: `auto` takes it only when it runs on a hardware GPU (gpujsPreferred()).
+  if (name === 'auto') return (all.slice(1).find((b) => b.available && (b.name !== 'gpujs' || gpujsPreferred())) ?? all[0]).name;
   const b = all.find((s) => s.name === name);
   if (!b) throw new KernelRegistryError(`unknown kernel backend "${name}" (known: auto, ${all.map((s) => s.name).join(', ')})`);
   if (!b.available) throw new KernelRegistryError(`kernel backend "${name}" cannot load here: ${b.reason}`);

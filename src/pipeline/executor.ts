@@ -88,7 +88,7 @@ export class PipelineExecutor implements Executor {
     let m = 0;
     for (const stage of this.plan.stages) {
       const results = await this.runStage(stage, { kind: 'step', slot: k, step, n, vocab: null });
-      results.forEach((r, i) => spans.push({ stage: stage.index, worker: r.worker, start: r.start, end: r.end, shard: stage.vocabShards > 1 ? i : undefined }));
+      results.forEach((r, i) => spans.push({ stage: stage.index, worker: r.worker, start: r.start, end: r.end, rows: n, step, shard: stage.vocabShards > 1 ? i : undefined }));
       m = results[0].m;
       if (stage.vocabShards > 1) {
         if (Atomics.load(header, SHARDS_DONE) !== stage.vocabShards) throw new Error(`slot ${k}: head shards incomplete`);

@@ -120,9 +120,12 @@ export function planStages(c: ModelConfig, req: PlanRequest): StagePlan {
   return candidates[0];
 }
 
+/** "emb+L0-5", "L6-11+head", "head/2": what a stage holds. */
+export function stageLabel(s: PlannedStage): string {
+  return [s.embeddings ? 'emb' : '', s.layerEnd > s.layerStart ? `L${s.layerStart}-${s.layerEnd - 1}` : '',
+    s.head ? (s.vocabShards > 1 ? `head/${s.vocabShards}` : 'head') : ''].filter(Boolean).join('+');
+}
+
 export function describePlan(p: StagePlan): string {
-  return p.stages.map((s) => {
-    const what = [s.embeddings ? 'emb' : '', s.layerEnd > s.layerStart ? `L${s.layerStart}-${s.layerEnd - 1}` : '', s.head ? (s.vocabShards > 1 ? `head/${s.vocabShards}` : 'head') : ''].filter(Boolean).join('+');
-    return `stage ${s.index}: ${what} ×${s.replicas}`;
-  }).join(', ');
+  return p.stages.map((s) => `stage ${s.index}: ${stageLabel(s)} ×${s.replicas}`).join(', ');
 }

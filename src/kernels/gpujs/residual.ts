@@ -1,0 +1,18 @@
+// gpu.js residual add: out = a + b, elementwise; out may alias a (inputs are staged first).
+import type { KernelConfig } from '../registry.js';
+import type { KernelSet } from '../names.js';
+import { bucket, kernelFor, padded, runKernel } from './context.js';
+
+const SOURCE = `function (a, b) {
+  return a[this.thread.x] + b[this.thread.x];
+}`;
+
+export const residual: KernelSet['residual'] = (out, a, b, len) => {
+  if (len === 0) return;
+  const lb = bucket(len);
+  const k = kernelFor(`residual|${lb}`, SOURCE, lb, {});
+  const r = runKernel(k, padded('residual.a', a, len, lb), padded('residual.b', b, len, lb));
+  out.set(r.subarray(0, len));
+};
+
+export const residualConfig: KernelConfig<'residual'> = { backend: 'gpujs', op: 'residual', fn: residual };

@@ -1,0 +1,44 @@
+// Per-stage throughput from the spans the executor reports: how busy each stage's workers were
+// over a wall-clock window, the bubble (idle) share, and tokens per busy second.
+import type { StageSpan } from '../engine/executor.js';
+import { stageLabel, type StagePlan } from '../pipeline/stage-plan.js';
+
+export interface StageStats {
+  stage: number;
+  what: string;         // e.g. "emb+L0-5"
+  workers: number;
+  tasks: number;
+  busyMs: number;       // summed over the stage's workers
+  busyPct: number;      // busyMs / (window · workers)
+  bubblePct: number;    // 100 - busyPct
+  tokensPerBusyS: number; // rows processed per second of one worker's busy time
+}
+
+/** Stats over [t0, t1) (wall-clock ms); spans are clipped to the window. */
+export function stageStats(plan: StagePlan, spans: StageSpan[], t0: number, t1: number): StageStats[] {
+  const window = Math.max(1e-9, t1 - t0);
+  return plan.stages.map((s) => {
+    let busy = 0, tasks = 0, rows = 0;
+    for (const sp of spans) {
+      if (sp.stage !== s.index) continue;
+      const a = Math.max(sp.start, t0), b = Math.min(sp.end, t1);
+      if (b <= a) continue;
+      busy += b - a;
+      tasks++;
+      rows += sp.shard === undefined || sp.shard === 0 ? sp.rows : 0; // count a split head's rows once
+    }
+    const busyPct = (100 * busy) / (window * s.replicas);
+    return {
+      stage: s.index, what: stageLabel(s), workers: s.replicas, tasks, busyMs: busy,
+      busyPct, bubblePct: 100 - busyPct, tokensPerBusyS: busy > 0 ? (rows * 1000 * (s.vocabShards > 1 ? s.vocabShards : 1)) / busy : 0,
+    };
+  });
+}
+
+export function formatStageTable(stats: StageStats[]): string {
+  const head = ['stage', 'layers', 'workers', 'tasks', 'busy %', 'bubble %', 'tok/busy-s'];
+  const rows = stats.map((s) => [String(s.stage), s.what, String(s.workers), String(s.tasks), s.busyPct.toFixed(1), s.bubblePct.toFixed(1), s.tokensPerBusyS.toFixed(0)]);
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => c.padStart(w[i])).join('  ');
+  return [line(head), ...rows.map(line)].join('\n');
+}
