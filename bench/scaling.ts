@@ -1,0 +1,73 @@
+// Pipeline scaling benchmark: generated tokens/s for several worker counts on a GPT-2-small-shaped
+// random checkpoint, with per-stage busy % and bubble %, and RSS. Median of --runs runs each.
+//   npm run bench:scaling -- --workers 1,2,3,4 --runs 3 --prompts 32 --prompt-len 32 --new-tokens 64
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PipelineEngine } from '../src/pipeline/engine.js';
+import { describePlan } from '../src/pipeline/stage-plan.js';
+import { stageStats, type StageStats } from '../src/profile/stage-stats.js';
+import { randomGpt2Small } from './random-gpt2.js';
+
+const { values: a } = parseArgs({ options: {
+  model: { type: 'string' }, workers: { type: 'string', default: '1,2,3,4' }, runs: { type: 'string', default: '3' },
+  prompts: { type: 'string', default: '32' }, 'prompt-len': { type: 'string', default: '32' }, 'new-tokens': { type: 'string', default: '64' },
+  backend: { type: 'string', default: 'auto' }, out: { type: 'string', default: 'bench/results/scaling.json' },
+} });
+const model = a.model ?? randomGpt2Small();
+const nPrompts = Number(a.prompts), promptLen = Number(a['prompt-len']), newTokens = Number(a['new-tokens']);
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+function requests() {
+  let s = 12345;
+  const rnd = () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s % 50000; };
+  return Array.from({ length: nPrompts }, (_, i) => ({
+    id: `p${i}`, prompt_token_ids: Array.from({ length: promptLen }, rnd),
+    sampling: { temperature: 0, max_tokens: newTokens, ignore_eos: true },
+  }));
+}
+
+interface Run { tokPerS: number; wallS: number; rssMiB: number; stages: StageStats[]; decodeStages: StageStats[] }
+
+async function runOnce(workers: number): Promise<{ run: Run; plan: string; backend: string }> {
+  const e = await PipelineEngine.create(model, { workers, backend: a.backend, maxSeqs: nPrompts, maxBatchedTokens: 256 });
+  e.recordSpans = true;
+  const t0 = performance.timeOrigin + performance.now();
+  const out = await e.generate(requests());
+  const t1 = performance.timeOrigin + performance.now();
+  const generated = out.reduce((n, c) => n + (c.choices[0]?.token_ids.length ?? 0), 0);
+  // steady decode: from the end of the last step holding prefill rows to the end
+  const spans = e.stats.spans;
+  const prefillEnd = Math.max(...spans.filter((s) => s.rows > nPrompts).map((s) => s.end), t0);
+  const run: Run = {
+    tokPerS: generated / ((t1 - t0) / 1000), wallS: (t1 - t0) / 1000, rssMiB: process.memoryUsage().rss / 2 ** 20,
+    stages: stageStats(e.plan, spans, t0, t1), decodeStages: stageStats(e.plan, spans, prefillEnd, t1),
+  };
+  const info = { run, plan: describePlan(e.plan), backend: e.backend };
+  await e.close();
+  return info;
+}
+
+const rows: Array<Record<string, unknown>> = [];
+for (const w of a.workers!.split(',').map(Number)) {
+  const runs: Run[] = [];
+  let plan = '', backend = '';
+  for (let r = 0; r < Number(a.runs); r++) ({ run: runs[r], plan, backend } = await runOnce(w));
+  const pick = (f: (r: Run) => number) => median(runs.map(f));
+  rows.push({
+    workers: w, plan, backend, tokPerS: pick((r) => r.tokPerS), wallS: pick((r) => r.wallS), rssMiB: pick((r) => r.rssMiB),
+    busyPct: pick((r) => Math.min(...r.stages.map((s) => s.busyPct))), decodeBusyPct: pick((r) => Math.min(...r.decodeStages.map((s) => s.busyPct))),
+    bubblePct: pick((r) => Math.max(...r.stages.map((s) => s.bubblePct))), runs: runs.map((r) => r.tokPerS),
+  });
+  process.stderr.write(`workers ${w}: ${(rows.at(-1)!.tokPerS as number).toFixed(1)} tok/s (${plan})\n`);
+}
+const base = rows[0].tokPerS as number;
+const head = ['workers', 'layout', 'backend', 'gen tok/s', 'speedup', 'min stage busy %', 'decode busy %', 'max bubble %', 'RSS MiB'];
+const table = rows.map((r) => [String(r.workers), String(r.plan), String(r.backend), (r.tokPerS as number).toFixed(1), ((r.tokPerS as number) / base).toFixed(2) + '×',
+  (r.busyPct as number).toFixed(1), (r.decodeBusyPct as number).toFixed(1), (r.bubblePct as number).toFixed(1), (r.rssMiB as number).toFixed(0)]);
+const w = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
+const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(w[i])).join(' | ') + ' |';
+console.log(`${nPrompts} prompts × ${promptLen} tokens, ${newTokens} new tokens each, greedy, median of ${a.runs} runs`);
+console.log([line(head), line(w.map((n) => '-'.repeat(n))), ...table.map(line)].join('\n'));
+mkdirSync(dirname(a.out!), { recursive: true });
+writeFileSync(a.out!, JSON.stringify({ date: new Date().toISOString(), nPrompts, promptLen, newTokens, rows }, null, 2));
