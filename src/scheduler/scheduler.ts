@@ -10,7 +10,6 @@
 //  2. waiting sequences are admitted FCFS while seats, budget and blocks allow;
 //  3. a sequence that could not fit even alone in the whole cache is rejected with the numbers;
 //  4. a sequence marked `isolate` (its micro-batch failed) runs in a micro-batch of its own.
-import type { SchedulableSeq } from './schedule.js';
 
 export interface KvBlocks {
   readonly blockSize: number;
@@ -24,7 +23,9 @@ export interface KvBlocks {
   releaseSeq(slot: number): void;
 }
 
-export interface SchedSeq extends SchedulableSeq {
+export interface SchedSeq {
+  numComputed: number;    // tokens whose K/V are in the cache
+  numTokens: number;      // tokens known (prompt + generated)
   slot: number;          // KV block-table row while admitted, -1 otherwise
   maxTotalTokens: number; // prompt + max_tokens: what it may grow to
   isolate?: boolean;      // run alone: its last micro-batch failed, find out whether it is the cause
