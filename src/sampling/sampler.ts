@@ -17,12 +17,18 @@ export interface SampledToken { token: number; logprob: number | null; top: TopL
 
 export class Sampler {
   private readonly work: Float32Array;   // [V] processed logits
-  private readonly sorted: Float32Array; // [V] for top-k / top-p thresholds
+  private readonly order: Int32Array;    // [V] candidate ids, best first (top-k / top-p)
+  private readonly sorted: Float32Array; // [V] sorted logits for a wide top-p
+  private readonly probs: Float32Array;  // [V] exp(l - max) of the row being drawn
+  private readonly keep: Uint8Array;     // [V] mask of kept ids
   private readonly logp: Float32Array;   // [V] raw log-probs
 
   constructor(readonly vocabSize: number) {
     this.work = new Float32Array(vocabSize);
+    this.order = new Int32Array(vocabSize);
+    this.keep = new Uint8Array(vocabSize);
     this.sorted = new Float32Array(vocabSize);
+    this.probs = new Float32Array(vocabSize);
     this.logp = new Float32Array(vocabSize);
   }
 
@@ -47,49 +53,90 @@ export class Sampler {
       const floor = max + Math.log(p.min_p);     // p_i ≥ min_p · p_max  ⇔  l_i ≥ l_max + ln(min_p)
       for (let i = 0; i < V; i++) if (w[i] < floor) w[i] = -Infinity;
     }
+    const e = this.probs;
     let z = 0;
-    for (let i = 0; i < V; i++) z += Math.exp(w[i] - max);
+    for (let i = 0; i < V; i++) z += e[i] = Math.exp(w[i] - max); // exp(-Infinity) = 0 for masked ids
     const u = st.rng.uniform() * z;
     let acc = 0, last = -1;
     for (let i = 0; i < V; i++) {
-      if (w[i] === -Infinity) continue;
-      acc += Math.exp(w[i] - max);
+      if (e[i] === 0) continue;
+      acc += e[i];
       last = i;
       if (acc > u) return i;
     }
     return last; // u landed in the rounding slack at the very end
   }
 
-  /** Keeps exactly the k largest logits (ties at the threshold resolved by lowest id). */
+  /** Keeps exactly the k largest logits (ties resolved by lowest id). */
   private topK(k: number): void {
-    const w = this.work, s = this.sorted;
-    s.set(w);
-    s.sort();
-    const thr = s[s.length - k];
-    let above = 0;
-    for (let i = 0; i < w.length; i++) if (w[i] > thr) above++;
-    let ties = k - above;
-    for (let i = 0; i < w.length; i++) {
-      if (w[i] < thr) w[i] = -Infinity;
-      else if (w[i] === thr && ties-- <= 0) w[i] = -Infinity;
-    }
+    const n = this.largest(k);
+    this.keepOnly(n);
   }
 
   /** Keeps the smallest set of most likely tokens whose probability sum reaches top_p. */
   private topP(topP: number): void {
-    const w = this.work, s = this.sorted;
-    const max = maxOf(w);
+    const w = this.work, max = maxOf(w);
     let z = 0;
     for (let i = 0; i < w.length; i++) z += Math.exp(w[i] - max);
+    // the nucleus is usually small: look among the 256 most likely first
+    const n = this.largest(Math.min(256, w.length));
+    let cum = 0;
+    for (let j = 0; j < n; j++) {
+      cum += Math.exp(w[this.order[j]] - max) / z;
+      if (cum >= topP) return this.keepOnly(j + 1);
+    }
+    // a flat distribution: find the threshold logit on a natively sorted copy instead
+    const s = this.sorted;
     s.set(w);
     s.sort();
-    let cum = 0, thr = s[s.length - 1];
-    for (let j = s.length - 1; j >= 0; j--) {
+    let thr = s[s.length - 1];
+    cum = 0;
+    for (let j = s.length - 1; j >= 0 && cum < topP; j--) {
       thr = s[j];
       cum += Math.exp(s[j] - max) / z;
-      if (cum >= topP) break;
     }
     for (let i = 0; i < w.length; i++) if (w[i] < thr) w[i] = -Infinity;
+  }
+
+  /**
+   * Puts the ids of the k largest finite logits, best first (ties: lowest id first), in
+   * this.order[0..count) and returns count. A size-k min-heap keeps this O(V log k).
+   */
+  private largest(k: number): number {
+    const w = this.work, h = this.order;
+    // "a below b": smaller logit, or same logit and larger id (so lower ids are kept)
+    const below = (a: number, b: number) => w[a] < w[b] || (w[a] === w[b] && a > b);
+    let size = 0;
+    for (let i = 0; i < w.length; i++) {
+      if (w[i] === -Infinity) continue;
+      if (size < k) {
+        let c = size++;
+        h[c] = i;
+        while (c > 0) { const p = (c - 1) >> 1; if (!below(h[c], h[p])) break; [h[c], h[p]] = [h[p], h[c]]; c = p; }
+      } else if (below(h[0], i)) {
+        h[0] = i;
+        for (let c = 0; ;) {
+          const l = 2 * c + 1, r = l + 1;
+          let m = c;
+          if (l < size && below(h[l], h[m])) m = l;
+          if (r < size && below(h[r], h[m])) m = r;
+          if (m === c) break;
+          [h[c], h[m]] = [h[m], h[c]];
+          c = m;
+        }
+      }
+    }
+    const best = Array.from(h.subarray(0, size)).sort((a, b) => (below(a, b) ? 1 : below(b, a) ? -1 : 0));
+    h.set(best);
+    return size;
+  }
+
+  /** Masks every id except this.order[0..n). */
+  private keepOnly(n: number): void {
+    const keep = this.keep;
+    keep.fill(0);
+    for (let j = 0; j < n; j++) keep[this.order[j]] = 1;
+    for (let i = 0; i < this.work.length; i++) if (!keep[i]) this.work[i] = -Infinity;
   }
 }
 
