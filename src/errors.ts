@@ -40,3 +40,16 @@ export class KernelRegistryError extends PipegptError {
 export class UsageError extends PipegptError {
   override name = 'UsageError';
 }
+
+/** A job config file (or the flags over it) that fails validation; names the key path and line. */
+export class ConfigError extends PipegptError {
+  override name = 'ConfigError';
+  constructor(readonly file: string | null, readonly line: number | null, readonly keyPath: string, detail: string) {
+    super(`${file ?? 'command line'}${line !== null ? `:${line}` : ''}: ${detail}`);
+  }
+}
+
+/** A batch job that cannot start or go on (duplicate custom_ids, output = input, corrupt output). */
+export class JobError extends PipegptError {
+  override name = 'JobError';
+}

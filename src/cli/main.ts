@@ -6,6 +6,10 @@ import { PipegptError } from '../errors.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 import { scoreCommand } from './score.js';
+import { runCommand } from './run.js';
+import { profileCommand } from './profile.js';
+import { benchCommand } from './bench.js';
+import { mergeCommand } from './merge.js';
 
 const program = new Command('pipegpt')
   .description('GPT-2-family batch text generation for Node.js')
@@ -13,7 +17,11 @@ const program = new Command('pipegpt')
   .exitOverride()
   .addCommand(generateCommand().exitOverride())
   .addCommand(scoreCommand().exitOverride())
-  .addCommand(inspectCommand().exitOverride());
+  .addCommand(inspectCommand().exitOverride())
+  .addCommand(runCommand().exitOverride())
+  .addCommand(profileCommand().exitOverride())
+  .addCommand(benchCommand().exitOverride())
+  .addCommand(mergeCommand().exitOverride());
 
 try {
   await program.parseAsync(process.argv);

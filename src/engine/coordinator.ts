@@ -26,6 +26,8 @@ interface Pending { completion: Completion; left: number; resolve: (c: Completio
 export class Coordinator {
   readonly stats: CoordinatorStats = { steps: 0, preemptions: 0, retries: 0, promptTokens: 0, generatedTokens: 0, spans: [] };
   recordSpans = false;
+  /** Optional: called for every sampled token (timeMs = performance.now()); for latency metrics. */
+  onToken?: (requestId: string, choice: number, tokenIndex: number, timeMs: number) => void;
   private readonly scheduler: Scheduler<Sequence>;
   private readonly sampler: Sampler;
   private readonly inFlight = new Set<Sequence>();
@@ -142,6 +144,7 @@ export class Coordinator {
       if (seq.numComputed !== seq.numTokens) continue;
       seq.append(this.sampler.sample(logits, m++ * V, seq.sampling));
       this.stats.generatedTokens++;
+      this.onToken?.(seq.requestId, seq.choice, seq.numGenerated - 1, performance.now());
       if (seq.finish) this.finish(seq);
     }
     this.freeSlots.push(k);

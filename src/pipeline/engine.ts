@@ -61,6 +61,10 @@ export class PipelineEngine {
   get backend(): string { return this.executor.backend; }
   get stats(): CoordinatorStats { return this.coordinator.stats; }
   set recordSpans(on: boolean) { this.coordinator.recordSpans = on; }
+  /** Optional per-token hook (requestId, choice, tokenIndex, performance.now()), for TTFT/TPOT/ITL. */
+  set onToken(fn: ((requestId: string, choice: number, tokenIndex: number, timeMs: number) => void) | undefined) {
+    this.coordinator.onToken = fn;
+  }
 
   submit(req: GenerateRequest): Promise<Completion> {
     return this.coordinator.submit(req);

@@ -16,17 +16,34 @@ export interface StageStats {
 
 /** Stats over [t0, t1) (wall-clock ms); spans are clipped to the window. */
 export function stageStats(plan: StagePlan, spans: StageSpan[], t0: number, t1: number): StageStats[] {
-  const window = Math.max(1e-9, t1 - t0);
-  return plan.stages.map((s) => {
-    let busy = 0, tasks = 0, rows = 0;
-    for (const sp of spans) {
-      if (sp.stage !== s.index) continue;
-      const a = Math.max(sp.start, t0), b = Math.min(sp.end, t1);
-      if (b <= a) continue;
-      busy += b - a;
-      tasks++;
-      rows += sp.shard === undefined || sp.shard === 0 ? sp.rows : 0; // count a split head's rows once
-    }
+  return statsFromTotals(plan, addStageTotals(plan, emptyTotals(plan), spans, t0, t1), t1 - t0);
+}
+
+/** Running per-stage sums, so a long job can fold its spans in batches and drop them. */
+export interface StageTotals { busyMs: number; tasks: number; rows: number }
+
+export function emptyTotals(plan: StagePlan): StageTotals[] {
+  return plan.stages.map(() => ({ busyMs: 0, tasks: 0, rows: 0 }));
+}
+
+/** Adds the spans (clipped to [t0, t1)) to `totals` and returns it. */
+export function addStageTotals(plan: StagePlan, totals: StageTotals[], spans: StageSpan[], t0: number, t1: number): StageTotals[] {
+  for (const sp of spans) {
+    const tot = totals[plan.stages.findIndex((s) => s.index === sp.stage)];
+    if (!tot) continue;
+    const a = Math.max(sp.start, t0), b = Math.min(sp.end, t1);
+    if (b <= a) continue;
+    tot.busyMs += b - a;
+    tot.tasks++;
+    tot.rows += sp.shard === undefined || sp.shard === 0 ? sp.rows : 0; // count a split head's rows once
+  }
+  return totals;
+}
+
+export function statsFromTotals(plan: StagePlan, totals: StageTotals[], windowMs: number): StageStats[] {
+  const window = Math.max(1e-9, windowMs);
+  return plan.stages.map((s, i) => {
+    const { busyMs: busy, tasks, rows } = totals[i];
     const busyPct = (100 * busy) / (window * s.replicas);
     return {
       stage: s.index, what: stageLabel(s), workers: s.replicas, tasks, busyMs: busy,

@@ -40,7 +40,8 @@ const SCORES = `function (qkv, kCache, seqIds, positions, blockTable) {
   return s * this.constants.scale;
 }`;
 
-// output [nb · C]; cell → (row r, channel c), head h = c / D
+// output [nb · C]; cell → (row r, channel c), head h = c / D. Loop variables have distinct names:
+// gpu.js's cpu mode hoists them into one function scope.
 const OUT = `function (scores, vCache, seqIds, positions, blockTable) {
   const C = this.constants.C;
   let r = Math.floor(this.thread.x / C);
@@ -54,23 +55,23 @@ const OUT = `function (scores, vCache, seqIds, positions, blockTable) {
   const row = r * this.constants.NH + h;
   const pos = positions[r];
   let mx = scores[row][0];
-  for (let t = 1; t <= pos; t++) {
-    mx = Math.max(mx, scores[row][t]);
+  for (let t1 = 1; t1 <= pos; t1++) {
+    mx = Math.max(mx, scores[row][t1]);
   }
   let sum = 0;
-  for (let t = 0; t <= pos; t++) {
-    sum += Math.exp(scores[row][t] - mx);
+  for (let t2 = 0; t2 <= pos; t2++) {
+    sum += Math.exp(scores[row][t2] - mx);
   }
   const bs = this.constants.bs;
   const base = seqIds[r] * this.constants.maxB;
   let acc = 0;
-  for (let t = 0; t <= pos; t++) {
-    let bi = Math.floor(t / bs);
-    let off = t - bi * bs;
+  for (let t3 = 0; t3 <= pos; t3++) {
+    let bi = Math.floor(t3 / bs);
+    let off = t3 - bi * bs;
     if (off < 0) { bi = bi - 1; off = off + bs; }
     if (off >= bs) { bi = bi + 1; off = off - bs; }
     const slot = blockTable[base + bi] * bs + off;
-    acc += (Math.exp(scores[row][t] - mx) / sum) * vCache[slot][c];
+    acc += (Math.exp(scores[row][t3] - mx) / sum) * vCache[slot][c];
   }
   return acc;
 }`;

@@ -149,8 +149,8 @@ function ensure(): State {
   const mode = resolveMode(requested);
   const { GPU } = gpujs();
   const gpu = new GPU({ mode });
-  const ran = gpu.Kernel?.mode;
-  if (ran !== mode) throw new Error(`gpu.js was asked for mode "${mode}" but chose "${ran}"`);
+  const ran = modeOfClass(gpu.Kernel?.name);
+  if (ran !== mode) throw new Error(`gpu.js was asked for mode "${mode}" but chose ${gpu.Kernel?.name ?? 'nothing'}`);
   state = { gpu, mode, kernels: new Map() };
   return state;
 }
@@ -183,6 +183,22 @@ export function gpujsPreferred(): boolean {
   }
 }
 
+/**
+ * The mode a gpu.js kernel class really runs in. By class, not the static `mode` getter: gpu.js's
+ * HeadlessGLKernel inherits WebGLKernel's mode 'gpu', which would hide headless-gl vs webgl.
+ */
+export function modeOfClass(name: string | undefined): string {
+  switch (name) {
+    case 'HeadlessGLKernel': return 'headlessgl';
+    case 'WebAssemblyKernel': return 'webasm';
+    case 'CPUKernel': return 'cpu';
+    case 'WebGPUKernel': return 'webgpu';
+    case 'WebGLKernel': return 'webgl';
+    case 'WebGL2Kernel': return 'webgl2';
+    default: return `unknown (${name ?? 'none'})`;
+  }
+}
+
 const LOOP_MAX = 1 << 20;
 
 /**
@@ -212,9 +228,9 @@ export function kernelFor(key: string, source: string, output: number, constants
 export function runKernel(k: GpujsKernel, ...args: unknown[]): Float32Array {
   const r = k(...args);
   const s = ensure();
-  const ran = k.kernel?.constructor.mode;
+  const ran = modeOfClass(k.kernel?.constructor.name);
   if (ran !== s.mode) {
-    throw new Error(`gpu.js fell back from mode "${s.mode}" to "${ran ?? 'unknown'}"${k.fallbackReason ? `: ${k.fallbackReason}` : ''}`);
+    throw new Error(`gpu.js fell back from mode "${s.mode}" to ${k.kernel?.constructor.name ?? 'an unknown kernel class'}${k.fallbackReason ? `: ${k.fallbackReason}` : ''}`);
   }
   if (r instanceof Promise) throw new Error(`gpu.js mode "${s.mode}" returned a Promise; the KernelSet API is synchronous`);
   if (!(r instanceof Float32Array)) throw new Error(`gpu.js mode "${s.mode}" returned ${Object.prototype.toString.call(r)}, expected a Float32Array`);

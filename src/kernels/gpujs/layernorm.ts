@@ -19,8 +19,8 @@ const STATS = `function (x, eps) {
     return mean;
   }
   let v = 0;
-  for (let k = 0; k < C; k++) {
-    const d = x[r][k] - mean;
+  for (let k2 = 0; k2 < C; k2++) {
+    const d = x[r][k2] - mean;
     v += d * d;
   }
   return 1 / Math.sqrt(v / C + eps);

@@ -1,0 +1,17 @@
+{
+  # Built by tools/build-native.mjs (the package's "install" script), which never fails the install.
+  "targets": [
+    {
+      "target_name": "pipegpt_native",
+      "sources": ["native/kernels.cc"],
+      "cflags_cc": ["-O3", "-std=c++17", "-ffp-contract=off", "-fno-math-errno", "-Wall", "-Wno-unused-function"],
+      "cflags_cc!": ["-std=gnu++17", "-std=gnu++20"],
+      "xcode_settings": {
+        "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17", "-ffp-contract=off", "-fno-math-errno"]
+      },
+      "msvs_settings": {
+        "VCCLCompilerTool": { "AdditionalOptions": ["/O2", "/fp:precise", "/std:c++17"] }
+      }
+    }
+  ]
+}

@@ -1,0 +1,41 @@
+// `pipegpt bench`: llama.cpp batched-bench style table over worker counts and batch sizes.
+// PP prompt tokens and TG generated tokens per request, B requests at once. T_PP: until every
+// request has its first token; S_TG counts the TG − 1 tokens after it.
+import { Command } from 'commander';
+import { formatBenchTable, runSynthetic, withEngine, type BenchRow } from '../profile/workload.js';
+import { RequestError } from '../errors.js';
+import { addJobOptions, intList, resolveJobConfig, workerCounts } from './run.js';
+import { int } from './options.js';
+
+export function engineOptions(cfg: ReturnType<typeof resolveJobConfig>, workers?: number) {
+  return {
+    workers: workers ?? cfg.workers, stages: cfg.stages, replicas: cfg.replicas, headWorkers: cfg.head_workers, backend: cfg.backend,
+    maxBatchedTokens: cfg.max_num_batched_tokens, maxSeqs: cfg.max_num_seqs, kvCacheTokens: cfg.kv_cache_tokens, seed: cfg.seed,
+  };
+}
+
+export function benchCommand(): Command {
+  const cmd = new Command('bench').description('prefill/decode throughput table (PP, TG, B) over worker counts');
+  addJobOptions(cmd, true);
+  cmd.option('--input-len <n>', 'prompt tokens per request (PP)', int, 32)
+    .option('--output-len <n>', 'generated tokens per request (TG)', int, 16)
+    .option('--batch <list>', 'requests at once (B), comma-separated', intList, [1, 8])
+    .option('--json', 'print the rows as JSON lines');
+  return cmd.action(async (opts: Record<string, unknown>) => {
+    const cfg = resolveJobConfig({ ...opts, workers: undefined });
+    const workerList = workerCounts(opts, cfg);
+    const rows: BenchRow[] = [];
+    for (const w of workerList) {
+      await withEngine(cfg.model, engineOptions(cfg, w), async (engine) => {
+        await runSynthetic(engine, { inputLen: Math.min(4, opts.inputLen as number), outputLen: 2, batch: 1 }, false); // warm-up
+        for (const b of opts.batch as number[]) {
+          const r = await runSynthetic(engine, { inputLen: opts.inputLen as number, outputLen: opts.outputLen as number, batch: b }, false);
+          if (r.failed.length > 0) throw new RequestError(r.failed[0]);
+          rows.push(r.row);
+          if (opts.json) process.stdout.write(JSON.stringify(r.row) + '\n');
+        }
+      });
+    }
+    if (!opts.json) process.stdout.write(formatBenchTable(rows) + '\n');
+  });
+}

@@ -1,0 +1,82 @@
+// Output records in the OpenAI Batch API output shape, appended one synchronous write per record
+// to an fd opened 'a' (a record is on disk, whole, as soon as it is written; a crash can tear at
+// most the line being written, which --resume drops).
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { Completion } from '../engine/types.js';
+import { fnv1a32 } from './shard.js';
+
+export interface OutputRecord {
+  id: string;
+  custom_id: string;
+  response: { status_code: number; request_id: string; body: unknown } | null;
+  error: { code: string; message: string } | null;
+}
+
+const hex = (s: string, salt: string) => fnv1a32(salt + s).toString(16).padStart(8, '0') + fnv1a32(s + salt).toString(16).padStart(8, '0');
+
+/** Ids derive from the custom_id, so a resumed run writes the same ids as an uninterrupted one. */
+function ids(customId: string) {
+  return { id: `batch_req_${hex(customId, 'b')}`, request_id: `req_${hex(customId, 'r')}`, cmpl: `cmpl-${hex(customId, 'c')}` };
+}
+
+export function successRecord(customId: string, c: Completion, model: string): OutputRecord {
+  const { id, request_id, cmpl } = ids(customId);
+  const completion = c.choices.reduce((a, ch) => a + ch.token_ids.length, 0);
+  const prompt = c.prompt_token_ids.length;
+  return {
+    id, custom_id: customId,
+    response: {
+      status_code: 200, request_id,
+      body: {
+        id: cmpl, object: 'text_completion', created: Math.floor(Date.now() / 1000), model,
+        choices: c.choices.map(({ index, text, token_ids, finish_reason, stop_reason, logprobs }) => ({ index, text, token_ids, finish_reason, stop_reason, logprobs })),
+        usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+      },
+    },
+    error: null,
+  };
+}
+
+export function errorCode(message: string): string {
+  if (/exceeds the model's context/.test(message)) return 'context_length_exceeded';
+  if (/ must be | is not a sampling parameter| cannot contain /.test(message)) return 'invalid_sampling_params';
+  return 'invalid_request';
+}
+
+/** A request the engine refused: an HTTP-400-like response plus the error. */
+export function rejectedRecord(customId: string, message: string): OutputRecord {
+  const { id, request_id } = ids(customId);
+  const code = errorCode(message);
+  return {
+    id, custom_id: customId,
+    response: { status_code: 400, request_id, body: { error: { message, type: 'invalid_request_error', param: null, code } } },
+    error: { code, message },
+  };
+}
+
+/** A line that never reached the engine (malformed JSON, wrong url): no response. */
+export function lineErrorRecord(customId: string, error: { code: string; message: string }): OutputRecord {
+  return { id: ids(customId).id, custom_id: customId, response: null, error };
+}
+
+export class RecordWriter {
+  private fd: number | null;
+  written = 0;
+  constructor(readonly file: string) {
+    this.fd = openSync(file, 'a');
+  }
+  write(r: OutputRecord): void {
+    this.writeLine(JSON.stringify(r));
+  }
+  writeLine(text: string): void {
+    if (this.fd === null) throw new Error(`${this.file}: writer is closed`);
+    const buf = Buffer.from(text + '\n', 'utf8');
+    let off = 0;
+    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    this.written++;
+  }
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}

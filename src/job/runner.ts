@@ -1,0 +1,153 @@
+// Runs a batch job: streams the input, keeps at most max_in_flight requests in the engine, writes
+// one output record per input line as each completes (completion order), and stops admitting when
+// the signal aborts (in-flight requests still finish and are written).
+import { mkdirSync, realpathSync, existsSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { JobError } from '../errors.js';
+import type { StageSpan } from '../engine/executor.js';
+import type { Completion } from '../engine/types.js';
+import { PipelineEngine } from '../pipeline/engine.js';
+import type { StagePlan } from '../pipeline/stage-plan.js';
+import { addStageTotals, emptyTotals, statsFromTotals, type StageTotals } from '../profile/stage-stats.js';
+import type { JobConfig } from './config.js';
+import { detectFormat, parseLine, readLines, scanInput } from './input.js';
+import { TokenTimer } from './latency.js';
+import { lineErrorRecord, RecordWriter, rejectedRecord, successRecord } from './output.js';
+import { Progress, type ProgressOptions } from './progress.js';
+import { prepareOutput } from './resume.js';
+import { shardOf } from './shard.js';
+import { buildMetrics, type JobMetrics } from './summary.js';
+
+export interface RunOptions {
+  resume?: boolean;
+  signal?: AbortSignal;             // abort = stop admitting; in-flight requests finish
+  progress?: ProgressOptions;
+  keepSpans?: boolean;              // keep every span (profiles); else they are folded and dropped
+  onStart?: (info: { total: number; skipped: number; tornBytes: number }) => void;
+}
+
+export interface RunTrace { plan: StagePlan; t0: number; t1: number; spans: StageSpan[]; generatedTokens: number; promptTokens: number }
+
+export interface JobOutcome { metrics: JobMetrics; trace: RunTrace; configFile: string }
+
+const wallNow = () => performance.timeOrigin + performance.now();
+
+/** Checks paths and input (duplicates) before any model loads. */
+export async function checkJob(cfg: JobConfig) {
+  if (!cfg.input) throw new JobError('no input: set "input" in the config or pass -i FILE');
+  if (!cfg.output) throw new JobError('no output: set "output" in the config or pass -o FILE');
+  const same = resolve(cfg.input) === resolve(cfg.output) ||
+    (existsSync(cfg.output) && existsSync(cfg.input) && realpathSync(cfg.input) === realpathSync(cfg.output));
+  if (same) throw new JobError(`output ${cfg.output} is the input file; choose another -o`);
+  if ((cfg.shard_index === undefined) !== (cfg.num_shards === undefined)) throw new JobError('shard_index and num_shards go together');
+  const format = detectFormat(cfg.input, cfg.input_format);
+  const select = (id: string) => cfg.num_shards === undefined || shardOf(id, cfg.num_shards) === cfg.shard_index;
+  const scan = await scanInput(cfg.input, format, select);
+  return { input: cfg.input, output: cfg.output, format, select, total: scan.selected };
+}
+
+export async function runJob(cfg: JobConfig, opts: RunOptions = {}): Promise<JobOutcome> {
+  const job = await checkJob(cfg);
+  mkdirSync(dirname(resolve(job.output)), { recursive: true });
+  const configFile = `${job.output}.config.json`;
+  writeFileSync(configFile, JSON.stringify({ ...cfg, input_format: job.format }, null, 2) + '\n');
+  const state = await prepareOutput(job.output, opts.resume === true);
+  const engine = await PipelineEngine.create(cfg.model, {
+    workers: cfg.workers, stages: cfg.stages, replicas: cfg.replicas, headWorkers: cfg.head_workers, backend: cfg.backend,
+    maxBatchedTokens: cfg.max_num_batched_tokens, maxSeqs: cfg.max_num_seqs, kvCacheTokens: cfg.kv_cache_tokens, seed: cfg.seed,
+  });
+  const writer = new RecordWriter(job.output);
+  try {
+    opts.onStart?.({ total: job.total, skipped: state.done.size, tornBytes: state.tornBytes });
+    const driver = new JobDriver(engine, cfg, job, writer, opts);
+    await driver.admitAll(state.done);
+    return { ...driver.finish(), configFile };
+  } finally {
+    writer.close();
+    await engine.close();
+  }
+}
+
+type Job = Awaited<ReturnType<typeof checkJob>>;
+
+/** One job's run on a started engine: admission with back-pressure, records, metrics. */
+class JobDriver {
+  private readonly timer = new TokenTimer();
+  private readonly c = { ok: 0, failed: 0, skipped: 0 };
+  private readonly model: string;
+  private readonly t0 = wallNow();
+  private readonly totals: StageTotals[];
+  private readonly kept: StageSpan[] = [];
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly progress: Progress | null;
+  private writeError: Error | null = null;
+
+  constructor(private readonly engine: PipelineEngine, private readonly cfg: JobConfig, private readonly job: Job,
+    private readonly writer: RecordWriter, private readonly opts: RunOptions) {
+    this.model = basename(resolve(cfg.model));
+    this.totals = emptyTotals(engine.plan);
+    engine.recordSpans = true;
+    engine.onToken = (id, choice, i, t) => this.timer.token(id, choice, i, t);
+    this.progress = opts.progress ? new Progress(opts.progress, () => ({
+      done: this.c.ok + this.c.failed + this.c.skipped, total: job.total,
+      generated: engine.stats.generatedTokens, elapsedS: (wallNow() - this.t0) / 1000,
+    })) : null;
+  }
+
+  private get stopped(): boolean { return this.opts.signal?.aborted === true || this.writeError !== null; }
+
+  /** Streams the input, keeping at most max_in_flight requests in the engine; waits for them all. */
+  async admitAll(done: Set<string>): Promise<void> {
+    this.progress?.start();
+    for await (const line of readLines(this.job.input)) {
+      if (this.stopped) break;
+      const rec = parseLine(this.job.format, line);
+      if (!this.job.select(rec.customId)) continue;
+      if (done.has(rec.customId)) { this.c.skipped++; continue; }
+      if (rec.error) { this.writer.write(lineErrorRecord(rec.customId, rec.error)); this.c.failed++; continue; }
+      while (this.inflight.size >= this.cfg.max_in_flight) await Promise.race(this.inflight);
+      if (this.stopped) break;
+      const req = { ...rec.request, sampling: { ...this.cfg.sampling, ...rec.request.sampling } };
+      this.timer.submit(req.id, performance.now());
+      const p: Promise<void> = this.engine.submit(req).then((comp) => this.onDone(rec.customId, comp)).finally(() => this.inflight.delete(p));
+      this.inflight.add(p);
+    }
+    await Promise.all(this.inflight);
+    this.progress?.stop();
+    if (this.writeError) throw this.writeError;
+  }
+
+  private onDone(customId: string, comp: Completion): void {
+    this.timer.finish(customId, comp.choices.length);
+    try {
+      if (comp.error !== null) { this.writer.write(rejectedRecord(customId, comp.error)); this.c.failed++; }
+      else { this.writer.write(successRecord(customId, comp, this.model)); this.c.ok++; }
+    } catch (e) {
+      this.writeError ??= e as Error;
+    }
+    if (this.engine.stats.spans.length > 4096) this.fold();
+  }
+
+  /** Folds the engine's spans into per-stage totals (kept whole only for profiles) and drops them. */
+  private fold(): void {
+    const spans = this.engine.stats.spans;
+    if (this.opts.keepSpans) this.kept.push(...spans);
+    addStageTotals(this.engine.plan, this.totals, spans, this.t0, Infinity);
+    spans.length = 0;
+  }
+
+  finish(): { metrics: JobMetrics; trace: RunTrace } {
+    const t1 = wallNow(), e = this.engine, st = e.stats;
+    this.fold();
+    const metrics = buildMetrics({
+      total: this.job.total, ...this.c, promptTokens: st.promptTokens, generatedTokens: st.generatedTokens, timer: this.timer,
+      preemptions: st.preemptions, backend: e.backend, plan: e.plan, stages: statsFromTotals(e.plan, this.totals, t1 - this.t0),
+      t0: this.t0, t1, interrupted: this.opts.signal?.aborted === true,
+    });
+    if (this.cfg.metrics_json) {
+      mkdirSync(dirname(resolve(this.cfg.metrics_json)), { recursive: true });
+      writeFileSync(this.cfg.metrics_json, JSON.stringify(metrics, null, 2) + '\n');
+    }
+    return { metrics, trace: { plan: e.plan, t0: this.t0, t1, spans: this.kept, generatedTokens: st.generatedTokens, promptTokens: st.promptTokens } };
+  }
+}

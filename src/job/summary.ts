@@ -1,0 +1,54 @@
+// The end-of-job summary: counts, throughput, latencies, preemptions, the backend that ran and
+// per-stage busy share. One object (--metrics-json) and its text form (stderr).
+import { describePlan, type StagePlan } from '../pipeline/stage-plan.js';
+import { formatStageTable, type StageStats } from '../profile/stage-stats.js';
+import type { LatencySummary, TokenTimer } from './latency.js';
+
+export interface JobMetrics {
+  requests: { total: number; ok: number; failed: number; skipped_done: number; not_run: number };
+  tokens: { prompt: number; generated: number };
+  throughput: { prompt_tokens_per_s: number; generated_tokens_per_s: number; requests_per_s: number };
+  latency_ms: { ttft: LatencySummary; tpot: LatencySummary; itl: LatencySummary };
+  preemptions: number;
+  backend: string;
+  plan: string;
+  workers: number;
+  stages: StageStats[];
+  wall_s: number;
+  interrupted: boolean;
+}
+
+export interface MetricsInput {
+  total: number; ok: number; failed: number; skipped: number; promptTokens: number; generatedTokens: number;
+  timer: TokenTimer; preemptions: number; backend: string; plan: StagePlan; stages: StageStats[];
+  t0: number; t1: number; interrupted: boolean;
+}
+
+/** t0/t1 are wall-clock ms (Date.now()-comparable, as the spans are). */
+export function buildMetrics(m: MetricsInput): JobMetrics {
+  const s = Math.max(1e-9, (m.t1 - m.t0) / 1000);
+  return {
+    requests: { total: m.total, ok: m.ok, failed: m.failed, skipped_done: m.skipped, not_run: Math.max(0, m.total - m.ok - m.failed - m.skipped) },
+    tokens: { prompt: m.promptTokens, generated: m.generatedTokens },
+    throughput: { prompt_tokens_per_s: m.promptTokens / s, generated_tokens_per_s: m.generatedTokens / s, requests_per_s: (m.ok + m.failed) / s },
+    latency_ms: { ttft: m.timer.ttft.summary(), tpot: m.timer.tpot.summary(), itl: m.timer.itl.summary() },
+    preemptions: m.preemptions, backend: m.backend, plan: describePlan(m.plan), workers: m.plan.workers,
+    stages: m.stages, wall_s: s, interrupted: m.interrupted,
+  };
+}
+
+const lat = (l: LatencySummary) => `mean ${l.mean.toFixed(1)}  p50 ${l.p50.toFixed(1)}  p99 ${l.p99.toFixed(1)} ms`;
+
+export function formatMetrics(m: JobMetrics): string {
+  const r = m.requests, t = m.throughput;
+  return [
+    `${m.interrupted ? 'interrupted' : 'done'} in ${m.wall_s.toFixed(2)} s: ${r.ok} ok, ${r.failed} failed` +
+      (r.skipped_done ? `, ${r.skipped_done} already done (resume)` : '') + (r.not_run ? `, ${r.not_run} not run` : ''),
+    `tokens: ${m.tokens.prompt} prompt (${t.prompt_tokens_per_s.toFixed(1)}/s), ${m.tokens.generated} generated (${t.generated_tokens_per_s.toFixed(1)}/s)`,
+    `TTFT ${lat(m.latency_ms.ttft)}`,
+    `TPOT ${lat(m.latency_ms.tpot)}`,
+    `ITL  ${lat(m.latency_ms.itl)}`,
+    `preemptions ${m.preemptions}; backend ${m.backend}; ${m.plan}`,
+    formatStageTable(m.stages),
+  ].join('\n');
+}

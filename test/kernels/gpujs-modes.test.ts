@@ -1,0 +1,152 @@
+// The gpujs backend in every gpu.js mode: the whole op set against the reference backend, and the
+// tiny f32 checkpoint through the engine against the numpy golden. A mode that cannot load here is
+// reported as skipped with its reason (never a silent pass), and every run asserts that the mode
+// which really ran is the one requested (gpu.js can fall back silently).
+// headlessgl needs an X display on Linux: when DISPLAY is unset and Xvfb is installed, this file
+// starts a private Xvfb for its own process (tools/install-system-deps.sh installs it).
+import test from 'ava';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { registerAllKernels } from '../../src/kernels/register-all.js';
+import { kernelSet } from '../../src/kernels/registry.js';
+import type { KernelSet } from '../../src/kernels/names.js';
+import { gpujsActualMode, gpujsPreferred, setGpujsMode, type GpujsMode } from '../../src/kernels/gpujs/index.js';
+import { LocalEngine } from '../../src/engine/local-engine.js';
+import { sequenceLogits } from '../../src/engine/score.js';
+import { resolveBackend } from '../../src/kernels/register-all.js';
+import { assertClose } from '../helpers/assert-close.js';
+import { readGolden } from '../helpers/golden.js';
+import { rand, randInt } from '../helpers/naive-ops.js';
+import { ckptDir } from '../helpers/paths.js';
+
+async function startXvfb(): Promise<{ proc: ChildProcess | null; note: string }> {
+  if (process.env.DISPLAY) return { proc: null, note: `DISPLAY=${process.env.DISPLAY}` };
+  if (spawnSync('sh', ['-c', 'command -v Xvfb'], { encoding: 'utf8' }).status !== 0) return { proc: null, note: 'no DISPLAY and Xvfb not installed' };
+  for (let d = 90 + (process.pid % 400); d < 1000; d += 7) {
+    if (existsSync(`/tmp/.X11-unix/X${d}`) || existsSync(`/tmp/.X${d}-lock`)) continue;
+    // -terminate: the server also exits once its last client (headless-gl) disconnects
+    const proc = spawn('Xvfb', [`:${d}`, '-screen', '0', '64x64x24', '-nolisten', 'tcp', '-terminate'], { stdio: 'ignore' });
+    process.once('exit', () => proc.kill()); // ava may end the test process without after-hooks
+    for (let i = 0; i < 100 && !existsSync(`/tmp/.X11-unix/X${d}`) && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+    if (existsSync(`/tmp/.X11-unix/X${d}`)) {
+      process.env.DISPLAY = `:${d}`;
+      return { proc, note: `private Xvfb on :${d}` };
+    }
+    proc.kill();
+  }
+  return { proc: null, note: 'could not start Xvfb' };
+}
+
+const xvfb = await startXvfb(); // before gpu.js loads: headless-gl reads DISPLAY when it probes
+test.after.always(() => { xvfb.proc?.kill(); });
+
+registerAllKernels();
+const ref = kernelSet('reference');
+const gpujs = kernelSet('gpujs');
+
+const MODES = ['cpu', 'webasm', 'headlessgl', 'webgpu'] as const;
+const loadable = new Map<string, string | null>();
+for (const m of MODES) {
+  try {
+    setGpujsMode(m);
+    loadable.set(m, null);
+  } catch (e) {
+    loadable.set(m, (e as Error).message + (m === 'headlessgl' ? ` [${xvfb.note}]` : ''));
+  }
+}
+setGpujsMode('auto');
+
+function opSet(t: import('ava').ExecutionContext, k: KernelSet, r: KernelSet): void {
+  const close = (a: Float32Array, b: Float32Array, tol: number, label: string): void => assertClose(t, a, b, tol, label);
+  // matmul (incl. the benchmark shape), lmHead with GPT-2's vocab, layernorm, gelu, residual
+  for (const [n, I, O] of [[1, 768, 2304], [5, 33, 17], [3, 1, 1]] as const) {
+    const x = rand(n * I, 1, 1), w = rand(I * O, 2, 0.2), b = rand(O, 3, 0.5), o1 = new Float32Array(n * O), o2 = new Float32Array(n * O);
+    k.matmul(o1, x, w, b, n, I, O); r.matmul(o2, x, w, b, n, I, O);
+    close(o1, o2, 1e-5, `matmul ${n}x${I}x${O}`);
+  }
+  {
+    const m = 2, C = 64, V = 50257, x = rand(m * C, 4, 1), wte = rand(V * C, 5, 0.1), o1 = new Float32Array(m * V), o2 = new Float32Array(m * V);
+    k.lmHead(o1, x, wte, m, C, V); r.lmHead(o2, x, wte, m, C, V);
+    close(o1, o2, 1e-5, 'lmHead V=50257');
+    k.logSoftmax(o1, o1, m, V); r.logSoftmax(o2, o2, m, V);
+    close(o1, o2, 1e-5, 'logSoftmax V=50257 (in place)');
+  }
+  {
+    const n = 3, C = 768, x = rand(n * C, 6, 100), w = rand(C, 7, 1), b = rand(C, 8, 1), o1 = new Float32Array(n * C), o2 = new Float32Array(n * C);
+    k.layernorm(o1, x, w, b, n, C, 1e-5); r.layernorm(o2, x, w, b, n, C, 1e-5);
+    close(o1, o2, 1e-4, 'layernorm');
+    const y = rand(n * C, 9, 4);
+    k.gelu(o1, y, n * C); r.gelu(o2, y, n * C);
+    close(o1, o2, 1e-5, 'gelu');
+    k.residual(o1, x, y, n * C); r.residual(o2, x, y, n * C);
+    close(o1, o2, 1e-5, 'residual');
+    const tokens = randInt(n, 10, 50), positions = randInt(n, 11, 20), wte = rand(50 * C, 12, 1), wpe = rand(20 * C, 13, 1);
+    k.embedding(o1, tokens, positions, wte, wpe, n, C); r.embedding(o2, tokens, positions, wte, wpe, n, C);
+    close(o1, o2, 1e-5, 'embedding');
+  }
+  {
+    // kvWrite + attention over a scrambled paged cache, positions past one block, 12 heads of 64
+    const C = 768, nHead = 12, bs = 16, maxB = 4, nBlocks = 9, n = 4;
+    const table = Int32Array.from([7, 2, 5, -1, 0, 8, -1, -1]);
+    const caches = () => [new Float32Array(nBlocks * bs * C), new Float32Array(nBlocks * bs * C)];
+    const [k1, v1] = caches(), [k2, v2] = caches();
+    const fill = rand(nBlocks * bs * C, 14, 1), fillV = rand(nBlocks * bs * C, 15, 1);
+    k1.set(fill); k2.set(fill); v1.set(fillV); v2.set(fillV);
+    const seqIds = Int32Array.from([0, 1, 0, 1]), positions = Int32Array.from([40, 17, 3, 0]);
+    const slots = Int32Array.from([5 * bs + 8, 0 * bs + 1, 7 * bs + 3, 0 * bs + 0]);
+    const qkv = rand(n * 3 * C, 16, 2);
+    k.kvWrite(qkv, k1, v1, slots, n, C); r.kvWrite(qkv, k2, v2, slots, n, C);
+    t.deepEqual(Array.from(k1), Array.from(k2), 'kvWrite k');
+    t.deepEqual(Array.from(v1), Array.from(v2), 'kvWrite v');
+    const args = (out: Float32Array, kc: Float32Array, vc: Float32Array) => ({ out, qkv, kCache: kc, vCache: vc, seqIds, positions,
+      blockTable: table, maxBlocksPerSeq: maxB, blockSize: bs, n, nHead, C, scratch: new Float32Array(64) });
+    const o1 = new Float32Array(n * C), o2 = new Float32Array(n * C);
+    k.attention(args(o1, k1, v1)); r.attention(args(o2, k2, v2));
+    close(o1, o2, 1e-5, 'attention');
+  }
+}
+
+const g = readGolden('f32');
+
+for (const mode of MODES) {
+  const why = loadable.get(mode);
+  if (why) {
+    test.skip(`[gpujs ${mode}] op set and f32 model (cannot load here: ${why})`, () => {});
+    continue;
+  }
+  test.serial(`[gpujs ${mode}] the whole op set matches the reference backend`, (t) => {
+    setGpujsMode(mode as GpujsMode);
+    opSet(t, gpujs, ref);
+    t.is(gpujsActualMode(), mode);
+  });
+  test.serial(`[gpujs ${mode}] f32 checkpoint: logits within 1e-4 of the golden, greedy ids identical`, async (t) => {
+    setGpujsMode(mode as GpujsMode);
+    const engine = LocalEngine.open(ckptDir('f32'), { backend: 'gpujs', maxBatchedTokens: 7 });
+    t.is(engine.backend, 'gpujs');
+    const logits = sequenceLogits(engine, g.prompt_ids);
+    t.is(logits.length, g.logits.length);
+    logits.forEach((row, i) => assertClose(t, row, g.logits[i], 1e-4, `position ${i}`));
+    const [c] = await engine.generate([{ id: 'g', prompt_token_ids: g.greedy.prompt_ids,
+      sampling: { temperature: 0, max_tokens: g.greedy.max_tokens, ignore_eos: true } }]);
+    t.is(c.error, null);
+    t.deepEqual(c.choices[0].token_ids, g.greedy.ids);
+    t.is(gpujsActualMode(), mode);
+  });
+}
+
+test.serial('[gpujs] a mode that cannot load throws naming the mode', (t) => {
+  const e = t.throws(() => setGpujsMode('webgpu'));
+  t.regex(e!.message, /mode "webgpu".*(async-only|Promise)/);
+  t.throws(() => setGpujsMode('nope' as GpujsMode), { message: /mode "nope" is unknown/ });
+  setGpujsMode('auto');
+});
+
+test.serial('[gpujs] auto never resolves to gpujs when gpu.js runs on the CPU', (t) => {
+  setGpujsMode('auto');
+  const mode = gpujsActualMode();
+  if (!gpujsPreferred()) {
+    t.not(resolveBackend('auto'), 'gpujs', `gpujs runs in ${mode} on a non-hardware device here`);
+  } else {
+    t.is(mode, 'headlessgl');
+  }
+});
