@@ -12,7 +12,7 @@ import { DONE, SHARDS_DONE, STEP, type PingTask, type StageInit, type StageResul
 
 const init = workerData as StageInit;
 const { config: c, stage } = init;
-registerAllKernels();
+registerAllKernels(init.backend);
 const kernels = kernelSet(init.backend);
 const weights = viewParams(planParams(c), init.params);
 const kv = viewKvStore(c, stage.layerStart, stage.layerEnd, init.nBlocks, init.blockSize, init.kv);

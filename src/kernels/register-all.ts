@@ -29,11 +29,16 @@ const optionalBackends: Array<[string, () => string | null]> = [['native', loadN
 
 let statuses: BackendStatus[] | null = null;
 
-export function registerAllKernels(): BackendStatus[] {
+/**
+ * Registers the reference kernels and every optional backend; with `only`, just that backend
+ * (a stage worker loads the one backend the coordinator chose, not gpu.js and the addon both).
+ */
+export function registerAllKernels(only?: string): BackendStatus[] {
   if (statuses) return statuses;
   for (const k of referenceKernels) registerKernel(k);
   statuses = [{ name: 'reference', available: true, reason: null }];
   for (const [name, load] of optionalBackends) {
+    if (only !== undefined && name !== only) continue;
     let reason: string | null;
     try {
       reason = load();
