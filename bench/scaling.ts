@@ -12,7 +12,7 @@ import { randomGpt2Small } from './random-gpt2.js';
 const { values: a } = parseArgs({ options: {
   model: { type: 'string' }, workers: { type: 'string', default: '1,2,3,4' }, runs: { type: 'string', default: '3' },
   prompts: { type: 'string', default: '32' }, 'prompt-len': { type: 'string', default: '32' }, 'new-tokens': { type: 'string', default: '64' },
-  backend: { type: 'string', default: 'auto' }, out: { type: 'string', default: 'bench/results/scaling.json' },
+  backend: { type: 'string', default: 'auto' }, 'micro-batches': { type: 'string' }, out: { type: 'string', default: 'bench/results/scaling.json' },
 } });
 const model = a.model ?? randomGpt2Small();
 const nPrompts = Number(a.prompts), promptLen = Number(a['prompt-len']), newTokens = Number(a['new-tokens']);
@@ -30,7 +30,8 @@ function requests() {
 interface Run { tokPerS: number; wallS: number; rssMiB: number; stages: StageStats[]; decodeStages: StageStats[] }
 
 async function runOnce(workers: number): Promise<{ run: Run; plan: string; backend: string }> {
-  const e = await PipelineEngine.create(model, { workers, backend: a.backend, maxSeqs: nPrompts, maxBatchedTokens: 256 });
+  const microBatches = a['micro-batches'] ? Number(a['micro-batches']) : undefined;
+  const e = await PipelineEngine.create(model, { workers, backend: a.backend, maxSeqs: nPrompts, maxBatchedTokens: 256, microBatches });
   e.recordSpans = true;
   const t0 = performance.timeOrigin + performance.now();
   const out = await e.generate(requests());

@@ -7,20 +7,25 @@ import { scoreTokens, sequenceLogits } from '../../src/engine/score.js';
 import { assertClose } from '../helpers/assert-close.js';
 import { readGolden } from '../helpers/golden.js';
 import { CKPT_CASES, ckptDir } from '../helpers/paths.js';
+import { backendStatus } from '../../src/kernels/register-all.js';
 
 const TOL = 1e-4;
 
-for (const name of CKPT_CASES) {
-  const g = readGolden(name);
-  const engine = LocalEngine.open(ckptDir(name), { maxBatchedTokens: 7 }); // 7: prompts span several chunks
+// every CPU backend that loads here; gpujs runs the same checks per mode in test/kernels/gpujs-modes.test.ts
+const BACKENDS = backendStatus().filter((b) => b.name !== 'gpujs');
+for (const b of BACKENDS.filter((x) => !x.available)) test.skip(`[${b.name}] whole-model golden tests (backend unavailable: ${b.reason})`, () => {});
 
-  test(`${name}: logits at every position match the numpy reference`, (t) => {
+for (const { name: backend } of BACKENDS.filter((x) => x.available)) for (const name of CKPT_CASES) {
+  const g = readGolden(name);
+  const engine = LocalEngine.open(ckptDir(name), { maxBatchedTokens: 7, backend }); // 7: prompts span several chunks
+
+  test(`[${backend}] ${name}: logits at every position match the numpy reference`, (t) => {
     const logits = sequenceLogits(engine, g.prompt_ids);
     t.is(logits.length, g.logits.length);
     logits.forEach((row, i) => assertClose(t, row, g.logits[i], TOL, `${name} position ${i}`));
   });
 
-  test(`${name}: greedy continuation equals the reference token for token`, async (t) => {
+  test(`[${backend}] ${name}: greedy continuation equals the reference token for token`, async (t) => {
     const [c] = await engine.generate([{ id: 'g', prompt_token_ids: g.greedy.prompt_ids,
       sampling: { temperature: 0, max_tokens: g.greedy.max_tokens, ignore_eos: true } }]);
     t.is(c.error, null);
@@ -28,7 +33,7 @@ for (const name of CKPT_CASES) {
     t.is(c.choices[0].finish_reason, 'length');
   });
 
-  test(`${name}: sliding-window scores match the reference`, (t) => {
+  test(`[${backend}] ${name}: sliding-window scores match the reference`, (t) => {
     const r = scoreTokens(engine, g.score.ids, g.score.stride);
     t.is(r.n_scored, g.score.n_scored);
     t.is(r.n_scored, g.score.ids.length - 1);
