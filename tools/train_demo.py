@@ -206,6 +206,9 @@ def train(args, train_ids, val_ids, seen):
 
     torch.manual_seed(args.seed)
     model = GPT(n_seen + 1, last_logit_bias=math.log(K))
+    if args.init:
+        warm_start(model, read_safetensors(os.path.join(args.init, "model.safetensors")), seen)
+        log(f"warm start from {args.init}")
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
@@ -390,6 +393,21 @@ def read_safetensors(path):
     return out
 
 
+def warm_start(model, tensors, seen):
+    """Loads an exported checkpoint into the compact-vocabulary training model: seen ids keep
+    their rows, the shared unseen vector u is the mean of the unseen rows (u + noise on export)."""
+    full = load_full_model(tensors).state_dict()
+    sd = model.state_dict()
+    for k in sd:
+        if k not in ("wte.weight", "mask", "logit_bias"):
+            sd[k] = full[k]
+    wte = full["wte.weight"]
+    unseen = np.ones(VOCAB, dtype=bool)
+    unseen[seen] = False
+    sd["wte.weight"] = torch.cat([wte[torch.from_numpy(seen)], wte[torch.from_numpy(unseen)].mean(0, keepdim=True)])
+    model.load_state_dict(sd)
+
+
 def load_full_model(tensors):
     """Plain 50257-vocab GPT-2 in float32 from HF-named tensors."""
     model = GPT(VOCAB)
@@ -437,6 +455,8 @@ def main():
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--log-every", type=float, default=60.0, help="seconds")
+    ap.add_argument("--init", default=None, help="warm start from an exported checkpoint directory "
+                    "(continue training; the learning-rate schedule starts again)")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     os.makedirs(args.out, exist_ok=True)
@@ -483,6 +503,10 @@ def main():
                         "top_k": 40, "seed": args.seed + k})
         log(f"sample: {text!r}")
 
+    previous = None
+    if args.init and os.path.exists(os.path.join(args.init, "training.json")):
+        with open(os.path.join(args.init, "training.json")) as f:
+            previous = json.load(f)   # the run this one continued, for the full history
     info = {
         "corpus": "Debian bible-kjv (KJV, public domain)",
         "validation_books": VALIDATION_BOOK_NAMES,
@@ -490,7 +514,8 @@ def main():
         "train_verses": n_tr_verses, "val_verses": n_va_verses,
         "train_tokens": int(len(train_ids)), "val_tokens": int(len(val_ids)),
         "distinct_train_ids": int(len(seen)),
-        "seed": args.seed, "minutes": args.minutes, "steps": stats["steps"],
+        "seed": args.seed, "minutes": args.minutes, "steps": stats["steps"], "init": args.init,
+        "previous_run": previous,
         "batch": [args.batch, N_POS], "lr": args.lr,
         "schedule": "AdamW(0.9,0.95, wd 0.1 on matrices), linear warmup then cosine to 10% over the wall-clock budget, grad clip 1.0",
         "final_train_loss": stats["final_train_loss"],
@@ -498,7 +523,7 @@ def main():
         "val_excerpt": {"file": "val-excerpt.json", **vex},
         "samples": samples,
         "scoring": "windows of n_positions=256, stride 128, each token after the first scored once",
-        "command": f"/usr/bin/python3 tools/train_demo.py --minutes {args.minutes:g}"
+        "command": f"/usr/bin/python3 tools/train_demo.py --minutes {args.minutes:g}" + (f" --init {args.init}" if args.init else "")
                    + ("" if args.seed == 1234 else f" --seed {args.seed}"),
     }
     with open(os.path.join(args.out, "training.json"), "w") as f:
