@@ -546,7 +546,7 @@ token ids), `training.json` (split, hyper-parameters, scores, samples).
 
 ## Training
 
-    /usr/bin/python3 tools/train_demo.py --minutes {args.minutes:g}
+    /usr/bin/python3 tools/train_demo.py --minutes {args.minutes:g}{f' --init {args.init} --lr {args.lr:g}' if args.init else ''}
 
 (needs `apt-get install python3-torch bible-kjv`, node and the npm package
 `tiktoken`; Debian's torch uses the reference BLAS unless an optimised
