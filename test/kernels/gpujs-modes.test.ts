@@ -5,8 +5,6 @@
 // headlessgl needs an X display on Linux: when DISPLAY is unset and Xvfb is installed, this file
 // starts a private Xvfb for its own process (tools/install-system-deps.sh installs it).
 import test from 'ava';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { registerAllKernels } from '../../src/kernels/register-all.js';
 import { kernelSet } from '../../src/kernels/registry.js';
 import type { KernelSet } from '../../src/kernels/names.js';
@@ -15,29 +13,12 @@ import { LocalEngine } from '../../src/engine/local-engine.js';
 import { sequenceLogits } from '../../src/engine/score.js';
 import { resolveBackend } from '../../src/kernels/register-all.js';
 import { assertClose } from '../helpers/assert-close.js';
+import { startXvfb } from '../helpers/xvfb.js';
 import { readGolden } from '../helpers/golden.js';
 import { rand, randInt } from '../helpers/naive-ops.js';
 import { ckptDir } from '../helpers/paths.js';
 
-async function startXvfb(): Promise<{ proc: ChildProcess | null; note: string }> {
-  if (process.env.DISPLAY) return { proc: null, note: `DISPLAY=${process.env.DISPLAY}` };
-  if (spawnSync('sh', ['-c', 'command -v Xvfb'], { encoding: 'utf8' }).status !== 0) return { proc: null, note: 'no DISPLAY and Xvfb not installed' };
-  for (let d = 90 + (process.pid % 400); d < 1000; d += 7) {
-    if (existsSync(`/tmp/.X11-unix/X${d}`) || existsSync(`/tmp/.X${d}-lock`)) continue;
-    // -terminate: the server also exits once its last client (headless-gl) disconnects
-    const proc = spawn('Xvfb', [`:${d}`, '-screen', '0', '64x64x24', '-nolisten', 'tcp', '-terminate'], { stdio: 'ignore' });
-    process.once('exit', () => proc.kill()); // ava may end the test process without after-hooks
-    for (let i = 0; i < 100 && !existsSync(`/tmp/.X11-unix/X${d}`) && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
-    if (existsSync(`/tmp/.X11-unix/X${d}`)) {
-      process.env.DISPLAY = `:${d}`;
-      return { proc, note: `private Xvfb on :${d}` };
-    }
-    proc.kill();
-  }
-  return { proc: null, note: 'could not start Xvfb' };
-}
-
-const xvfb = await startXvfb(); // before gpu.js loads: headless-gl reads DISPLAY when it probes
+const xvfb = await startXvfb(90, 7); // before gpu.js loads: headless-gl reads DISPLAY when it probes
 test.after.always(() => { xvfb.proc?.kill(); });
 
 registerAllKernels();

@@ -4,34 +4,15 @@
 // not self-register" (stackgl/headless-gl#151), which the backend reports as a clear error naming
 // the mode. This file's main thread never loads gpu.js, so the first worker can have headless-gl.
 import test from 'ava';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { assertClose } from '../helpers/assert-close.js';
+import { startXvfb } from '../helpers/xvfb.js';
 import { naive, rand } from '../helpers/naive-ops.js';
 import { repoPath } from '../helpers/paths.js';
 
 interface Reply { ok: boolean; out?: number[]; mode?: string; error?: string }
 
-async function startXvfb(): Promise<{ proc: ChildProcess | null; note: string }> {
-  if (process.env.DISPLAY) return { proc: null, note: `DISPLAY=${process.env.DISPLAY}` };
-  if (spawnSync('sh', ['-c', 'command -v Xvfb'], { encoding: 'utf8' }).status !== 0) return { proc: null, note: 'no DISPLAY and Xvfb not installed' };
-  for (let d = 95 + (process.pid % 400); d < 1000; d += 11) {
-    if (existsSync(`/tmp/.X11-unix/X${d}`) || existsSync(`/tmp/.X${d}-lock`)) continue;
-    // -terminate: the server also exits once its last client (headless-gl) disconnects
-    const proc = spawn('Xvfb', [`:${d}`, '-screen', '0', '64x64x24', '-nolisten', 'tcp', '-terminate'], { stdio: 'ignore' });
-    process.once('exit', () => proc.kill()); // ava may end the test process without after-hooks
-    for (let i = 0; i < 100 && !existsSync(`/tmp/.X11-unix/X${d}`) && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
-    if (existsSync(`/tmp/.X11-unix/X${d}`)) {
-      process.env.DISPLAY = `:${d}`; // workers inherit process.env
-      return { proc, note: `private Xvfb on :${d}` };
-    }
-    proc.kill();
-  }
-  return { proc: null, note: 'could not start Xvfb' };
-}
-
-const xvfb = await startXvfb();
+const xvfb = await startXvfb(95, 11);
 
 const n = 3, I = 48, O = 37;
 const x = rand(n * I, 71, 1), w = rand(I * O, 72, 0.2), b = rand(O, 73, 0.5);
