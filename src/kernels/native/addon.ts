@@ -6,23 +6,16 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { KernelSet } from '../names.js';
 
-/** The addon's exports: the KernelSet ops with attention's arguments passed positionally. */
-export interface NativeAddon {
+/** The addon's exports: the KernelSet ops as they are, except attention's arguments passed positionally. */
+export type NativeAddon = Omit<KernelSet, 'attention'> & {
   simd: 'avx2-fma' | 'portable';
   arch: string;
-  embedding(out: Float32Array, tokens: Int32Array, positions: Int32Array, wte: Float32Array, wpe: Float32Array, n: number, C: number): void;
-  layernorm(out: Float32Array, inp: Float32Array, w: Float32Array, b: Float32Array, n: number, C: number, eps: number): void;
-  matmul(out: Float32Array, inp: Float32Array, w: Float32Array, bias: Float32Array, n: number, I: number, O: number): void;
-  gelu(out: Float32Array, inp: Float32Array, len: number): void;
-  residual(out: Float32Array, a: Float32Array, b: Float32Array, len: number): void;
-  kvWrite(qkv: Float32Array, kCache: Float32Array, vCache: Float32Array, slots: Int32Array, n: number, C: number): void;
   attention(out: Float32Array, qkv: Float32Array, kCache: Float32Array, vCache: Float32Array, seqIds: Int32Array,
     positions: Int32Array, blockTable: Int32Array, maxBlocksPerSeq: number, blockSize: number, n: number, nHead: number,
     C: number, scratch: Float32Array): void;
-  lmHead(out: Float32Array, inp: Float32Array, wte: Float32Array, m: number, C: number, V: number): void;
-  logSoftmax(out: Float32Array, inp: Float32Array, m: number, V: number): void;
-}
+};
 
 export const ADDON_RELATIVE_PATH = join('build', 'Release', 'pipegpt_native.node');
 
