@@ -333,6 +333,16 @@ def sample(model, prompt_ids, n_new, temperature, top_k, seed):
 # export: HF GPT2 names, Conv1D layout [in, out], F16 safetensors
 # ----------------------------------------------------------------------------
 
+# Per-layer parameters: (name in this script's model, Hugging Face name, stored transposed?).
+# nn.Linear keeps [out, in]; HF Conv1D keeps [in, out].
+LAYER_PARAMS = [("ln_1.weight", "ln_1.weight", False), ("ln_1.bias", "ln_1.bias", False),
+                ("c_attn.weight", "attn.c_attn.weight", True), ("c_attn.bias", "attn.c_attn.bias", False),
+                ("c_proj.weight", "attn.c_proj.weight", True), ("c_proj.bias", "attn.c_proj.bias", False),
+                ("ln_2.weight", "ln_2.weight", False), ("ln_2.bias", "ln_2.bias", False),
+                ("c_fc.weight", "mlp.c_fc.weight", True), ("c_fc.bias", "mlp.c_fc.bias", False),
+                ("mlp_proj.weight", "mlp.c_proj.weight", True), ("mlp_proj.bias", "mlp.c_proj.bias", False)]
+
+
 def export_tensors(model, seen, seed):
     sd = {k: v.detach().float().numpy() for k, v in model.state_dict().items()}
     compact = sd["wte.weight"]
@@ -343,18 +353,8 @@ def export_tensors(model, seen, seed):
     out = {"wte.weight": wte, "wpe.weight": sd["wpe.weight"]}
     for i in range(N_LAYER):
         p = f"h.{i}."
-        out[p + "ln_1.weight"] = sd[p + "ln_1.weight"]
-        out[p + "ln_1.bias"] = sd[p + "ln_1.bias"]
-        out[p + "attn.c_attn.weight"] = sd[p + "c_attn.weight"].T
-        out[p + "attn.c_attn.bias"] = sd[p + "c_attn.bias"]
-        out[p + "attn.c_proj.weight"] = sd[p + "c_proj.weight"].T
-        out[p + "attn.c_proj.bias"] = sd[p + "c_proj.bias"]
-        out[p + "ln_2.weight"] = sd[p + "ln_2.weight"]
-        out[p + "ln_2.bias"] = sd[p + "ln_2.bias"]
-        out[p + "mlp.c_fc.weight"] = sd[p + "c_fc.weight"].T
-        out[p + "mlp.c_fc.bias"] = sd[p + "c_fc.bias"]
-        out[p + "mlp.c_proj.weight"] = sd[p + "mlp_proj.weight"].T
-        out[p + "mlp.c_proj.bias"] = sd[p + "mlp_proj.bias"]
+        for ours, hf, tr in LAYER_PARAMS:
+            out[p + hf] = sd[p + ours].T if tr else sd[p + ours]
     out["ln_f.weight"] = sd["ln_f.weight"]
     out["ln_f.bias"] = sd["ln_f.bias"]
     return out
@@ -415,16 +415,7 @@ def load_full_model(tensors):
           "ln_f.weight": tensors["ln_f.weight"], "ln_f.bias": tensors["ln_f.bias"]}
     for i in range(N_LAYER):
         p = f"h.{i}."
-        for ours, hf, tr in [("ln_1.weight", "ln_1.weight", False), ("ln_1.bias", "ln_1.bias", False),
-                             ("c_attn.weight", "attn.c_attn.weight", True),
-                             ("c_attn.bias", "attn.c_attn.bias", False),
-                             ("c_proj.weight", "attn.c_proj.weight", True),
-                             ("c_proj.bias", "attn.c_proj.bias", False),
-                             ("ln_2.weight", "ln_2.weight", False), ("ln_2.bias", "ln_2.bias", False),
-                             ("c_fc.weight", "mlp.c_fc.weight", True),
-                             ("c_fc.bias", "mlp.c_fc.bias", False),
-                             ("mlp_proj.weight", "mlp.c_proj.weight", True),
-                             ("mlp_proj.bias", "mlp.c_proj.bias", False)]:
+        for ours, hf, tr in LAYER_PARAMS:
             a = tensors[p + hf]
             sd[p + ours] = a.T if tr else a
     sd = {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in sd.items()}
