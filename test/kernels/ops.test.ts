@@ -6,7 +6,8 @@ import { assertClose } from '../helpers/assert-close.js';
 import { naive, rand, randInt } from '../helpers/naive-ops.js';
 
 const TOL = 1e-5;
-const SHAPES: Array<[number, number, number]> = [[1, 1, 1], [1, 768, 2304], [3, 33, 17], [8, 64, 97], [5, 130, 7]];
+// [7, 520, 300]: several k- and column blocks of a packed GEMM, with a partial last panel
+const SHAPES: Array<[number, number, number]> = [[1, 1, 1], [1, 768, 2304], [3, 33, 17], [8, 64, 97], [5, 130, 7], [7, 520, 300]];
 
 forEachBackend('matmul + bias matches the naive product', (t, k) => {
   for (const [n, I, O] of SHAPES) {
@@ -17,13 +18,15 @@ forEachBackend('matmul + bias matches the naive product', (t, k) => {
 });
 
 forEachBackend('matmul rows do not depend on how many rows share the call', (t, k) => {
-  const I = 96, O = 67, x = rand(9 * I, 4, 1), w = rand(I * O, 5, 0.3), b = rand(O, 6, 0.1);
-  const all = new Float32Array(9 * O);
-  k.matmul(all, x, w, b, 9, I, O);
-  for (let r = 0; r < 9; r++) {
-    const one = new Float32Array(O);
-    k.matmul(one, x.slice(r * I, (r + 1) * I), w, b, 1, I, O);
-    t.deepEqual(Array.from(one), Array.from(all.slice(r * O, (r + 1) * O)), `row ${r}`);
+  for (const [n, I, O] of [[9, 96, 67], [13, 300, 270]]) {  // one block; several blocks
+    const x = rand(n * I, 4, 1), w = rand(I * O, 5, 0.3), b = rand(O, 6, 0.1);
+    const all = new Float32Array(n * O);
+    k.matmul(all, x, w, b, n, I, O);
+    for (let r = 0; r < n; r++) {
+      const one = new Float32Array(O);
+      k.matmul(one, x.slice(r * I, (r + 1) * I), w, b, 1, I, O);
+      t.deepEqual(Array.from(one), Array.from(all.slice(r * O, (r + 1) * O)), `${n}x${I}x${O} row ${r}`);
+    }
   }
 });
 
