@@ -31,7 +31,9 @@ interface Run { tokPerS: number; wallS: number; rssMiB: number; stages: StageSta
 
 async function runOnce(workers: number): Promise<{ run: Run; plan: string; backend: string }> {
   const microBatches = a['micro-batches'] ? Number(a['micro-batches']) : undefined;
-  const e = await PipelineEngine.create(model, { workers, backend: a.backend, maxSeqs: nPrompts, maxBatchedTokens: 256, microBatches });
+  // the KV cache holds what the job needs, plus one block per sequence (its pages are committed up front)
+  const kvCacheTokens = nPrompts * (promptLen + newTokens + 16);
+  const e = await PipelineEngine.create(model, { workers, backend: a.backend, maxSeqs: nPrompts, maxBatchedTokens: 256, microBatches, kvCacheTokens });
   e.recordSpans = true;
   const t0 = performance.timeOrigin + performance.now();
   const out = await e.generate(requests());
@@ -50,17 +52,27 @@ async function runOnce(workers: number): Promise<{ run: Run; plan: string; backe
 }
 
 const rows: Array<Record<string, unknown>> = [];
-for (const w of a.workers!.split(',').map(Number)) {
-  const runs: Run[] = [];
-  let plan = '', backend = '';
-  for (let r = 0; r < Number(a.runs); r++) ({ run: runs[r], plan, backend } = await runOnce(w));
-  const pick = (f: (r: Run) => number) => median(runs.map(f));
+const counts = a.workers!.split(',').map(Number);
+// runs interleave the worker counts (1, 2, …, 1, 2, …) so that a slow drift of a shared machine
+// hits every count alike instead of biasing whichever ran last
+const runs = new Map<number, Run[]>(counts.map((w) => [w, []]));
+const plans = new Map<number, { plan: string; backend: string }>();
+for (let r = 0; r < Number(a.runs); r++) {
+  for (const w of counts) {
+    const { run, plan, backend } = await runOnce(w);
+    runs.get(w)!.push(run);
+    plans.set(w, { plan, backend });
+    process.stderr.write(`run ${r + 1}, workers ${w}: ${run.tokPerS.toFixed(1)} tok/s (${plan})\n`);
+  }
+}
+for (const w of counts) {
+  const rs = runs.get(w)!, { plan, backend } = plans.get(w)!;
+  const pick = (f: (r: Run) => number) => median(rs.map(f));
   rows.push({
     workers: w, plan, backend, tokPerS: pick((r) => r.tokPerS), wallS: pick((r) => r.wallS), rssMiB: pick((r) => r.rssMiB),
     busyPct: pick((r) => Math.min(...r.stages.map((s) => s.busyPct))), decodeBusyPct: pick((r) => Math.min(...r.decodeStages.map((s) => s.busyPct))),
-    bubblePct: pick((r) => Math.max(...r.stages.map((s) => s.bubblePct))), runs: runs.map((r) => r.tokPerS),
+    bubblePct: pick((r) => Math.max(...r.stages.map((s) => s.bubblePct))), runs: rs.map((r) => r.tokPerS),
   });
-  process.stderr.write(`workers ${w}: ${(rows.at(-1)!.tokPerS as number).toFixed(1)} tok/s (${plan})\n`);
 }
 const base = rows[0].tokPerS as number;
 const head = ['workers', 'layout', 'backend', 'gen tok/s', 'speedup', 'min stage busy %', 'decode busy %', 'max bubble %', 'RSS MiB'];
@@ -68,7 +80,7 @@ const table = rows.map((r) => [String(r.workers), String(r.plan), String(r.backe
   (r.busyPct as number).toFixed(1), (r.decodeBusyPct as number).toFixed(1), (r.bubblePct as number).toFixed(1), (r.rssMiB as number).toFixed(0)]);
 const w = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
 const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(w[i])).join(' | ') + ' |';
-console.log(`${nPrompts} prompts × ${promptLen} tokens, ${newTokens} new tokens each, greedy, median of ${a.runs} runs`);
+console.log(`${nPrompts} prompts × ${promptLen} tokens, ${newTokens} new tokens each, greedy, median of ${a.runs} interleaved runs`);
 console.log([line(head), line(w.map((n) => '-'.repeat(n))), ...table.map(line)].join('\n'));
 mkdirSync(dirname(a.out!), { recursive: true });
 writeFileSync(a.out!, JSON.stringify({ date: new Date().toISOString(), nPrompts, promptLen, newTokens, rows }, null, 2));

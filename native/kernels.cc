@@ -476,6 +476,40 @@ PG_AVX2 void weighted_sum(float* o, const float* vc, const i64* voff, const floa
   else _mm256_maskstore_ps(o + d0 + (NCH - 1) * 8, m, acc[NCH - 1]);
 }
 
+// Softmax of one row of T scores in place: max, e = exp(s - max) (exp_ps on 8 lanes, expf on the
+// tail), Σ e in f64, then e · (1/Σ) in f64 rounded to f32 — the scalar recipe with a vector exp.
+PG_AVX2 void softmax_row(float* sc, i64 T) {
+  __m256 vmx = _mm256_set1_ps(-INFINITY);
+  i64 t = 0;
+  for (; t + 8 <= T; t += 8) vmx = _mm256_max_ps(vmx, _mm256_loadu_ps(sc + t));
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, vmx);
+  float mx = -INFINITY;
+  for (int l = 0; l < 8; l++) mx = lanes[l] > mx ? lanes[l] : mx;
+  for (; t < T; t++) mx = sc[t] > mx ? sc[t] : mx;
+  const __m256 vm = _mm256_set1_ps(mx);
+  __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+  for (t = 0; t + 8 <= T; t += 8) {
+    const __m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(sc + t), vm));  // arguments ≤ 0
+    _mm256_storeu_ps(sc + t, e);
+    s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+    s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+  }
+  alignas(32) double d[4];
+  _mm256_store_pd(d, _mm256_add_pd(s0, s1));
+  double sum = (d[0] + d[1]) + (d[2] + d[3]);
+  for (; t < T; t++) {
+    const float e = std::exp(sc[t] - mx);
+    sc[t] = e;
+    sum += e;
+  }
+  const double inv = 1.0 / sum;
+  const __m256d vinv = _mm256_set1_pd(inv);
+  for (t = 0; t + 4 <= T; t += 4)
+    _mm_storeu_ps(sc + t, _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(sc + t)), vinv)));
+  for (; t < T; t++) sc[t] = (float)(sc[t] * inv);
+}
+
 }  // namespace avx2
 #endif
 
@@ -488,6 +522,19 @@ struct AttnArgs {
 };
 
 thread_local std::vector<i64> g_slots;
+
+void softmax_row_portable(float* sc, i64 T) {
+  float mx = -INFINITY;
+  for (i64 t = 0; t < T; t++) mx = sc[t] > mx ? sc[t] : mx;
+  double sum = 0;
+  for (i64 t = 0; t < T; t++) {
+    const float e = std::exp(sc[t] - mx);
+    sc[t] = e;
+    sum += e;
+  }
+  const double inv = 1.0 / sum;
+  for (i64 t = 0; t < T; t++) sc[t] = (float)(sc[t] * inv);
+}
 
 void attention_k(const AttnArgs& a, bool simd) {
   const i64 C = a.C, D = C / a.nHead;
@@ -514,21 +561,13 @@ void attention_k(const AttnArgs& a, bool simd) {
           sc[t] = tmp[0];
         }
         for (t = 0; t < T; t++) sc[t] *= scale;
+        avx2::softmax_row(sc, T);
       } else
 #endif
       {
         for (i64 t = 0; t < T; t++) sc[t] = portable::dot8(q, a.kc + slot[t] + hd, D) * scale;
+        softmax_row_portable(sc, T);
       }
-      float mx = -INFINITY;
-      for (i64 t = 0; t < T; t++) mx = sc[t] > mx ? sc[t] : mx;
-      double sum = 0;
-      for (i64 t = 0; t < T; t++) {
-        const float e = std::exp(sc[t] - mx);
-        sc[t] = e;
-        sum += e;
-      }
-      const double inv = 1.0 / sum;
-      for (i64 t = 0; t < T; t++) sc[t] = (float)(sc[t] * inv);
       float* o = a.out + r * C + hd;
 #if PG_HAVE_AVX2_PATH
       if (simd) {
