@@ -26,6 +26,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define PG_HAVE_AVX2_PATH 1
@@ -855,6 +858,33 @@ napi_value js_logsoftmax(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// hugePages(view: Uint8Array) → bytes advised. Asks Linux to back the 2 MiB-aligned part of a
+// (not yet touched) buffer with transparent huge pages (MADV_HUGEPAGE; THP "madvise" mode): a page
+// fault then maps 2 MiB instead of 4 KiB, and streaming weights needs 512× fewer TLB entries.
+// 0 where unsupported; never changes the buffer's contents.
+napi_value js_hugepages(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  napi_typedarray_type type;
+  size_t length = 0, offset = 0;
+  void* data = nullptr;
+  napi_value ab;
+  if (argc < 1 || napi_get_typedarray_info(env, argv[0], &type, &length, &data, &ab, &offset) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(env, nullptr, "hugePages(view): expected a Uint8Array");
+    return nullptr;
+  }
+  double advised = 0;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const uintptr_t H = (uintptr_t)2 << 20;
+  const uintptr_t b = ((uintptr_t)data + H - 1) & ~(H - 1), e = ((uintptr_t)data + length) & ~(H - 1);
+  if (e > b && madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE) == 0) advised = (double)(e - b);
+#endif
+  napi_value r;
+  napi_create_double(env, advised, &r);
+  return r;
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
@@ -862,6 +892,7 @@ NAPI_MODULE_INIT() {
       {"embedding", js_embedding}, {"layernorm", js_layernorm}, {"matmul", js_matmul},
       {"gelu", js_gelu}, {"residual", js_residual}, {"kvWrite", js_kvwrite},
       {"attention", js_attention}, {"lmHead", js_lmhead}, {"logSoftmax", js_logsoftmax},
+      {"hugePages", js_hugepages},
   };
   for (auto& f : fns) {
     napi_value fn;

@@ -1,6 +1,7 @@
 // KV storage for a range of layers, laid out once in a SharedArrayBuffer:
 // K and V per layer, each [nBlocks · blockSize, C] (a slot is one token's C-wide key or value).
 import type { ModelConfig } from '../model/config.js';
+import { adviseHugePages } from '../model/huge-pages.js';
 
 export interface KvStore {
   buffer: SharedArrayBuffer;
@@ -20,7 +21,8 @@ export function viewKvStore(c: ModelConfig, layerStart: number, layerEnd: number
   const nL = layerEnd - layerStart;
   if (!buffer) {
     buffer = new SharedArrayBuffer(2 * nL * perLayer * 4);
-    commitPages(buffer);
+    // pages are mapped on first write (in a worker's kvWrite), 2 MiB at a time where possible
+    adviseHugePages(buffer);
   }
   const k: Float32Array[] = [], v: Float32Array[] = [];
   for (let i = 0; i < nL; i++) {
@@ -28,14 +30,4 @@ export function viewKvStore(c: ModelConfig, layerStart: number, layerEnd: number
     v.push(new Float32Array(buffer, (2 * i + 1) * perLayer * 4, perLayer));
   }
   return { buffer, layerStart, k, v, nBlocks, blockSize };
-}
-
-/**
- * Touches every 4 KiB page of a fresh buffer once, so the OS maps the whole KV cache now (like
- * vLLM's up-front allocation) rather than page-faulting inside the step loop: unmapped pages cost
- * a worker ~0.4 ms per decode row of GPT-2 small in kvWrite (bench/forward-threads.ts).
- */
-export function commitPages(buffer: SharedArrayBuffer): void {
-  const words = new Int32Array(buffer);
-  for (let i = 0; i < words.length; i += 1024) words[i] = 0;
 }

@@ -12,6 +12,8 @@ import type { KernelSet } from '../names.js';
 export type NativeAddon = Omit<KernelSet, 'attention'> & {
   simd: 'avx2-fma' | 'portable';
   arch: string;
+  /** madvise(MADV_HUGEPAGE) on the 2 MiB-aligned part of the view; returns the bytes advised. */
+  hugePages(view: Uint8Array): number;
   attention(out: Float32Array, qkv: Float32Array, kCache: Float32Array, vCache: Float32Array, seqIds: Int32Array,
     positions: Int32Array, blockTable: Int32Array, maxBlocksPerSeq: number, blockSize: number, n: number, nHead: number,
     C: number, scratch: Float32Array): void;
