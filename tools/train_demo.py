@@ -17,6 +17,7 @@ command gives the same weights on a loaded or an idle machine (only slower).
 Writes, into --out (default models/kjv-gpt2-tiny):
     config.json        Hugging Face GPT2 config
     model.safetensors  F16 weights, HF GPT2Model names (no prefix, lm_head tied)
+    val-ids.json       every token id of the validation split (`pipegpt score -i` takes it)
     val-excerpt.json   first 1024 token ids of the validation split
     training.json      data split, hyper-parameters, validation scores, samples
     README.md          short model card
@@ -497,6 +498,9 @@ def main():
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(CONFIG, f, indent=2)
         f.write("\n")
+    with open(os.path.join(args.out, "val-ids.json"), "w") as f:
+        json.dump([int(i) for i in val_ids], f)
+        f.write("\n")
     excerpt = [int(i) for i in val_ids[:1024]]
     with open(os.path.join(args.out, "val-excerpt.json"), "w") as f:
         json.dump(excerpt, f)
@@ -536,7 +540,7 @@ def main():
         "batch": [args.batch, N_POS], "lr": args.lr,
         "schedule": "AdamW(0.9,0.95, wd 0.1 on matrices), linear warmup then cosine to 10% over --steps, grad clip 1.0",
         "final_train_loss": stats["final_train_loss"],
-        "val": val,
+        "val": {"file": "val-ids.json", **val},
         "val_excerpt": {"file": "val-excerpt.json", **vex},
         "samples": samples,
         "scoring": "windows of n_positions=256, stride 128, each token after the first scored once",
@@ -557,8 +561,8 @@ demo model of pipegpt: small and fast, and it writes recognisable KJV English,
 but it is no general language model.
 
 Files: `config.json` (Hugging Face GPT2 config), `model.safetensors` (F16,
-Hugging Face `GPT2Model` names), `val-excerpt.json` (first 1024 validation
-token ids), `training.json` (split, hyper-parameters, scores, samples).
+Hugging Face `GPT2Model` names), `val-ids.json` (the validation split as
+token ids), `val-excerpt.json` (its first 1024 ids), `training.json` (split, hyper-parameters, scores, samples).
 
 ## Training
 
