@@ -90,3 +90,47 @@ test('a row is read at its offset inside a batch of logits', (t) => {
   batch.set(LOGITS, 2 * V);
   t.is(new Sampler(V).sample(batch, 2 * V, state({ temperature: 0 })).token, 3);
 });
+
+// The dense recipe written out plainly (sharing no code with the sampler): divide by T in f32,
+// keep the k best (ties: lower id), min-p floor, exp(l - max) over every id in id order (Σ in f64,
+// each term stored as f32), cumulative draw. The sampler's sparse top-k path must pick the same
+// token for every draw of the same random stream.
+function naiveTopK(logits: Float32Array, T: number, k: number, minP: number, u01: number): number {
+  const V = logits.length, w = Float32Array.from(logits, (l) => l / T);
+  const kept = new Set([...Array(V).keys()].sort((a, b) => w[b] - w[a] || a - b).slice(0, k));
+  let max = -Infinity;
+  for (const i of kept) max = Math.max(max, w[i]);
+  const floor = minP > 0 ? max + Math.log(minP) : -Infinity;
+  const e = new Float32Array(V);
+  let z = 0;
+  for (let i = 0; i < V; i++) {
+    const x = kept.has(i) && w[i] >= floor ? Math.exp(w[i] - max) : 0;
+    e[i] = x;
+    z += x;
+  }
+  const u = u01 * z;
+  let acc = 0, last = -1;
+  for (let i = 0; i < V; i++) {
+    if (e[i] === 0) continue;
+    acc += e[i];
+    last = i;
+    if (acc > u) return i;
+  }
+  return last;
+}
+
+test('top_k draws equal the dense recipe token for token (V = 3000, with ties and min_p)', (t) => {
+  const V = 3000;
+  let s = 99;
+  const logits = Float32Array.from({ length: V }, () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return ((s >>> 8) % 2000) / 200 - 5; });
+  for (const [k, T, minP, seed] of [[40, 0.8, 0, 1], [40, 1.3, 0.05, 2], [1, 1, 0, 3], [500, 0.5, 0, 4], [2999, 1, 0.2, 5]] as const) {
+    const sampler = new Sampler(V), params = resolveSamplingParams({ top_k: k, temperature: T, min_p: minP, seed }, V);
+    const st: SequenceSamplingState = { params, rng: new RequestRng(seed, 'x', 0), seen: new Set(), outputCounts: new Map() };
+    const ref = new RequestRng(seed, 'x', 0);
+    for (let d = 0; d < 200; d++) {
+      const got = sampler.sample(logits, 0, st).token, want = naiveTopK(logits, T, k, minP, ref.uniform());
+      if (got !== want) return t.fail(`k ${k} T ${T} min_p ${minP}: draw ${d} gave ${got}, dense recipe ${want}`);
+    }
+  }
+  t.pass();
+});
