@@ -23,6 +23,12 @@ const program = new Command('pipegpt')
   .addCommand(benchCommand().exitOverride())
   .addCommand(mergeCommand().exitOverride());
 
+// `pipegpt score … | head`: a reader that closes the pipe early is not an error of ours
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

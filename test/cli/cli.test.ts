@@ -83,3 +83,12 @@ test('known GPT-2 shapes get their preset name', (t) => {
   t.is(presetName(cfg(6, 12, 768)), 'distilgpt2');
   t.is(presetName(cfg(5, 12, 768)), null);
 });
+
+test('a reader that closes the pipe early (| head) ends score quietly with status 0', (t) => {
+  // 30k token log-probs (~600 kB of JSON) overflow the pipe buffer, so the write meets EPIPE
+  const dir = mkdtempSync(join(tmpdir(), 'pipegpt-epipe-'));
+  writeFileSync(join(dir, 'ids.json'), JSON.stringify(Array.from({ length: 30000 }, (_, i) => (i * 7) % 1000)));
+  const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" score --model "${F32}" -i "${dir}/ids.json" --json | head -c 20 >/dev/null; echo "status \${PIPESTATUS[0]}" >&2`], { encoding: 'utf8' });
+  t.regex(r.stderr, /status 0\s*$/);
+  t.notRegex(r.stderr, /EPIPE|Error/);
+});
