@@ -27,10 +27,11 @@ export function scoreWindows(n: number, window: number, stride: number): Array<{
 
 /**
  * Runs ids[start..end) as one sequence (positions from 0) in chunks, and calls visit(i, logits, offset)
- * for each index i where needs(i): logits[offset .. offset+V) are the raw logits after ids[start..i].
+ * for each index i where needs(i): logits[offset .. offset+V) are the raw logits after ids[start..i]
+ * (with logProbs, their log-softmax, computed in place by the backend's logSoftmax kernel).
  */
 export function runWindow(engine: LocalEngine, slot: number, ids: readonly number[], start: number, end: number,
-  needs: (i: number) => boolean, visit: (i: number, logits: Float32Array, offset: number) => void): void {
+  needs: (i: number) => boolean, visit: (i: number, logits: Float32Array, offset: number) => void, logProbs = false): void {
   const { ctx, tables } = engine, ws = ctx.ws, V = engine.config.vocabSize;
   const chunk = Math.min(ws.maxTokens, ws.maxLogitRows);
   for (let p0 = start; p0 < end; p0 += chunk) {
@@ -44,6 +45,7 @@ export function runWindow(engine: LocalEngine, slot: number, ids: readonly numbe
       ws.needsLogits[r] = needs(i) ? 1 : 0;
     }
     const m = forward(ctx, n);
+    if (logProbs) ctx.kernels.logSoftmax(ws.logits, ws.logits, m, V); // [m, V] in place
     for (let k = 0; k < m; k++) visit(p0 + ws.logitRows[k], ws.logits, k * V);
   }
 }
@@ -77,19 +79,10 @@ export function scoreTokens(engine: LocalEngine, ids: readonly number[], stride?
     for (const w of scoreWindows(ids.length, W, S)) {
       // the row at index i predicts token i + 1; score it when i + 1 is in [from, end)
       runWindow(engine, slot, ids, w.start, w.end, (i) => i + 1 >= w.from && i + 1 < w.end, (i, l, o) => {
-        logprobs.push(logProbAt(l, o, V, ids[i + 1]));
-      });
+        logprobs.push(l[o + ids[i + 1]]);
+      }, true);
     }
   });
   const nll = -logprobs.reduce((a, b) => a + b, 0) / logprobs.length;
   return { mean_nll: nll, perplexity: Math.exp(nll), n_scored: logprobs.length, token_logprobs: logprobs };
-}
-
-/** log softmax(logits[o .. o+V))[target], in f64. */
-function logProbAt(l: Float32Array, o: number, V: number, target: number): number {
-  let max = -Infinity;
-  for (let v = 0; v < V; v++) if (l[o + v] > max) max = l[o + v];
-  let z = 0;
-  for (let v = 0; v < V; v++) z += Math.exp(l[o + v] - max);
-  return l[o + target] - max - Math.log(z);
 }
