@@ -224,9 +224,16 @@ PG_AVX2 void gemv_rows(float* out, const float* x, const float* w, i64 n, i64 I,
   }
 }
 
-// Larger n: GotoBLAS-style. For each block of NC columns and KC rows of w, pack w into 16-column
+// Larger n: GotoBLAS-style. For each block of nc columns and kc rows of w, pack w into 16-column
 // panels (zero-padded), then for each panel run the 6x16 register tile over all row blocks.
+// Block shape by row count (bench of 2026-11-29, cold weights, one thread):
+//   n ≤ SLAB_MAX_N: 32 rows × all columns (up to 4096): a block is one contiguous stretch of w,
+//     which the hardware prefetcher streams; 16-row calls got 17–21 % faster than with 256 × 256
+//     blocks (whose 256 separate 1 KiB row pieces each start a new stream), 8-row calls ~25 %.
+//   larger n: 256 × 256 blocks, compute-bound; short k-blocks would reload C tiles too often.
+// Either way each out element is the same FMA chain over k in order, so results are identical.
 constexpr i64 MR = 6, NR = 16, KC = 256, NC = 256;
+constexpr i64 SLAB_MAX_N = 32, SLAB_KC = 32, SLAB_NC = 4096;
 
 // Panel p of a packed block starts at p * panel_stride(kc): one 64-byte line more than kc * NR
 // floats, so that the panels (16 KiB apart otherwise) do not all fall into the same cache sets.
@@ -307,18 +314,20 @@ PG_AVX2 inline void tile(int R, const float* A, i64 lda, const float* B, i64 ldb
   for (int r = 0; r < R; r++) std::memcpy(Cm + r * ldc, tmp + r * NR, (size_t)width * sizeof(float));
 }
 
-// Weights stream from DRAM once per call: each KC x NC block is packed, then every row tile runs
-// over each of its panels. (Software prefetch of the next block while computing this one was
-// tried and measured no faster here, bench of 2026-11-29: the machine's noise is ±15%.)
+// Weights stream from DRAM once per call: each block is packed, then every row tile runs over
+// each of its panels. (Software prefetch of the next block while computing this one was tried
+// and measured no faster than letting the hardware stream contiguous slabs.)
 PG_AVX2 void gemm_packed(float* out, const float* x, const float* w, i64 n, i64 I, i64 O) {
-  float* pack = g_pack.get((size_t)(panel_stride(KC) * ((NC + NR - 1) / NR)));
+  const bool slab = n <= SLAB_MAX_N;
+  const i64 KB = slab ? SLAB_KC : KC, NB = slab ? (O < SLAB_NC ? O : SLAB_NC) : NC;
+  float* pack = g_pack.get((size_t)(panel_stride(KB) * ((NB + NR - 1) / NR)));
   if (!pack) { gemv_rows(out, x, w, n, I, O); return; }  // same recipe, no scratch
   alignas(32) float tmp[MR * NR];
   const i64 nb = row_blocks(n);
-  for (i64 j0 = 0; j0 < O; j0 += NC) {
-    const i64 nc = j0 + NC < O ? NC : O - j0;
-    for (i64 k0 = 0; k0 < I; k0 += KC) {
-      const i64 kc = k0 + KC < I ? KC : I - k0;
+  for (i64 j0 = 0; j0 < O; j0 += NB) {
+    const i64 nc = j0 + NB < O ? NB : O - j0;
+    for (i64 k0 = 0; k0 < I; k0 += KB) {
+      const i64 kc = k0 + KB < I ? KB : I - k0;
       pack_w(w, O, k0, kc, j0, nc, pack);
       for (i64 p = 0; p * NR < nc; p++) {
         const i64 jp = j0 + p * NR, width = nc - p * NR < NR ? nc - p * NR : NR;

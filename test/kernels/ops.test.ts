@@ -6,8 +6,9 @@ import { assertClose } from '../helpers/assert-close.js';
 import { naive, rand, randInt } from '../helpers/naive-ops.js';
 
 const TOL = 1e-5;
-// [7, 520, 300]: several k- and column blocks of a packed GEMM, with a partial last panel
-const SHAPES: Array<[number, number, number]> = [[1, 1, 1], [1, 768, 2304], [3, 33, 17], [8, 64, 97], [5, 130, 7], [7, 520, 300]];
+// [7, 520, 300], [40, 600, 300]: several k- and column blocks of a packed GEMM (both block shapes
+// of the native backend: ≤ 32 rows and more), with a partial last panel
+const SHAPES: Array<[number, number, number]> = [[1, 1, 1], [1, 768, 2304], [3, 33, 17], [8, 64, 97], [5, 130, 7], [7, 520, 300], [40, 600, 300]];
 
 forEachBackend('matmul + bias matches the naive product', (t, k) => {
   for (const [n, I, O] of SHAPES) {
@@ -18,7 +19,7 @@ forEachBackend('matmul + bias matches the naive product', (t, k) => {
 });
 
 forEachBackend('matmul rows do not depend on how many rows share the call', (t, k) => {
-  for (const [n, I, O] of [[9, 96, 67], [13, 300, 270]]) {  // one block; several blocks
+  for (const [n, I, O] of [[9, 96, 67], [13, 300, 270], [40, 600, 300]]) {  // one block; several; > 32 rows
     const x = rand(n * I, 4, 1), w = rand(I * O, 5, 0.3), b = rand(O, 6, 0.1);
     const all = new Float32Array(n * O);
     k.matmul(all, x, w, b, n, I, O);
