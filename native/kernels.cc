@@ -488,65 +488,60 @@ PG_AVX2 void weighted_sum(float* o, const float* vc, const i64* voff, const floa
   else _mm256_maskstore_ps(o + d0 + (NCH - 1) * 8, m, acc[NCH - 1]);
 }
 
-// Softmax of one row of T scores in place: max, e = exp(s - max) (exp_ps on 8 lanes, expf on the
-// tail), Σ e in f64, then e · (1/Σ) in f64 rounded to f32 — the scalar recipe with a vector exp.
-PG_AVX2 void softmax_row(float* sc, i64 T) {
+// max over x[0..n): 8 lanes, then the lanes and the tail in order.
+PG_AVX2 float row_max(const float* x, i64 n) {
   __m256 vmx = _mm256_set1_ps(-INFINITY);
-  i64 t = 0;
-  for (; t + 8 <= T; t += 8) vmx = _mm256_max_ps(vmx, _mm256_loadu_ps(sc + t));
+  i64 i = 0;
+  for (; i + 8 <= n; i += 8) vmx = _mm256_max_ps(vmx, _mm256_loadu_ps(x + i));
   alignas(32) float lanes[8];
   _mm256_store_ps(lanes, vmx);
   float mx = -INFINITY;
   for (int l = 0; l < 8; l++) mx = lanes[l] > mx ? lanes[l] : mx;
-  for (; t < T; t++) mx = sc[t] > mx ? sc[t] : mx;
+  for (; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+  return mx;
+}
+
+// Σ exp(x[i] - mx) in f64: exp_ps on 8 lanes (two f64 accumulators), exp on the tail. With e,
+// each exp(x[i] - mx) is also stored to e[i] (e may be x).
+PG_AVX2 double exp_sum(const float* x, float mx, i64 n, float* e) {
   const __m256 vm = _mm256_set1_ps(mx);
   __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
-  for (t = 0; t + 8 <= T; t += 8) {
-    const __m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(sc + t), vm));  // arguments ≤ 0
-    _mm256_storeu_ps(sc + t, e);
-    s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
-    s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+  i64 i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));  // arguments ≤ 0
+    if (e) _mm256_storeu_ps(e + i, v);
+    s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+    s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
   }
   alignas(32) double d[4];
   _mm256_store_pd(d, _mm256_add_pd(s0, s1));
   double sum = (d[0] + d[1]) + (d[2] + d[3]);
-  for (; t < T; t++) {
-    const float e = std::exp(sc[t] - mx);
-    sc[t] = e;
-    sum += e;
+  for (; i < n; i++) {
+    const float v = std::exp(x[i] - mx);
+    if (e) e[i] = v;
+    sum += v;
   }
-  const double inv = 1.0 / sum;
+  return sum;
+}
+
+// Softmax of one row of T scores in place: e = exp(s - max), then e · (1/Σ e) in f64 rounded to
+// f32 — the scalar recipe with a vector exp.
+PG_AVX2 void softmax_row(float* sc, i64 T) {
+  const double inv = 1.0 / exp_sum(sc, row_max(sc, T), T, sc);
   const __m256d vinv = _mm256_set1_pd(inv);
-  for (t = 0; t + 4 <= T; t += 4)
+  i64 t = 0;
+  for (; t + 4 <= T; t += 4)
     _mm_storeu_ps(sc + t, _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(sc + t)), vinv)));
   for (; t < T; t++) sc[t] = (float)(sc[t] * inv);
 }
 
-// log-softmax of one row: max, Σ exp(x - max) with exp_ps on 8 lanes (Σ in f64, exp on the
-// tail), out = x - lse. Scoring runs it over all V columns of every scored token (48k × 50257
-// for the shipped model's validation split), so the exponentials dominate unless vectorized.
+// log-softmax of one row: out = x - (max + log Σ exp(x - max)). Scoring runs it over all V columns
+// of every scored token (48k × 50257 for the shipped model's validation split), so the
+// exponentials dominate unless vectorized. o may be x.
 PG_AVX2 void logsoftmax_row(float* o, const float* x, i64 V) {
-  __m256 vmx = _mm256_set1_ps(-INFINITY);
-  i64 v = 0;
-  for (; v + 8 <= V; v += 8) vmx = _mm256_max_ps(vmx, _mm256_loadu_ps(x + v));
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, vmx);
-  float mx = -INFINITY;
-  for (int l = 0; l < 8; l++) mx = lanes[l] > mx ? lanes[l] : mx;
-  for (; v < V; v++) mx = x[v] > mx ? x[v] : mx;
-  const __m256 vm = _mm256_set1_ps(mx);
-  __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
-  for (v = 0; v + 8 <= V; v += 8) {
-    const __m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + v), vm));
-    s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
-    s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
-  }
-  alignas(32) double d[4];
-  _mm256_store_pd(d, _mm256_add_pd(s0, s1));
-  double sum = (d[0] + d[1]) + (d[2] + d[3]);
-  for (; v < V; v++) sum += std::exp((double)(x[v] - mx));
-  const double lse = (double)mx + std::log(sum);
-  for (v = 0; v < V; v++) o[v] = (float)((double)x[v] - lse);
+  const float mx = row_max(x, V);
+  const double lse = (double)mx + std::log(exp_sum(x, mx, V, nullptr));
+  for (i64 v = 0; v < V; v++) o[v] = (float)((double)x[v] - lse);
 }
 
 }  // namespace avx2
