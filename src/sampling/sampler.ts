@@ -57,15 +57,7 @@ export class Sampler {
     const e = this.probs;
     let z = 0;
     for (let i = 0; i < V; i++) z += e[i] = Math.exp(w[i] - max); // exp(-Infinity) = 0 for masked ids
-    const u = st.rng.uniform() * z;
-    let acc = 0, last = -1;
-    for (let i = 0; i < V; i++) {
-      if (e[i] === 0) continue;
-      acc += e[i];
-      last = i;
-      if (acc > u) return i;
-    }
-    return last; // u landed in the rounding slack at the very end
+    return pick(e, V, st.rng.uniform() * z);
   }
 
   /**
@@ -82,15 +74,8 @@ export class Sampler {
     const floor = p.min_p > 0 ? max + Math.log(p.min_p) : -Infinity;
     let z = 0;
     for (let j = 0; j < n; j++) z += e[j] = w[ids[j]] < floor ? 0 : Math.exp(w[ids[j]] - max);
-    const u = st.rng.uniform() * z;
-    let acc = 0, last = -1;
-    for (let j = 0; j < n; j++) {
-      if (e[j] === 0) continue;
-      acc += e[j];
-      last = ids[j];
-      if (acc > u) return last;
-    }
-    return last;
+    const j = pick(e, n, st.rng.uniform() * z);
+    return j < 0 ? j : ids[j];
   }
 
   /** Keeps exactly the k largest logits (ties resolved by lowest id). */
@@ -174,6 +159,21 @@ function applyPenalties(w: Float32Array, st: SequenceSamplingState): void {
   if (p.presence_penalty !== 0 || p.frequency_penalty !== 0) {
     for (const [t, c] of st.outputCounts) w[t] -= p.frequency_penalty * c + p.presence_penalty;
   }
+}
+
+/**
+ * The cumulative draw: the first j in [0, n) with e[j] > 0 where e[0] + … + e[j] > u; the last
+ * such j if u lands in the rounding slack at the very end; -1 if every e[j] is 0.
+ */
+function pick(e: Float32Array, n: number, u: number): number {
+  let acc = 0, last = -1;
+  for (let j = 0; j < n; j++) {
+    if (e[j] === 0) continue;
+    acc += e[j];
+    last = j;
+    if (acc > u) return j;
+  }
+  return last;
 }
 
 export function argmax(w: Float32Array): number {
