@@ -10,6 +10,7 @@ import { loadCheckpoint } from '../src/model/checkpoint.js';
 import { resolveBackend } from '../src/kernels/register-all.js';
 import type { ThreadInit, ThreadResult } from './forward-threads-worker.js';
 import { randomGpt2Small } from './random-gpt2.js';
+import { median } from './stats.js';
 
 const { values: a } = parseArgs({ options: {
   model: { type: 'string' }, threads: { type: 'string', default: '1,2' }, rows: { type: 'string', default: '16,32' },
@@ -17,7 +18,6 @@ const { values: a } = parseArgs({ options: {
   backend: { type: 'string', default: 'auto' },
 } });
 const WORKER = new URL('./forward-threads-worker.js', import.meta.url);
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const weights = loadCheckpoint(a.model ?? randomGpt2Small());
 const backend = resolveBackend(a.backend!);
 

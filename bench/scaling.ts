@@ -8,6 +8,7 @@ import { PipelineEngine } from '../src/pipeline/engine.js';
 import { describePlan } from '../src/pipeline/stage-plan.js';
 import { stageStats, type StageStats } from '../src/profile/stage-stats.js';
 import { randomGpt2Small } from './random-gpt2.js';
+import { median } from './stats.js';
 
 const { values: a } = parseArgs({ options: {
   model: { type: 'string' }, workers: { type: 'string', default: '1,2,3,4' }, runs: { type: 'string', default: '3' },
@@ -16,7 +17,6 @@ const { values: a } = parseArgs({ options: {
 } });
 const model = a.model ?? randomGpt2Small();
 const nPrompts = Number(a.prompts), promptLen = Number(a['prompt-len']), newTokens = Number(a['new-tokens']);
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
 function requests() {
   let s = 12345;
