@@ -1,7 +1,7 @@
 // Nothing lost: --resume drops a torn last line and runs exactly the requests not yet written;
 // SIGINT stops admitting, flushes and exits 130; SIGKILL at any moment then --resume ends with the
 // same records (by custom_id) as an uninterrupted run with the same seed.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepareOutput } from '../../src/job/resume.js';
@@ -22,6 +22,22 @@ test.before(() => {
   if (r.status !== 0) throw new Error(r.stderr);
   reference = byId(out);
 });
+
+/** Starts a slow run into `name` and returns once `lines` records are written. */
+async function startSlowRun(name: string, lines: number) {
+  const out = join(dir, name);
+  const child = cliAsync('run', ...common, ...slow, '-o', out);
+  const done = exited(child);
+  await waitForLines(out, lines, child);
+  return { out, child, done };
+}
+
+/** `--resume` into out: exit status 0 and the reference records. */
+function resumeToReference(t: ExecutionContext, out: string): void {
+  const r = cli('run', ...common, '-o', out, '--resume');
+  t.is(r.status, 0, r.stderr);
+  t.deepEqual(byId(out), reference);
+}
 
 test.serial('the reference run has one record per input line', (t) => {
   t.is(reference.size, N);
@@ -49,10 +65,7 @@ test.serial('--resume after a torn last line finishes exactly the rest', (t) => 
 });
 
 test.serial('SIGINT: stops admitting, finishes in-flight requests, flushes, exits 130; --resume completes it', async (t) => {
-  const out = join(dir, 'sigint.jsonl');
-  const child = cliAsync('run', ...common, ...slow, '-o', out);
-  const done = exited(child);
-  await waitForLines(out, 3, child);
+  const { out, child, done } = await startSlowRun('sigint.jsonl', 3);
   child.kill('SIGINT');
   const { code, stderr } = await done;
   t.is(code, 130, stderr);
@@ -63,18 +76,13 @@ test.serial('SIGINT: stops admitting, finishes in-flight requests, flushes, exit
   const partial = records(out);
   t.true(partial.length >= 3 && partial.length < N, `${partial.length} records`);
   for (const r of partial) t.is(reference.get(r.custom_id) !== undefined, true);
-  const r = cli('run', ...common, '-o', out, '--resume');
-  t.is(r.status, 0, r.stderr);
-  t.deepEqual(byId(out), reference);
+  resumeToReference(t, out);
 });
 
 test.serial('a second SIGINT exits at once, leaving only whole lines', async (t) => {
-  const out = join(dir, 'sigint2.jsonl');
-  const child = cliAsync('run', ...common, ...slow, '-o', out);
-  const done = exited(child);
+  const { out, child, done } = await startSlowRun('sigint2.jsonl', 1);
   let err = '';
   child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
-  await waitForLines(out, 1, child);
   child.kill('SIGINT');
   while (!err.includes('no new requests') && child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
   child.kill('SIGINT'); // the second one: exit now
@@ -86,10 +94,7 @@ test.serial('a second SIGINT exits at once, leaving only whole lines', async (t)
 });
 
 test.serial('SIGKILL mid-run, then --resume: the same records as an uninterrupted run', async (t) => {
-  const out = join(dir, 'sigkill.jsonl');
-  const child = cliAsync('run', ...common, ...slow, '-o', out);
-  const done = exited(child);
-  await waitForLines(out, 5, child);
+  const { out, child, done } = await startSlowRun('sigkill.jsonl', 5);
   child.kill('SIGKILL');
   const { code, signal, stderr } = await done;
   t.is(signal, 'SIGKILL', `exit code ${code}; stderr: ${stderr}`);
