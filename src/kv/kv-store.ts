@@ -1,7 +1,7 @@
 // KV storage for a range of layers, laid out once in a SharedArrayBuffer:
 // K and V per layer, each [nBlocks · blockSize, C] (a slot is one token's C-wide key or value).
 import type { ModelConfig } from '../model/config.js';
-import { adviseHugePages } from '../model/huge-pages.js';
+import { allocShared } from '../model/huge-pages.js';
 
 export interface KvStore {
   buffer: SharedArrayBuffer;
@@ -19,11 +19,8 @@ export function kvBytesPerToken(c: ModelConfig, nLayers = c.nLayer): number {
 export function viewKvStore(c: ModelConfig, layerStart: number, layerEnd: number, nBlocks: number, blockSize: number, buffer?: SharedArrayBuffer): KvStore {
   const perLayer = nBlocks * blockSize * c.nEmbd; // floats
   const nL = layerEnd - layerStart;
-  if (!buffer) {
-    buffer = new SharedArrayBuffer(2 * nL * perLayer * 4);
-    // pages are mapped on first write (in a worker's kvWrite), 2 MiB at a time where possible
-    adviseHugePages(buffer);
-  }
+  // pages are mapped on first write (in a worker's kvWrite), 2 MiB at a time where possible
+  buffer ??= allocShared(2 * nL * perLayer * 4);
   const k: Float32Array[] = [], v: Float32Array[] = [];
   for (let i = 0; i < nL; i++) {
     k.push(new Float32Array(buffer, (2 * i) * perLayer * 4, perLayer));

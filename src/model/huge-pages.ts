@@ -11,3 +11,10 @@ export function adviseHugePages(buffer: SharedArrayBuffer): number {
   if (buffer.byteLength < 2 << 20 || loadAddon() !== null) return 0;
   return addon().hugePages(new Uint8Array(buffer));
 }
+
+/** A new SharedArrayBuffer of `bytes`, advised for huge pages before anything touches it. */
+export function allocShared(bytes: number): SharedArrayBuffer {
+  const buffer = new SharedArrayBuffer(bytes);
+  adviseHugePages(buffer);
+  return buffer;
+}

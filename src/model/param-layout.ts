@@ -4,7 +4,7 @@
 //
 // Legend: L = layers, C = n_embd, I = n_inner, V = vocab_size, P = n_positions.
 import type { ModelConfig } from './config.js';
-import { adviseHugePages } from './huge-pages.js';
+import { allocShared } from './huge-pages.js';
 
 export interface StageSpec {
   layerStart: number;  // first layer (inclusive)
@@ -107,7 +107,5 @@ export function viewParams(layout: ParamLayout, buffer: SharedArrayBuffer): Mode
 
 /** A fresh buffer for the layout (backed by huge pages where possible: see huge-pages.ts). */
 export function allocParams(layout: ParamLayout): ModelWeights {
-  const buffer = new SharedArrayBuffer(layout.totalFloats * 4);
-  adviseHugePages(buffer);
-  return viewParams(layout, buffer);
+  return viewParams(layout, allocShared(layout.totalFloats * 4));
 }
