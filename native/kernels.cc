@@ -13,6 +13,8 @@
 //   lmHead   out[r,v] = hsum8(acc) where acc lane l sums c ≡ l (mod 8) in increasing c with FMA
 //            (a partial last chunk is read zero-padded) and hsum8 is one fixed tree;
 // every kernel (GEMV, packed GEMM, row tiles, remainder tiles) follows exactly that recipe.
+// Column ranges (a tensor-parallel rank's share of a matmul) run the same code on a sub-matrix
+// with leading dimension ld = O: w + j0, out + j0, width j1 - j0. The chain per element is unchanged.
 // The whole file is built with -ffp-contract=off so scalar code never gets contracted silently.
 //
 // All kernels are single-threaded, allocate only thread_local scratch, and keep no JS state, so
@@ -59,10 +61,12 @@ void residual_k(float* out, const float* a, const float* b, i64 len) {
   for (i64 i = 0; i < len; i++) out[i] = a[i] + b[i];
 }
 
-void kvwrite_k(const float* qkv, float* kc, float* vc, const int32_t* slots, i64 n, i64 C) {
+// channels [c0, c1) of each row's k and v
+void kvwrite_k(const float* qkv, float* kc, float* vc, const int32_t* slots, i64 n, i64 C, i64 c0, i64 c1) {
+  const size_t bytes = (size_t)(c1 - c0) * sizeof(float);
   for (i64 r = 0; r < n; r++) {
-    std::memcpy(kc + (i64)slots[r] * C, qkv + r * 3 * C + C, (size_t)C * sizeof(float));
-    std::memcpy(vc + (i64)slots[r] * C, qkv + r * 3 * C + 2 * C, (size_t)C * sizeof(float));
+    std::memcpy(kc + (i64)slots[r] * C + c0, qkv + r * 3 * C + C + c0, bytes);
+    std::memcpy(vc + (i64)slots[r] * C + c0, qkv + r * 3 * C + 2 * C + c0, bytes);
   }
 }
 
@@ -108,17 +112,18 @@ void logsoftmax_k(float* out, const float* inp, i64 m, i64 V) {
 // Portable path.
 namespace portable {
 
-void matmul(float* out, const float* x, const float* w, const float* bias, i64 n, i64 I, i64 O) {
-  for (i64 r = 0; r < n; r++) std::memcpy(out + r * O, bias, (size_t)O * sizeof(float));
+// out [n, O] and w [I, O] with row stride ld ≥ O (a column range of a wider matrix)
+void matmul(float* out, const float* x, const float* w, const float* bias, i64 n, i64 I, i64 O, i64 ld) {
+  for (i64 r = 0; r < n; r++) std::memcpy(out + r * ld, bias, (size_t)O * sizeof(float));
   const i64 JB = 1024;  // column block: one out-row slice stays in L1 while k runs
   for (i64 j0 = 0; j0 < O; j0 += JB) {
     const i64 j1 = j0 + JB < O ? j0 + JB : O;
     for (i64 r = 0; r < n; r++) {
-      float* __restrict o = out + r * O;
+      float* __restrict o = out + r * ld;
       const float* xr = x + r * I;
       for (i64 k = 0; k < I; k++) {
         const float a = xr[k];
-        const float* __restrict wk = w + k * O;
+        const float* __restrict wk = w + k * ld;
         for (i64 j = j0; j < j1; j++) o[j] = o[j] + a * wk[j];
       }
     }
@@ -173,7 +178,7 @@ PG_AVX2 inline float hsum8(__m256 v) {
 // ---- matmul -----------------------------------------------------------------------------------
 // Small n: stream w rows (4 k at a time) over out rows kept in L1. Per element: 4 chained FMAs in
 // k order between a load and a store of out, i.e. the canonical chain.
-PG_AVX2 void gemv_rows(float* out, const float* x, const float* w, i64 n, i64 I, i64 O) {
+PG_AVX2 void gemv_rows(float* out, const float* x, const float* w, i64 n, i64 I, i64 O, i64 ld) {
   i64 JB = (4096 / n) & ~(i64)7;
   if (JB < 256) JB = 256;
   for (i64 j0 = 0; j0 < O; j0 += JB) {
@@ -182,15 +187,15 @@ PG_AVX2 void gemv_rows(float* out, const float* x, const float* w, i64 n, i64 I,
     const __m256i m = tail_mask(jw - jv);
     i64 k = 0;
     for (; k + 4 <= I; k += 4) {
-      const float* w0 = w + k * O + j0;
-      const float* w1 = w0 + O;
-      const float* w2 = w1 + O;
-      const float* w3 = w2 + O;
+      const float* w0 = w + k * ld + j0;
+      const float* w1 = w0 + ld;
+      const float* w2 = w1 + ld;
+      const float* w3 = w2 + ld;
       for (i64 r = 0; r < n; r++) {
         const float* xr = x + r * I + k;
         const __m256 a0 = _mm256_set1_ps(xr[0]), a1 = _mm256_set1_ps(xr[1]);
         const __m256 a2 = _mm256_set1_ps(xr[2]), a3 = _mm256_set1_ps(xr[3]);
-        float* o = out + r * O + j0;
+        float* o = out + r * ld + j0;
         i64 j = 0;
         for (; j < jv; j += 8) {
           __m256 acc = _mm256_loadu_ps(o + j);
@@ -211,10 +216,10 @@ PG_AVX2 void gemv_rows(float* out, const float* x, const float* w, i64 n, i64 I,
       }
     }
     for (; k < I; k++) {
-      const float* w0 = w + k * O + j0;
+      const float* w0 = w + k * ld + j0;
       for (i64 r = 0; r < n; r++) {
         const __m256 a0 = _mm256_set1_ps(x[r * I + k]);
-        float* o = out + r * O + j0;
+        float* o = out + r * ld + j0;
         i64 j = 0;
         for (; j < jv; j += 8) _mm256_storeu_ps(o + j, _mm256_fmadd_ps(a0, _mm256_loadu_ps(w0 + j), _mm256_loadu_ps(o + j)));
         if (j < jw)
@@ -242,10 +247,10 @@ inline i64 panel_stride(i64 kc) { return kc * NR + 16; }
 // Packs the block w[k0 .. k0+kc, j0 .. j0+nc] into 16-column panels (zero-padded). Reads w one
 // row segment at a time, front to back: with O = 3072 the rows are 12 KiB apart, and a
 // column-panel walk (256 rows per 64-byte line) thrashed the L1/L2 sets that stride maps to.
-PG_AVX2 void pack_w(const float* w, i64 O, i64 k0, i64 kc, i64 j0, i64 nc, float* dst) {
+PG_AVX2 void pack_w(const float* w, i64 ld, i64 k0, i64 kc, i64 j0, i64 nc, float* dst) {
   const i64 full = nc / NR, ps = panel_stride(kc);
   for (i64 k = 0; k < kc; k++) {
-    const float* s = w + (k0 + k) * O + j0;
+    const float* s = w + (k0 + k) * ld + j0;
     float* d = dst + k * NR;
     for (i64 p = 0; p < full; p++) {
       _mm256_store_ps(d + p * ps, _mm256_loadu_ps(s + p * NR));
@@ -317,25 +322,25 @@ PG_AVX2 inline void tile(int R, const float* A, i64 lda, const float* B, i64 ldb
 // Weights stream from DRAM once per call: each block is packed, then every row tile runs over
 // each of its panels. (Software prefetch of the next block while computing this one was tried
 // and measured no faster than letting the hardware stream contiguous slabs.)
-PG_AVX2 void gemm_packed(float* out, const float* x, const float* w, i64 n, i64 I, i64 O) {
+PG_AVX2 void gemm_packed(float* out, const float* x, const float* w, i64 n, i64 I, i64 O, i64 ld) {
   const bool slab = n <= SLAB_MAX_N;
   const i64 KB = slab ? SLAB_KC : KC, NB = slab ? (O < SLAB_NC ? O : SLAB_NC) : NC;
   float* pack = g_pack.get((size_t)(panel_stride(KB) * ((NB + NR - 1) / NR)));
-  if (!pack) { gemv_rows(out, x, w, n, I, O); return; }  // same recipe, no scratch
+  if (!pack) { gemv_rows(out, x, w, n, I, O, ld); return; }  // same recipe, no scratch
   alignas(32) float tmp[MR * NR];
   const i64 nb = row_blocks(n);
   for (i64 j0 = 0; j0 < O; j0 += NB) {
     const i64 nc = j0 + NB < O ? NB : O - j0;
     for (i64 k0 = 0; k0 < I; k0 += KB) {
       const i64 kc = k0 + KB < I ? KB : I - k0;
-      pack_w(w, O, k0, kc, j0, nc, pack);
+      pack_w(w, ld, k0, kc, j0, nc, pack);
       for (i64 p = 0; p * NR < nc; p++) {
         const i64 jp = j0 + p * NR, width = nc - p * NR < NR ? nc - p * NR : NR;
         const float* Bp = pack + p * panel_stride(kc);
         for (i64 b = 0; b < nb; b++) {
           const i64 i = row_start(n, nb, b);
           const int R = (int)(row_start(n, nb, b + 1) - i);
-          tile(R, x + i * I + k0, I, Bp, NR, kc, out + i * O + jp, O, width, tmp);
+          tile(R, x + i * I + k0, I, Bp, NR, kc, out + i * ld + jp, ld, width, tmp);
         }
       }
     }
@@ -350,10 +355,10 @@ i64 env_int(const char* name, i64 def) {
 }
 const i64 g_gemv_max = env_int("PIPEGPT_NATIVE_GEMV_MAX", 4);
 
-PG_AVX2 void matmul(float* out, const float* x, const float* w, const float* bias, i64 n, i64 I, i64 O) {
-  for (i64 r = 0; r < n; r++) std::memcpy(out + r * O, bias, (size_t)O * sizeof(float));
-  if (n <= g_gemv_max) gemv_rows(out, x, w, n, I, O);
-  else gemm_packed(out, x, w, n, I, O);
+PG_AVX2 void matmul(float* out, const float* x, const float* w, const float* bias, i64 n, i64 I, i64 O, i64 ld) {
+  for (i64 r = 0; r < n; r++) std::memcpy(out + r * ld, bias, (size_t)O * sizeof(float));
+  if (n <= g_gemv_max) gemv_rows(out, x, w, n, I, O, ld);
+  else gemm_packed(out, x, w, n, I, O, ld);
 }
 
 // ---- lmHead -----------------------------------------------------------------------------------
@@ -553,6 +558,7 @@ struct AttnArgs {
   float* out; const float* qkv; const float* kc; const float* vc;
   const int32_t* seq; const int32_t* pos; const int32_t* table;
   i64 maxB, bs, n, nHead, C; float* scratch;
+  i64 h0, h1;  // heads computed: [h0, h1)
 };
 
 thread_local std::vector<i64> g_slots;
@@ -579,7 +585,7 @@ void attention_k(const AttnArgs& a, bool simd) {
     i64* slot = g_slots.data();
     for (i64 t = 0; t < T; t++) slot[t] = ((i64)a.table[s * a.maxB + t / a.bs] * a.bs + t % a.bs) * C;
     float* sc = a.scratch;
-    for (i64 h = 0; h < a.nHead; h++) {
+    for (i64 h = a.h0; h < a.h1; h++) {
       const float* q = a.qkv + r * 3 * C + h * D;
       const i64 hd = h * D;
       // scores
@@ -647,11 +653,12 @@ bool detect_simd() {
 }
 const bool g_simd = detect_simd();  // process-wide, immutable after load
 
-void matmul_k(float* out, const float* x, const float* w, const float* b, i64 n, i64 I, i64 O) {
+// columns [j0, j1) of out = x · w + b, w [I, O]
+void matmul_k(float* out, const float* x, const float* w, const float* b, i64 n, i64 I, i64 O, i64 j0, i64 j1) {
 #if PG_HAVE_AVX2_PATH
-  if (g_simd) return avx2::matmul(out, x, w, b, n, I, O);
+  if (g_simd) return avx2::matmul(out + j0, x, w + j0, b + j0, n, I, j1 - j0, O);
 #endif
-  portable::matmul(out, x, w, b, n, I, O);
+  portable::matmul(out + j0, x, w + j0, b + j0, n, I, j1 - j0, O);
 }
 void lmhead_k(float* out, const float* x, const float* wte, i64 m, i64 C, i64 V) {
 #if PG_HAVE_AVX2_PATH
@@ -722,6 +729,20 @@ struct Args {
     }
     return x;
   }
+  // optional [lo, hi) at arguments i, i + 1 (absent or undefined: [0, max)); needs lo ≤ hi ≤ max
+  void range(size_t i, i64 max, const char* fn, const char* name, i64& lo, i64& hi) {
+    if (!ok || argc < i + 2) return;
+    napi_valuetype t;
+    napi_typeof(env, v[i], &t);
+    if (t == napi_undefined) return;
+    lo = num(i, fn, name);
+    hi = num(i + 1, fn, name);
+    if (ok && (lo > hi || hi > max)) {
+      char msg[160];
+      std::snprintf(msg, sizeof msg, "%s must satisfy 0 <= lo <= hi <= %lld, got %lld, %lld", name, (long long)max, (long long)lo, (long long)hi);
+      fail(fn, msg);
+    }
+  }
   double dbl(size_t i, const char* fn, const char* name) {
     if (!ok) return 0;
     double x = 0;
@@ -770,16 +791,19 @@ napi_value js_layernorm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// matmul(out, inp, w, bias, n, I, O[, j0, j1])
 napi_value js_matmul(napi_env env, napi_callback_info info) {
   const char* F = "matmul";
   Args a(env, info, 7, F);
   const i64 n = a.num(4, F, "n"), I = a.num(5, F, "I"), O = a.num(6, F, "O");
+  i64 j0 = 0, j1 = O;
+  a.range(7, O, F, "j0, j1", j0, j1);
   float* out = a.f32(0, n * O, F, "out");
   float* inp = a.f32(1, n * I, F, "inp");
   float* w = a.f32(2, I * O, F, "w");
   float* b = a.f32(3, O, F, "bias");
   if (!a.ok) return nullptr;
-  if (n > 0 && O > 0) matmul_k(out, inp, w, b, n, I, O);
+  if (n > 0 && j1 > j0) matmul_k(out, inp, w, b, n, I, O, j0, j1);
   return nullptr;
 }
 
@@ -810,6 +834,8 @@ napi_value js_kvwrite(napi_env env, napi_callback_info info) {
   const char* F = "kvWrite";
   Args a(env, info, 6, F);
   const i64 n = a.num(4, F, "n"), C = a.num(5, F, "C");
+  i64 c0 = 0, c1 = C;
+  a.range(6, C, F, "c0, c1", c0, c1);
   float* qkv = a.f32(0, n * 3 * C, F, "qkv");
   float* kc = a.f32(1, 0, F, "kCache");
   float* vc = a.f32(2, 0, F, "vCache");
@@ -823,11 +849,11 @@ napi_value js_kvwrite(napi_env env, napi_callback_info info) {
       a.fail(F, "slot out of range");
       return nullptr;
     }
-  kvwrite_k(qkv, kc, vc, slots, n, C);
+  kvwrite_k(qkv, kc, vc, slots, n, C, c0, c1);
   return nullptr;
 }
 
-// attention(out, qkv, kCache, vCache, seqIds, positions, blockTable, maxBlocksPerSeq, blockSize, n, nHead, C, scratch)
+// attention(out, qkv, kCache, vCache, seqIds, positions, blockTable, maxBlocksPerSeq, blockSize, n, nHead, C, scratch[, h0, h1])
 napi_value js_attention(napi_env env, napi_callback_info info) {
   const char* F = "attention";
   Args a(env, info, 13, F);
@@ -835,6 +861,9 @@ napi_value js_attention(napi_env env, napi_callback_info info) {
   const i64 n = a.num(9, F, "n"), nHead = a.num(10, F, "nHead"), C = a.num(11, F, "C");
   if (a.ok && (nHead == 0 || C % nHead != 0 || bs == 0)) a.fail(F, "need nHead > 0 dividing C and blockSize > 0");
   AttnArgs k{};
+  k.h0 = 0;
+  k.h1 = nHead;
+  a.range(13, nHead, F, "h0, h1", k.h0, k.h1);
   k.out = a.f32(0, n * C, F, "out");
   k.qkv = a.f32(1, n * 3 * C, F, "qkv");
   k.kc = a.f32(2, 0, F, "kCache");

@@ -22,6 +22,8 @@ export interface AttentionArgs {
   nHead: number;
   C: number;
   scratch: Float32Array;    // [≥ max position + 1] attention scores of one row and head
+  h0?: number;              // heads [h0, h1) only (default all): out columns [h0·D, h1·D) are written,
+  h1?: number;              //   nothing else (a tensor-parallel rank's share)
 }
 
 export interface KernelSet {
@@ -29,14 +31,18 @@ export interface KernelSet {
   embedding(out: Float32Array, tokens: Int32Array, positions: Int32Array, wte: Float32Array, wpe: Float32Array, n: number, C: number): void;
   /** Row-wise LayerNorm with biased variance.   [n, C] → [n, C] */
   layernorm(out: Float32Array, inp: Float32Array, w: Float32Array, b: Float32Array, n: number, C: number, eps: number): void;
-  /** out = inp · w + bias, w stored [I, O] (HF Conv1D).   [n, I] → [n, O] */
-  matmul(out: Float32Array, inp: Float32Array, w: Float32Array, bias: Float32Array, n: number, I: number, O: number): void;
+  /**
+   * out = inp · w + bias, w stored [I, O] (HF Conv1D).   [n, I] → [n, O]
+   * With [j0, j1): only out columns j0..j1-1 are written (a tensor-parallel rank's share), each
+   * element by the same arithmetic as in the full call.
+   */
+  matmul(out: Float32Array, inp: Float32Array, w: Float32Array, bias: Float32Array, n: number, I: number, O: number, j0?: number, j1?: number): void;
   /** tanh-approximation GELU, elementwise; out may alias inp. */
   gelu(out: Float32Array, inp: Float32Array, len: number): void;
   /** out = a + b elementwise; out may alias a. */
   residual(out: Float32Array, a: Float32Array, b: Float32Array, len: number): void;
-  /** Copies each row's k and v into its cache slot.   [n, 3C] → kCache/vCache[slots[r]] */
-  kvWrite(qkv: Float32Array, kCache: Float32Array, vCache: Float32Array, slots: Int32Array, n: number, C: number): void;
+  /** Copies each row's k and v (channels [c0, c1), default all) into its cache slot.   [n, 3C] → kCache/vCache[slots[r]] */
+  kvWrite(qkv: Float32Array, kCache: Float32Array, vCache: Float32Array, slots: Int32Array, n: number, C: number, c0?: number, c1?: number): void;
   /** Causal attention over the paged KV cache (the rows' own k/v already written).   [n, 3C] → [n, C] */
   attention(a: AttentionArgs): void;
   /** Tied LM head: out = inp · wteᵀ.   [m, C] → [m, V] */

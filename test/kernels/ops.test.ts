@@ -31,6 +31,25 @@ forEachBackend('matmul rows do not depend on how many rows share the call', (t, 
   }
 });
 
+// Tensor-parallel ranks each compute a column range: every range must give exactly the bytes of
+// the full call, write nothing outside it, and split points need not fall on any vector width.
+forEachBackend('matmul column ranges equal the full call exactly and write only their columns', (t, k) => {
+  for (const [n, I, O] of [[3, 33, 17], [9, 96, 67], [40, 600, 300]]) {
+    const x = rand(n * I, 16, 1), w = rand(I * O, 17, 0.3), b = rand(O, 18, 0.1);
+    const full = new Float32Array(n * O);
+    k.matmul(full, x, w, b, n, I, O);
+    for (const [j0, j1] of [[0, Math.floor(O / 2)], [Math.floor(O / 2), O], [5, Math.min(O, 5 + 16)], [7, O - 3], [O, O]]) {
+      const part = new Float32Array(n * O).fill(-7);
+      k.matmul(part, x, w, b, n, I, O, j0, j1);
+      for (let r = 0; r < n; r++) {
+        const row = part.slice(r * O, (r + 1) * O);
+        t.deepEqual(Array.from(row.slice(j0, j1)), Array.from(full.slice(r * O + j0, r * O + j1)), `${n}x${I}x${O} [${j0}, ${j1}) row ${r}`);
+        t.true([...row.slice(0, j0), ...row.slice(j1)].every((v) => v === -7), `${n}x${I}x${O} [${j0}, ${j1}) row ${r}: wrote outside the range`);
+      }
+    }
+  }
+});
+
 forEachBackend('layernorm matches, including large magnitudes', (t, k) => {
   for (const [n, C, scale] of [[1, 1, 1], [4, 768, 1], [3, 33, 1e4], [2, 50, 1e-3]] as const) {
     const x = rand(n * C, 7, scale), w = rand(C, 8, 1), b = rand(C, 9, 1), out = new Float32Array(n * C);
@@ -87,6 +106,40 @@ forEachBackend('kvWrite puts k and v of each row into its slot', (t, k) => {
   for (let r = 0; r < n; r++) {
     t.deepEqual(Array.from(kc.slice(slots[r] * C, (slots[r] + 1) * C)), Array.from(qkv.slice(r * 3 * C + C, r * 3 * C + 2 * C)));
     t.deepEqual(Array.from(vc.slice(slots[r] * C, (slots[r] + 1) * C)), Array.from(qkv.slice(r * 3 * C + 2 * C, r * 3 * C + 3 * C)));
+  }
+});
+
+forEachBackend('kvWrite and attention on a channel/head range touch only that range, bit-exactly', (t, k) => {
+  const C = 24, nHead = 3, D = 8, bs = 4, maxB = 3, n = 4;
+  const table = Int32Array.from([2, 0, 1, 5, 4, 3]);
+  const seqIds = Int32Array.from([0, 1, 0, 1]), positions = Int32Array.from([0, 2, 1, 3]);
+  const slots = Int32Array.from(Array.from(positions, (p, r) => table[seqIds[r] * maxB] * bs + p));
+  const qkv = rand(n * 3 * C, 51, 1);
+  const run = (h0?: number, h1?: number) => {
+    const kc = new Float32Array(6 * bs * C).fill(-3), vc = new Float32Array(6 * bs * C).fill(-3), out = new Float32Array(n * C).fill(-7);
+    for (let r = 0; r < n; r++) {  // rows 1 and 3 attend to earlier positions: fill them (all channels)
+      for (let p = 0; p < positions[r]; p++) {
+        const s = table[seqIds[r] * maxB] * bs + p;
+        kc.set(rand(C, 100 + 10 * r + p, 1), s * C);
+        vc.set(rand(C, 200 + 10 * r + p, 1), s * C);
+      }
+    }
+    const before = kc.slice();
+    k.kvWrite(qkv, kc, vc, slots, n, C, h0 === undefined ? undefined : h0 * D, h1 === undefined ? undefined : h1 * D);
+    k.attention({ out, qkv, kCache: kc, vCache: vc, seqIds, positions, blockTable: table, maxBlocksPerSeq: maxB, blockSize: bs, n, nHead, C, scratch: new Float32Array(8), h0, h1 });
+    return { kc, before, out };
+  };
+  const full = run();
+  for (const [h0, h1] of [[0, 1], [1, 3], [2, 3]]) {
+    const part = run(h0, h1);
+    for (let r = 0; r < n; r++) {
+      const o = part.out.slice(r * C, (r + 1) * C), f = full.out.slice(r * C, (r + 1) * C);
+      t.deepEqual(Array.from(o.slice(h0 * D, h1 * D)), Array.from(f.slice(h0 * D, h1 * D)), `heads [${h0}, ${h1}) row ${r}`);
+      t.true([...o.slice(0, h0 * D), ...o.slice(h1 * D)].every((v) => v === -7), `heads [${h0}, ${h1}) row ${r}: wrote other heads`);
+      const kr = part.kc.slice(slots[r] * C, (slots[r] + 1) * C), kb = part.before.slice(slots[r] * C, (slots[r] + 1) * C);
+      t.deepEqual(Array.from(kr.slice(h0 * D, h1 * D)), Array.from(qkv.slice(r * 3 * C + C + h0 * D, r * 3 * C + C + h1 * D)), `kvWrite row ${r}`);
+      t.true(kr.every((v, c) => (c >= h0 * D && c < h1 * D) || v === kb[c]), `kvWrite [${h0 * D}, ${h1 * D}) row ${r}: wrote other channels`);
+    }
   }
 });
 

@@ -95,7 +95,10 @@ export const attention: KernelSet['attention'] = (a: AttentionArgs) => {
   const scores = runKernel(scoresK, qkv, as2d(a.kCache, C, nSlots), seqIds, positions, a.blockTable);
   const outK = kernelFor(`attention.out|${shape}`, OUT, nb * C, consts);
   const r = runKernel(outK, as2d(scores, Tb, nb * NH), as2d(a.vCache, C, nSlots), seqIds, positions, a.blockTable);
-  a.out.set(r.subarray(0, n * C));
+  const h0 = a.h0 ?? 0, h1 = a.h1 ?? NH;
+  if (h0 === 0 && h1 === NH) { a.out.set(r.subarray(0, n * C)); return; }
+  // heads [h0, h1) only: the kernels above compute every head (one compiled shape); the rest is dropped
+  for (let i = 0; i < n; i++) a.out.set(r.subarray(i * C + h0 * D, i * C + h1 * D), i * C + h0 * D);
 };
 
 export const attentionConfig: KernelConfig<'attention'> = { backend: 'gpujs', op: 'attention', fn: attention };

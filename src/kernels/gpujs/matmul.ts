@@ -1,26 +1,30 @@
 // gpu.js matmul + bias, weights [I, O] (HF Conv1D): out = inp · w + bias.   [n, I] → [n, O]
 // One thread per output element; it starts from bias[j] and sums k = 0..I-1 in order, like the
 // reference, so a row's result never depends on the other rows (or on the padding rows).
+// A column range [j0, j1) runs the kernel over W = j1 - j0 columns starting at J0.
 import type { KernelConfig } from '../registry.js';
 import type { KernelSet } from '../names.js';
 import { as2d, bucket, kernelFor, padded, rowCol, runKernel } from './context.js';
 
 const SOURCE = `function (inp, w, bias) {
-  ${rowCol('this.constants.O')}
-  let s = bias[c];
+  ${rowCol('this.constants.W')}
+  const j = this.constants.J0 + c;
+  let s = bias[j];
   for (let k = 0; k < this.constants.I; k++) {
-    s += inp[r][k] * w[k][c];
+    s += inp[r][k] * w[k][j];
   }
   return s;
 }`;
 
-export const matmul: KernelSet['matmul'] = (out, inp, w, bias, n, I, O) => {
-  if (n === 0) return;
+export const matmul: KernelSet['matmul'] = (out, inp, w, bias, n, I, O, j0 = 0, j1 = O) => {
+  const W = j1 - j0;
+  if (n === 0 || W === 0) return;
   const nb = bucket(n);
-  const k = kernelFor(`matmul|${nb}|${I}|${O}`, SOURCE, nb * O, { I, O });
+  const k = kernelFor(`matmul|${nb}|${I}|${O}|${j0}|${W}`, SOURCE, nb * W, { I, W, J0: j0 });
   const x = padded('matmul.inp', inp, n * I, nb * I);
   const r = runKernel(k, as2d(x, I, nb), as2d(w, O, I), bias.length === O ? bias : bias.subarray(0, O));
-  out.set(r.subarray(0, n * O));
+  if (W === O) out.set(r.subarray(0, n * O));
+  else for (let i = 0; i < n; i++) out.set(r.subarray(i * W, (i + 1) * W), i * O + j0);
 };
 
 export const matmulConfig: KernelConfig<'matmul'> = { backend: 'gpujs', op: 'matmul', fn: matmul };

@@ -16,7 +16,7 @@ export type NativeAddon = Omit<KernelSet, 'attention'> & {
   hugePages(view: Uint8Array): number;
   attention(out: Float32Array, qkv: Float32Array, kCache: Float32Array, vCache: Float32Array, seqIds: Int32Array,
     positions: Int32Array, blockTable: Int32Array, maxBlocksPerSeq: number, blockSize: number, n: number, nHead: number,
-    C: number, scratch: Float32Array): void;
+    C: number, scratch: Float32Array, h0?: number, h1?: number): void;
 };
 
 export const ADDON_RELATIVE_PATH = join('build', 'Release', 'pipegpt_native.node');

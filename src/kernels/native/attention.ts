@@ -6,6 +6,6 @@ import { addon } from './addon.js';
 
 export const attention: KernelSet['attention'] = (a) =>
   addon().attention(a.out, a.qkv, a.kCache, a.vCache, a.seqIds, a.positions, a.blockTable, a.maxBlocksPerSeq,
-    a.blockSize, a.n, a.nHead, a.C, a.scratch);
+    a.blockSize, a.n, a.nHead, a.C, a.scratch, a.h0, a.h1);
 
 export const attentionConfig: KernelConfig<'attention'> = { backend: 'native', op: 'attention', fn: attention };

@@ -11,10 +11,10 @@ function slotOf(a: AttentionArgs, seq: number, t: number): number {
 
 export const attention: KernelSet['attention'] = (a) => {
   const { out, qkv, kCache, vCache, C, nHead, scratch } = a;
-  const D = C / nHead, scale = 1 / Math.sqrt(D);
+  const D = C / nHead, scale = 1 / Math.sqrt(D), h0 = a.h0 ?? 0, h1 = a.h1 ?? nHead;
   for (let r = 0; r < a.n; r++) {
     const seq = a.seqIds[r], pos = a.positions[r];
-    for (let h = 0; h < nHead; h++) {
+    for (let h = h0; h < h1; h++) {
       const q = r * 3 * C + h * D;
       let max = -Infinity;
       for (let t = 0; t <= pos; t++) {

@@ -3,10 +3,10 @@
 import type { KernelConfig } from '../registry.js';
 import type { KernelSet } from '../names.js';
 
-export const kvWrite: KernelSet['kvWrite'] = (qkv, kCache, vCache, slots, n, C) => {
+export const kvWrite: KernelSet['kvWrite'] = (qkv, kCache, vCache, slots, n, C, c0 = 0, c1 = C) => {
   for (let r = 0; r < n; r++) {
     const src = r * 3 * C, dst = slots[r] * C;
-    for (let c = 0; c < C; c++) {
+    for (let c = c0; c < c1; c++) {
       kCache[dst + c] = qkv[src + C + c];
       vCache[dst + c] = qkv[src + 2 * C + c];
     }

@@ -3,13 +3,13 @@
 import type { KernelConfig } from '../registry.js';
 import type { KernelSet } from '../names.js';
 
-export const matmul: KernelSet['matmul'] = (out, inp, w, bias, n, I, O) => {
+export const matmul: KernelSet['matmul'] = (out, inp, w, bias, n, I, O, j0 = 0, j1 = O) => {
   for (let r = 0; r < n; r++) {
     const o = r * O, x = r * I;
-    for (let j = 0; j < O; j++) out[o + j] = bias[j];
+    for (let j = j0; j < j1; j++) out[o + j] = bias[j];
     for (let k = 0; k < I; k++) {
       const a = inp[x + k], wk = k * O;
-      for (let j = 0; j < O; j++) out[o + j] += a * w[wk + j];
+      for (let j = j0; j < j1; j++) out[o + j] += a * w[wk + j];
     }
   }
 };
