@@ -1,14 +1,16 @@
 // A pipeline stage worker (one piscina task = this stage's part of one micro-batch). Start-up,
 // once per job: map the shared weights, KV pages, block table and batch slots, build kernels.
-// Each task then runs forward.ts on the slot in place. Ordering rules: src/pipeline/protocol.ts.
+// Each task then runs forward.ts on the slot in place, whole or as one tensor-parallel rank.
+// Ordering rules: src/pipeline/protocol.ts.
 import { threadId, workerData } from 'node:worker_threads';
 import { registerAllKernels } from '../src/kernels/register-all.js';
 import { kernelSet } from '../src/kernels/registry.js';
-import { blocks, embed, head, type ForwardContext } from '../src/model/forward.js';
+import { blocks, embed, head, shareOf, type ForwardContext, type TensorPart } from '../src/model/forward.js';
 import { planParams, viewParams } from '../src/model/param-layout.js';
 import { allocScratch, viewBatchSlots, workspaceOf } from '../src/model/workspace.js';
 import { viewKvStore } from '../src/kv/kv-store.js';
-import { DONE, SHARDS_DONE, STEP, type PingTask, type StageInit, type StageResult, type StageTask } from '../src/pipeline/protocol.js';
+import { abortBarrier, SlotBarrier } from '../src/pipeline/barrier.js';
+import { DONE, PARTS_DONE, STEP, type PingTask, type StageInit, type StageResult, type StageTask } from '../src/pipeline/protocol.js';
 
 const init = workerData as StageInit;
 const { config: c, stage } = init;
@@ -17,14 +19,21 @@ const kernels = kernelSet(init.backend);
 const weights = viewParams(planParams(c), init.params);
 const kv = viewKvStore(c, stage.layerStart, stage.layerEnd, init.nBlocks, init.blockSize, init.kv);
 const blockTable = new Int32Array(init.blockTable);
-const { slots } = viewBatchSlots(c, init.slotSpec, init.slots);
-const shardV = stage.vocabShards > 1 ? Math.ceil(c.vocabSize / stage.vocabShards) : c.vocabSize;
-const scratch = allocScratch(c, init.slotSpec.maxTokens, init.slotSpec.maxLogitRows, shardV);
-// one context per slot, built once: the step loop allocates nothing
-const contexts: ForwardContext[] = slots.map((slot) => ({
+const { slots, activations } = viewBatchSlots(c, init.slotSpec, init.slots);
+const T = stage.tensor, V = c.vocabSize;
+// widest vocabulary share this worker may be given (a head shard, or a rank's slice of the head)
+const shardV = stage.vocabShards > 1 ? Math.ceil(V / stage.vocabShards)
+  : T > 1 ? Math.max(...Array.from({ length: T }, (_, r) => { const [a, b] = shareOf(V, r, T, 8); return b - a; })) : V;
+const scratch = allocScratch(c, init.slotSpec.maxTokens, init.slotSpec.maxLogitRows, shardV, T === 1);
+// one context (and, tensor-parallel, one barrier) per slot, built once: the step loop allocates nothing
+const contexts: ForwardContext[] = slots.map((slot, k) => ({
   config: c, kernels, weights, kv, blockTable, maxBlocksPerSeq: init.maxBlocksPerSeq,
-  ws: workspaceOf(slot, scratch, init.slotSpec.maxTokens, init.slotSpec.maxLogitRows),
+  ws: workspaceOf(slot, scratch, init.slotSpec.maxTokens, init.slotSpec.maxLogitRows, T > 1 ? activations[k] : undefined),
 }));
+const parts: TensorPart[][] = slots.map((slot) => {
+  const barrier = new SlotBarrier(slot.header, T);
+  return Array.from({ length: T }, (_, rank) => ({ rank, size: T, barrier: () => barrier.wait() }));
+});
 const faults = init.fault ? new Int32Array(init.fault.remaining) : null;
 let tasksRun = 0;
 
@@ -51,12 +60,32 @@ export default function run(task: StageTask | PingTask): StageResult | null {
     throw new Error(`slot ${task.slot}: stage ${stage.index} started before stage ${stage.index - 1} finished`);
   }
   tasksRun++;
-  maybeFault(ctx.ws.tokens, task.n);
+  let m = 0;
+  try {
+    maybeFault(ctx.ws.tokens, task.n);
+    m = task.size > 1 ? runRank(ctx, task, parts[task.slot][task.rank]) : runWhole(ctx, task);
+  } catch (e) {
+    if (task.size > 1) abortBarrier(header); // release the partner ranks waiting for this one
+    throw e;
+  }
+  Atomics.add(header, PARTS_DONE, 1); // release: this task's writes to x (and logits) are complete
+  return { worker: threadId, start, end: performance.timeOrigin + performance.now(), m, backend: init.backend };
+}
+
+function runWhole(ctx: ForwardContext, task: StageTask): number {
   if (stage.embeddings) embed(ctx, task.n);
   blocks(ctx, task.n, stage.layerStart, stage.layerEnd);
-  let m = 0;
-  if (stage.head) m = task.vocab ? head(ctx, task.n, task.vocab[0], task.vocab[1]) : head(ctx, task.n);
-  if (task.vocab) Atomics.add(header, SHARDS_DONE, 1);
-  else Atomics.store(header, DONE, stage.index + 1); // release: x (and logits) are complete
-  return { worker: threadId, start, end: performance.timeOrigin + performance.now(), m, backend: init.backend };
+  if (!stage.head) return 0;
+  return task.vocab ? head(ctx, task.n, task.vocab[0], task.vocab[1]) : head(ctx, task.n);
+}
+
+/** One rank of a tensor-parallel stage: its rows of the embeddings, its share of every layer and of the vocabulary. */
+function runRank(ctx: ForwardContext, task: StageTask, part: TensorPart): number {
+  if (task.size !== T || part.rank !== task.rank) throw new Error(`stage ${stage.index} has ${T} tensor-parallel ranks, task is rank ${task.rank} of ${task.size}`);
+  if (stage.embeddings) embed(ctx, task.n, part);
+  blocks(ctx, task.n, stage.layerStart, stage.layerEnd, part);
+  if (!stage.head) return 0;
+  part.barrier(); // x complete: every rank's rows
+  const [v0, v1] = shareOf(V, part.rank, T, 8);
+  return head(ctx, task.n, v0, v1);
 }

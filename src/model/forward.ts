@@ -19,34 +19,82 @@ export interface ForwardContext {
   ws: Workspace;
 }
 
-/** ws.x = wte[tokens] + wpe[positions]   [n] → [n, C] */
-export function embed(ctx: ForwardContext, n: number): void {
-  const { ws, weights, config } = ctx;
-  ctx.kernels.embedding(ws.x, ws.tokens, ws.positions, weights.wte!, weights.wpe!, n, config.nEmbd);
+/** ws.x = wte[tokens] + wpe[positions]   [n] → [n, C]; a tensor part embeds its rows only. */
+export function embed(ctx: ForwardContext, n: number, part: TensorPart = WHOLE): void {
+  const { ws, weights, config } = ctx, C = config.nEmbd;
+  const [r0, r1] = shareOf(n, part.rank, part.size);
+  ctx.kernels.embedding(ws.x.subarray(r0 * C), ws.tokens.subarray(r0), ws.positions.subarray(r0), weights.wte!, weights.wpe!, r1 - r0, C);
 }
 
-/** Runs layers [l0, l1) on ws.x in place; writes each row's K/V into its cache slot. */
-export function blocks(ctx: ForwardContext, n: number, l0: number, l1: number): void {
+/**
+ * A tensor-parallel rank's share of a stage: `size` workers run the same micro-batch, each
+ * computing a slice of every matmul's output columns (so each streams 1/size of the weights
+ * whatever the row count) and of the attention heads; row-wise ops split by rows. `barrier()`
+ * returns once every rank has reached it; writes before it are visible to every rank after it.
+ * Each element is computed by the same kernel arithmetic as in the whole call, so outputs are
+ * byte-identical whatever `size`.
+ */
+export interface TensorPart {
+  rank: number;
+  size: number;
+  barrier(): void;
+}
+
+/** The single-worker part: everything, no barriers. */
+export const WHOLE: TensorPart = { rank: 0, size: 1, barrier: () => {} };
+
+/** [lo, hi) of `total` for `rank` of `size`, cut on multiples of `unit` (GEMM panel width) where possible. */
+export function shareOf(total: number, rank: number, size: number, unit = 1): [number, number] {
+  const units = Math.ceil(total / unit);
+  const cut = (r: number) => Math.min(total, Math.floor((units * r) / size) * unit);
+  return [cut(rank), cut(rank + 1)];
+}
+
+/**
+ * Runs layers [l0, l1) on ws.x in place; writes each row's K/V into its cache slot. With a
+ * tensor part, ws's activation buffers (h, qkv, att, proj, fc) must be shared by the ranks.
+ */
+export function blocks(ctx: ForwardContext, n: number, l0: number, l1: number, part: TensorPart = WHOLE): void {
   const { ws, kernels: K, config: c, kv } = ctx;
-  const C = c.nEmbd, I = c.nInner;
+  const C = c.nEmbd, I = c.nInner, NH = c.nHead, D = C / NH;
+  const [r0, r1] = shareOf(n, part.rank, part.size), nr = r1 - r0;           // my rows
+  const [hd0, hd1] = shareOf(NH, part.rank, part.size);                       // my heads
+  const [c0, c1] = shareOf(C, part.rank, part.size, 16);                      // my columns of C
+  const [i0, i1] = shareOf(I, part.rank, part.size, 16);                      // my columns of I
+  const rows = (a: Float32Array, width: number) => a.subarray(r0 * width, r1 * width);
+  const tp = part.size > 1;
   for (let l = l0; l < l1; l++) {
     const w = ctx.weights.layers[l - ctx.weights.layout.stage.layerStart];
     const kCache = kv.k[l - kv.layerStart], vCache = kv.v[l - kv.layerStart];
-    K.layernorm(ws.h, ws.x, w.ln1W, w.ln1B, n, C, c.layerNormEps);       // [n, C]
-    K.matmul(ws.qkv, ws.h, w.attnW, w.attnB, n, C, 3 * C);               // [n, C] -> [n, 3C]
-    K.kvWrite(ws.qkv, kCache, vCache, ws.slots, n, C);                    // k, v -> cache slots
+    if (l === l0) K.layernorm(rows(ws.h, C), rows(ws.x, C), w.ln1W, w.ln1B, nr, C, c.layerNormEps); // [nr, C]
+    part.barrier();                                                       // h complete
+    if (!tp) K.matmul(ws.qkv, ws.h, w.attnW, w.attnB, n, C, 3 * C);       // [n, C] -> [n, 3C]
+    else for (const base of [0, C, 2 * C]) {                              // q, k, v of my heads
+      K.matmul(ws.qkv, ws.h, w.attnW, w.attnB, n, C, 3 * C, base + hd0 * D, base + hd1 * D);
+    }
+    K.kvWrite(ws.qkv, kCache, vCache, ws.slots, n, C, hd0 * D, hd1 * D);  // k, v -> cache slots
     K.attention({                                                         // [n, 3C] -> [n, C]
       out: ws.att, qkv: ws.qkv, kCache, vCache, seqIds: ws.seqIds, positions: ws.positions,
       blockTable: ctx.blockTable, maxBlocksPerSeq: ctx.maxBlocksPerSeq, blockSize: kv.blockSize,
-      n, nHead: c.nHead, C, scratch: ws.scratch,
+      n, nHead: NH, C, scratch: ws.scratch, h0: hd0, h1: hd1,
     });
-    K.matmul(ws.proj, ws.att, w.attnProjW, w.attnProjB, n, C, C);         // [n, C] -> [n, C]
-    K.residual(ws.x, ws.x, ws.proj, n * C);                               // x += attn
-    K.layernorm(ws.h, ws.x, w.ln2W, w.ln2B, n, C, c.layerNormEps);       // [n, C]
-    K.matmul(ws.fc, ws.h, w.fcW, w.fcB, n, C, I);                         // [n, C] -> [n, I]
-    K.gelu(ws.fc, ws.fc, n * I);                                          // [n, I]
-    K.matmul(ws.proj, ws.fc, w.fcProjW, w.fcProjB, n, I, C);              // [n, I] -> [n, C]
-    K.residual(ws.x, ws.x, ws.proj, n * C);                               // x += mlp
+    part.barrier();                                                       // att complete
+    K.matmul(ws.proj, ws.att, w.attnProjW, w.attnProjB, n, C, C, c0, c1); // [n, C] -> [n, C]
+    part.barrier();                                                       // proj complete
+    K.residual(rows(ws.x, C), rows(ws.x, C), rows(ws.proj, C), nr * C);   // x += attn
+    K.layernorm(rows(ws.h, C), rows(ws.x, C), w.ln2W, w.ln2B, nr, C, c.layerNormEps); // [nr, C]
+    part.barrier();                                                       // h complete
+    K.matmul(ws.fc, ws.h, w.fcW, w.fcB, n, C, I, i0, i1);                 // [n, C] -> [n, I]
+    if (!tp) K.gelu(ws.fc, ws.fc, n * I);                                 // [n, I]
+    else for (let r = 0; r < n; r++) K.gelu(ws.fc.subarray(r * I + i0, r * I + i1), ws.fc.subarray(r * I + i0, r * I + i1), i1 - i0);
+    part.barrier();                                                       // fc complete
+    K.matmul(ws.proj, ws.fc, w.fcProjW, w.fcProjB, n, I, C, c0, c1);      // [n, I] -> [n, C]
+    part.barrier();                                                       // proj complete
+    K.residual(rows(ws.x, C), rows(ws.x, C), rows(ws.proj, C), nr * C);   // x += mlp
+    if (l + 1 < l1) {                                                     // next layer's ln_1, same rows
+      const wn = ctx.weights.layers[l + 1 - ctx.weights.layout.stage.layerStart];
+      K.layernorm(rows(ws.h, C), rows(ws.x, C), wn.ln1W, wn.ln1B, nr, C, c.layerNormEps);
+    }
   }
 }
 

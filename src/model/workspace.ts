@@ -3,14 +3,16 @@
 // allocated inside the step loop.
 //
 // A BatchSlot is what travels between pipeline stages: the flat ragged batch (ggml gpt2_batch)
-// plus the residual stream and the logits. Scratch is private to one thread.
+// plus the residual stream and the logits. Scratch is private to one thread, except the
+// activations of a tensor-parallel stage, whose ranks all work on them: those live in the slot
+// (SlotSpec.sharedActivations), since a slot is in one stage at a time.
 //
 // Legend: T = max rows per micro-batch, M = max rows needing logits, C = n_embd, I = n_inner,
 // V = vocab_size, P = n_positions, K = micro-batch slots.
 import type { ModelConfig } from './config.js';
 
 export interface BatchSlot {
-  header: Int32Array;      // [4] see pipeline/protocol.ts (step id, stage progress)
+  header: Int32Array;      // [8] see pipeline/protocol.ts (step id, stage progress, barrier)
   tokens: Int32Array;      // [T]
   positions: Int32Array;   // [T]
   seqIds: Int32Array;      // [T] sequence slot = row of the block table
@@ -21,12 +23,15 @@ export interface BatchSlot {
   logits: Float32Array;    // [M, V]
 }
 
-export interface Scratch {
+export interface Activations {
   h: Float32Array;         // [T, C] LayerNorm output
   qkv: Float32Array;       // [T, 3C]
   att: Float32Array;       // [T, C] attention output before c_proj
   proj: Float32Array;      // [T, C] c_proj / mlp c_proj output
   fc: Float32Array;        // [T, I]
+}
+
+export interface Scratch extends Activations {
   headIn: Float32Array;    // [M, C] ln_f output of the rows that sample
   shard: Float32Array;     // [M, Vs] logits of one vocabulary shard before scattering (Vs ≤ V)
   scratch: Float32Array;   // [P] attention scores of one row and head
@@ -48,32 +53,48 @@ function layOut<K extends string>(table: Table<K>, buffer: SharedArrayBuffer | n
   return { views, bytes: off - base };
 }
 
-function slotTable(c: ModelConfig, T: number, M: number): Table<keyof BatchSlot> {
+function activationTable(c: ModelConfig, T: number): Table<keyof Activations> {
+  const C = c.nEmbd;
+  return [['h', 'f32', T * C], ['qkv', 'f32', T * 3 * C], ['att', 'f32', T * C], ['proj', 'f32', T * C], ['fc', 'f32', T * c.nInner]];
+}
+
+function slotTable(c: ModelConfig, s: SlotSpec): Table<keyof BatchSlot | keyof Activations> {
+  const T = s.maxTokens, M = s.maxLogitRows;
   return [
-    ['header', 'i32', 4], ['tokens', 'i32', T], ['positions', 'i32', T], ['seqIds', 'i32', T], ['slots', 'i32', T],
+    ['header', 'i32', 8], ['tokens', 'i32', T], ['positions', 'i32', T], ['seqIds', 'i32', T], ['slots', 'i32', T],
     ['logitRows', 'i32', M], ['needsLogits', 'u8', T], ['x', 'f32', T * c.nEmbd], ['logits', 'f32', M * c.vocabSize],
+    ...activationTable(c, s.sharedActivations ? T : 0),
   ];
 }
 
-export interface SlotSpec { maxTokens: number; maxLogitRows: number; count: number }
+export interface SlotSpec {
+  maxTokens: number;
+  maxLogitRows: number;
+  count: number;
+  sharedActivations?: boolean; // lay out Activations in each slot (for tensor-parallel stages)
+}
 
 /** Bytes of K batch slots, laid out back to back in one SharedArrayBuffer. */
 export function batchSlotsBytes(c: ModelConfig, s: SlotSpec): number {
-  return s.count * layOut(slotTable(c, s.maxTokens, s.maxLogitRows), null).bytes;
+  return s.count * layOut(slotTable(c, s), null).bytes;
 }
 
-/** Views of the K batch slots in `buffer` (allocated when not given). */
-export function viewBatchSlots(c: ModelConfig, s: SlotSpec, buffer = new SharedArrayBuffer(batchSlotsBytes(c, s))): { buffer: SharedArrayBuffer; slots: BatchSlot[] } {
-  const table = slotTable(c, s.maxTokens, s.maxLogitRows), one = layOut(table, null).bytes;
-  const slots = Array.from({ length: s.count }, (_, k) => layOut(table, buffer, k * one).views as unknown as BatchSlot);
-  return { buffer, slots };
+/**
+ * Views of the K batch slots in `buffer` (allocated when not given); with s.sharedActivations,
+ * `activations[k]` are slot k's shared activation buffers (else zero-length views).
+ */
+export function viewBatchSlots(c: ModelConfig, s: SlotSpec, buffer = new SharedArrayBuffer(batchSlotsBytes(c, s))): { buffer: SharedArrayBuffer; slots: BatchSlot[]; activations: Activations[] } {
+  const table = slotTable(c, s), one = layOut(table, null).bytes;
+  const views = Array.from({ length: s.count }, (_, k) => layOut(table, buffer, k * one).views);
+  return { buffer, slots: views as unknown as BatchSlot[], activations: views as unknown as Activations[] };
 }
 
-export function allocScratch(c: ModelConfig, T: number, M: number, shardV = c.vocabSize): Scratch {
+/** One thread's scratch; without `activations`, h/qkv/att/proj/fc are zero-length (shared ones are used). */
+export function allocScratch(c: ModelConfig, T: number, M: number, shardV = c.vocabSize, activations = true): Scratch {
   const C = c.nEmbd;
   const table: Table<keyof Scratch> = [
-    ['h', 'f32', T * C], ['qkv', 'f32', T * 3 * C], ['att', 'f32', T * C], ['proj', 'f32', T * C],
-    ['fc', 'f32', T * c.nInner], ['headIn', 'f32', M * C], ['shard', 'f32', shardV < c.vocabSize ? M * shardV : 0],
+    ...activationTable(c, activations ? T : 0),
+    ['headIn', 'f32', M * C], ['shard', 'f32', shardV < c.vocabSize ? M * shardV : 0],
     ['scratch', 'f32', c.nPositions],
   ];
   const buffer = new SharedArrayBuffer(layOut(table, null).bytes);
@@ -86,6 +107,8 @@ export function allocWorkspace(c: ModelConfig, maxTokens: number, maxLogitRows: 
   return { ...slots[0], ...allocScratch(c, maxTokens, maxLogitRows), maxTokens, maxLogitRows };
 }
 
-export function workspaceOf(slot: BatchSlot, scratch: Scratch, maxTokens: number, maxLogitRows: number): Workspace {
-  return { ...slot, ...scratch, maxTokens, maxLogitRows };
+/** A worker's workspace on one slot: the slot, its private scratch, and shared activations when given. */
+export function workspaceOf(slot: BatchSlot, scratch: Scratch, maxTokens: number, maxLogitRows: number, shared?: Activations): Workspace {
+  const acts: Activations | Record<string, never> = shared ? { h: shared.h, qkv: shared.qkv, att: shared.att, proj: shared.proj, fc: shared.fc } : {};
+  return { ...slot, ...scratch, ...acts, maxTokens, maxLogitRows };
 }

@@ -17,7 +17,8 @@ import { planStages, type StagePlan } from './stage-plan.js';
 export interface PipelineOptions extends EngineOptions {
   workers?: number;      // worker threads in all (default 1); mapped to stages × replicas by planStages
   stages?: number;       // force S stages ...
-  replicas?: number;     // ... of R replicas each
+  replicas?: number;     // ... of R replicas each ...
+  tensor?: number;       // ... of T tensor-parallel ranks each (threads = S × R × T)
   headWorkers?: number;  // or: a separate head stage split by vocabulary over H workers
   microBatches?: number; // batch slots in flight (default: workers, +1 with several stages)
   maxRetries?: number;   // recomputations of a micro-batch after a worker fault (default 2)
@@ -34,7 +35,7 @@ export class PipelineEngine {
   static async create(modelDir: string, opts: PipelineOptions = {}): Promise<PipelineEngine> {
     const weights = loadCheckpoint(modelDir);
     const c = weights.layout.config;
-    const plan = planStages(c, { workers: opts.workers, stages: opts.stages, replicas: opts.replicas, headWorkers: opts.headWorkers });
+    const plan = planStages(c, { workers: opts.workers, stages: opts.stages, replicas: opts.replicas, tensor: opts.tensor, headWorkers: opts.headWorkers });
     const maxSeqs = opts.maxSeqs ?? 32, blockSize = opts.blockSize ?? 16;
     const maxBlocksPerSeq = Math.ceil(c.nPositions / blockSize);
     const kvTokens = opts.kvCacheTokens ?? Math.min(maxSeqs * c.nPositions, Math.floor(KV_BYTES_LIMIT / kvBytesPerToken(c)));
@@ -49,7 +50,8 @@ export class PipelineEngine {
     const K = Math.max(opts.microBatches ?? (plan.stages.length > 1 ? plan.workers + 1 : plan.workers), plan.stages.length);
     const maxTokens = opts.maxBatchedTokens ?? 256;
     // each micro-batch samples at most its share of the running sequences, so K of them fill the pipeline
-    const slotSpec = { maxTokens, maxLogitRows: Math.min(maxTokens, Math.ceil(maxSeqs / K)), count: K };
+    const sharedActivations = plan.stages.some((s) => s.tensor > 1);
+    const slotSpec = { maxTokens, maxLogitRows: Math.min(maxTokens, Math.ceil(maxSeqs / K)), count: K, sharedActivations };
     const backend = resolveBackend(opts.backend ?? 'auto');
     const fault = opts.fault ? { ...opts.fault, remaining: counter(opts.fault.count) } : null;
     const executor = await PipelineExecutor.start(plan, {

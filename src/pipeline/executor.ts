@@ -1,12 +1,14 @@
-// Runs micro-batches through the stage pools (one piscina pool per stage, `replicas` threads
-// each). The coordinator hands a slot to stage 0, then to each next stage when the previous one
-// reports done; a split head gets one task per vocabulary shard, run in parallel by its replicas.
+// Runs micro-batches through the stage pools (one piscina pool per stage, replicas × tensor
+// threads each). The coordinator hands a slot to stage 0, then to each next stage when the
+// previous one reports done; a split head gets one task per vocabulary shard, run in parallel by
+// its replicas; a tensor-parallel stage gets one task per rank, run together (protocol.ts).
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Executor, StageSpan, StepResult } from '../engine/executor.js';
 import type { ModelConfig } from '../model/config.js';
 import type { BatchSlot, SlotSpec } from '../model/workspace.js';
-import { DONE, SHARDS_DONE, STEP, type FaultSpec, type StageInit, type StageResult, type StageTask } from './protocol.js';
+import { abortBarrier, PARTNER_FAILED, resetBarrier } from './barrier.js';
+import { DONE, PARTS_DONE, STEP, type FaultSpec, type StageInit, type StageResult, type StageTask } from './protocol.js';
 import type { PlannedStage, StagePlan } from './stage-plan.js';
 
 const WORKER = fileURLToPath(new URL('../../workers/stage-worker.js', import.meta.url));
@@ -33,6 +35,7 @@ export class PipelineExecutor implements Executor {
   /** Worker faults seen (each one retried). */
   faults: string[] = [];
   private readonly pools: Piscina[];
+  private readonly gates: Gate[]; // per stage: at most `replicas` slots at once (tensor-parallel stages)
   private step = 0;
 
   private constructor(readonly plan: StagePlan, private readonly sh: PipelineShared, readonly maxRetries: number) {
@@ -46,8 +49,9 @@ export class PipelineExecutor implements Executor {
         nBlocks: sh.nBlocks, blockSize: sh.blockSize, blockTable: sh.blockTable, maxBlocksPerSeq: sh.maxBlocksPerSeq,
         slots: sh.slots.buffer, slotSpec: sh.slotSpec, fault: sh.fault,
       };
+      const threads = stage.replicas * stage.tensor;
       const pool = new Piscina({
-        filename: WORKER, name: 'default', minThreads: stage.replicas, maxThreads: stage.replicas,
+        filename: WORKER, name: 'default', minThreads: threads, maxThreads: threads,
         idleTimeout: 2 ** 31 - 1, workerData: init, concurrentTasksPerWorker: 1,
       });
       // a dying worker is reported through its task's rejection and replaced by the pool;
@@ -55,12 +59,13 @@ export class PipelineExecutor implements Executor {
       pool.on('error', (e: Error) => this.faults.push(`stage ${stage.index}: ${e.message}`));
       return pool;
     });
+    this.gates = plan.stages.map((stage) => new Gate(stage.tensor > 1 ? stage.replicas : Infinity));
   }
 
   /** Starts every worker (weights mapped, kernels built) before the first step. */
   static async start(plan: StagePlan, shared: PipelineShared, maxRetries = 2): Promise<PipelineExecutor> {
     const ex = new PipelineExecutor(plan, shared, maxRetries);
-    await Promise.all(ex.pools.flatMap((p, i) => Array.from({ length: plan.stages[i].replicas }, () => p.run({ kind: 'ping' }))));
+    await Promise.all(ex.pools.flatMap((p, i) => Array.from({ length: p.options.maxThreads }, () => p.run({ kind: 'ping' }))));
     return ex;
   }
 
@@ -83,39 +88,65 @@ export class PipelineExecutor implements Executor {
   private async attempt(k: number, n: number, spans: StageSpan[]): Promise<number> {
     const header = this.slots[k].header, step = ++this.step;
     Atomics.store(header, DONE, 0);
-    Atomics.store(header, SHARDS_DONE, 0);
+    resetBarrier(header); // every task of an earlier attempt has settled
     Atomics.store(header, STEP, step); // release: the batch rows written by the coordinator
     let m = 0;
     for (const stage of this.plan.stages) {
-      const results = await this.runStage(stage, { kind: 'step', slot: k, step, n, vocab: null });
-      results.forEach((r, i) => spans.push({ stage: stage.index, worker: r.worker, start: r.start, end: r.end, rows: n, step, shard: stage.vocabShards > 1 ? i : undefined }));
+      Atomics.store(header, PARTS_DONE, 0);
+      const results = await this.gates[stage.index].run(() => this.runStage(stage, { kind: 'step', slot: k, step, n, vocab: null, rank: 0, size: 1 }));
+      results.forEach((r, i) => spans.push({ stage: stage.index, worker: r.worker, start: r.start, end: r.end, rows: n, step, shard: results.length > 1 ? i : undefined }));
       m = results[0].m;
-      if (stage.vocabShards > 1) {
-        if (Atomics.load(header, SHARDS_DONE) !== stage.vocabShards) throw new Error(`slot ${k}: head shards incomplete`);
-        Atomics.store(header, DONE, stage.index + 1);
-      } else if (Atomics.load(header, DONE) !== stage.index + 1) {
-        throw new Error(`slot ${k}: stage ${stage.index} returned without marking the slot done`);
+      if (Atomics.load(header, PARTS_DONE) !== results.length) { // acquire: the stage's writes
+        throw new Error(`slot ${k}: stage ${stage.index} returned ${results.length} results but marked ${Atomics.load(header, PARTS_DONE)} parts done`);
       }
+      Atomics.store(header, DONE, stage.index + 1);
     }
     return m;
   }
 
-  /** One task, or one per vocabulary shard; waits for all of them to settle before failing. */
+  /**
+   * One task, one per vocabulary shard, or one per tensor-parallel rank; waits for all of them to
+   * settle before failing. A failed rank aborts the slot's barrier so that its partners return.
+   */
   private async runStage(stage: PlannedStage, task: StageTask): Promise<StageResult[]> {
-    const pool = this.pools[stage.index], V = this.sh.config.vocabSize;
-    const tasks: StageTask[] = stage.vocabShards > 1
-      ? Array.from({ length: stage.vocabShards }, (_, i) => {
-        const w = Math.ceil(V / stage.vocabShards);
-        return { ...task, vocab: [i * w, Math.min(V, (i + 1) * w)] as [number, number] };
-      })
-      : [task];
-    const settled = await Promise.allSettled(tasks.map((t) => pool.run(t) as Promise<StageResult>));
-    const bad = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
-    if (bad) throw new Error(`stage ${stage.index}: ${(bad.reason as Error)?.message ?? String(bad.reason)}`);
+    const pool = this.pools[stage.index], V = this.sh.config.vocabSize, header = this.slots[task.slot].header;
+    let tasks: StageTask[] = [task];
+    if (stage.vocabShards > 1) {
+      const w = Math.ceil(V / stage.vocabShards);
+      tasks = Array.from({ length: stage.vocabShards }, (_, i) => ({ ...task, vocab: [i * w, Math.min(V, (i + 1) * w)] as [number, number] }));
+    } else if (stage.tensor > 1) {
+      tasks = Array.from({ length: stage.tensor }, (_, rank) => ({ ...task, rank, size: stage.tensor }));
+    }
+    const settled = await Promise.allSettled(tasks.map((t) => (pool.run(t) as Promise<StageResult>).catch((e: unknown) => {
+      if (stage.tensor > 1) abortBarrier(header);
+      throw e;
+    })));
+    const failed = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => (s.reason as Error)?.message ?? String(s.reason));
+    // report the cause, not the partners that the abort released
+    if (failed.length) throw new Error(`stage ${stage.index}: ${failed.find((msg) => !msg.includes(PARTNER_FAILED)) ?? failed[0]}`);
     return settled.map((s) => (s as PromiseFulfilledResult<StageResult>).value);
   }
 
   async close(): Promise<void> {
     await Promise.all(this.pools.map((p) => p.destroy()));
+  }
+}
+
+/** At most `limit` callers inside run() at once; the rest wait in FIFO order. */
+class Gate {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(); // hand the place over: active stays the same
+      else this.active--;
+    }
   }
 }

@@ -18,9 +18,17 @@
 //      header[STEP] (acquire) and refuses a task whose step does not match (a stale descriptor).
 //      It now owns x and writes it in place; the last stage also writes logits (a vocabulary
 //      shard writes only its own columns, so shards of one step never write the same bytes).
-//   3. When done, the worker Atomics.stores header[DONE] = stage index + 1 (release) and returns
-//      its StageResult. The coordinator Atomics.loads header[DONE] (acquire), checks it, and only
-//      then hands slot k to the next stage, so exactly one stage touches x at a time.
+//   3. When done, the worker Atomics.adds 1 to header[PARTS_DONE] (release) and returns its
+//      StageResult. Once every task of the stage has settled the coordinator Atomics.loads
+//      PARTS_DONE (acquire), checks it equals the stage's task count, stores DONE = stage index + 1
+//      and only then hands slot k to the next stage, so exactly one stage touches x at a time.
+//      A stage runs several tasks on one slot in two cases:
+//      - vocabulary shards (a head-only stage): each writes only its own logits columns;
+//      - tensor-parallel ranks: T tasks {rank, size}, one per worker, run the whole stage
+//        together, each writing its own columns / heads / rows of the slot's shared activations
+//        and meeting at a barrier in the slot header between ops (ordering and failure:
+//        pipeline/barrier.ts). The T tasks must run at the same time, so the executor lets a
+//        stage of R·T threads hold at most R slots at once and submits a slot's T tasks together.
 //   4. After the last stage the coordinator reads the logits, samples, and frees slot k.
 //   A failed attempt is retried from stage 0 only after every task of that attempt has settled,
 //   so no worker of an old attempt still writes the slot (embedding rewrites x from the tokens
@@ -31,8 +39,11 @@ import type { PlannedStage } from './stage-plan.js';
 
 /** Int32 fields of BatchSlot.header. */
 export const STEP = 0; // step id of the micro-batch in the slot
-export const DONE = 1; // stages completed (stage index + 1 of the last one)
-export const SHARDS_DONE = 2; // vocabulary shards of the head completed in this step
+export const DONE = 1; // stages completed (stage index + 1 of the last one); written by the coordinator
+export const PARTS_DONE = 2; // tasks of the current stage completed (shards, ranks, or the one task)
+export const BAR_COUNT = 3; // tensor-parallel barrier: ranks arrived ...
+export const BAR_GEN = 4;   // ... its generation ...
+export const BAR_ABORT = 5; // ... and 1 once a rank failed (pipeline/barrier.ts)
 
 /**
  * Fault injection for tests: the first `count` tasks of `stage` after `afterTasks` fail, or, with
@@ -69,6 +80,8 @@ export interface StageTask {
   step: number;             // must equal header[STEP]
   n: number;                // rows
   vocab: [number, number] | null; // head shard [v0, v1), or null for the whole vocabulary
+  rank: number;             // tensor-parallel rank in [0, size) ...
+  size: number;             // ... of a stage run by `size` tasks together (1: one task)
 }
 
 /** Coordinator → stage worker: answer once start-up (weights mapped, kernels built) is done. */

@@ -27,7 +27,8 @@ export interface PlannedStage {
   layerEnd: number;     // exclusive
   embeddings: boolean;
   head: boolean;
-  replicas: number;     // worker threads of this stage's pool
+  replicas: number;     // micro-batches this stage runs at once ...
+  tensor: number;       // ... each by this many tensor-parallel ranks (threads = replicas × tensor)
   vocabShards: number;  // > 1: the head is split by vocabulary over the replicas
   cost: number;         // in block units (see above)
 }
@@ -62,16 +63,16 @@ export function balancedSplit(costs: number[], k: number): number[] {
   return ends; // ends[p] = exclusive end index of part p
 }
 
-function layoutA(c: ModelConfig, S: number, R: number): StagePlan {
+function layoutA(c: ModelConfig, S: number, R: number, T = 1): StagePlan {
   const costs = [...new Array<number>(c.nLayer).fill(1)];
   costs[c.nLayer - 1] += headCost(c); // the head rides with the last layer
   const ends = balancedSplit(costs, S);
   const stages = ends.map((end, i): PlannedStage => {
     const start = i === 0 ? 0 : ends[i - 1];
     const cost = costs.slice(start, end).reduce((a, b) => a + b, 0);
-    return { index: i, layerStart: start, layerEnd: end, embeddings: i === 0, head: i === S - 1, replicas: R, vocabShards: 1, cost };
+    return { index: i, layerStart: start, layerEnd: end, embeddings: i === 0, head: i === S - 1, replicas: R, tensor: T, vocabShards: 1, cost };
   });
-  return { stages, workers: S * R, loadPerWorker: Math.max(...stages.map((s) => s.cost / R)) };
+  return { stages, workers: S * R * T, loadPerWorker: Math.max(...stages.map((s) => s.cost / (R * T))) };
 }
 
 function layoutB(c: ModelConfig, N: number, H: number): StagePlan {
@@ -79,13 +80,13 @@ function layoutB(c: ModelConfig, N: number, H: number): StagePlan {
   const ends = balancedSplit(new Array<number>(c.nLayer).fill(1), S);
   const stages = ends.map((end, i): PlannedStage => {
     const start = i === 0 ? 0 : ends[i - 1];
-    return { index: i, layerStart: start, layerEnd: end, embeddings: i === 0, head: false, replicas: 1, vocabShards: 1, cost: end - start };
+    return { index: i, layerStart: start, layerEnd: end, embeddings: i === 0, head: false, replicas: 1, tensor: 1, vocabShards: 1, cost: end - start };
   });
-  stages.push({ index: S, layerStart: c.nLayer, layerEnd: c.nLayer, embeddings: false, head: true, replicas: H, vocabShards: H, cost: headCost(c) });
+  stages.push({ index: S, layerStart: c.nLayer, layerEnd: c.nLayer, embeddings: false, head: true, replicas: H, tensor: 1, vocabShards: H, cost: headCost(c) });
   return { stages, workers: N, loadPerWorker: Math.max(...stages.map((s) => s.cost / s.vocabShards)) };
 }
 
-export interface PlanRequest { workers?: number; stages?: number; replicas?: number; headWorkers?: number }
+export interface PlanRequest { workers?: number; stages?: number; replicas?: number; tensor?: number; headWorkers?: number }
 
 export function planStages(c: ModelConfig, req: PlanRequest): StagePlan {
   const check = (name: string, v: number | undefined, max: number) => {
@@ -97,20 +98,23 @@ export function planStages(c: ModelConfig, req: PlanRequest): StagePlan {
   check('replicas', req.replicas, 64);
   check('workers', req.workers, 256);
   check('head-workers', req.headWorkers, 64);
+  check('tensor-parallel', req.tensor, c.nHead);
   if (req.headWorkers !== undefined) {
-    if (req.replicas !== undefined) throw new UsageError('--head-workers cannot be combined with --replicas');
+    if (req.replicas !== undefined || req.tensor !== undefined) throw new UsageError('--head-workers cannot be combined with --replicas or --tensor-parallel');
     const S = req.stages ?? 1, N = S + req.headWorkers;
     if (req.workers !== undefined && req.workers !== N) {
       throw new UsageError(`--workers ${req.workers} does not equal --stages ${S} + --head-workers ${req.headWorkers}`);
     }
     return layoutB(c, N, req.headWorkers);
   }
-  if (req.stages !== undefined || req.replicas !== undefined) {
-    const S = req.stages ?? 1, R = req.replicas ?? 1;
-    if (req.workers !== undefined && req.workers !== S * R) {
-      throw new UsageError(`--workers ${req.workers} does not equal --stages ${S} × --replicas ${R}`);
+  if (req.stages !== undefined || req.replicas !== undefined || req.tensor !== undefined) {
+    const S = req.stages ?? 1, T = req.tensor ?? 1;
+    let R = req.replicas ?? 1;
+    if (req.replicas === undefined && req.workers !== undefined && req.workers % (S * T) === 0) R = req.workers / (S * T);
+    if (req.workers !== undefined && req.workers !== S * R * T) {
+      throw new UsageError(`--workers ${req.workers} does not equal --stages ${S} × --replicas ${R} × --tensor-parallel ${T}`);
     }
-    return layoutA(c, S, R);
+    return layoutA(c, S, R, T);
   }
   const N = req.workers ?? 1;
   const candidates: StagePlan[] = [];
@@ -127,5 +131,5 @@ export function stageLabel(s: PlannedStage): string {
 }
 
 export function describePlan(p: StagePlan): string {
-  return p.stages.map((s) => `stage ${s.index}: ${stageLabel(s)} ×${s.replicas}`).join(', ');
+  return p.stages.map((s) => `stage ${s.index}: ${stageLabel(s)} ×${s.replicas}${s.tensor > 1 ? ` (tensor-parallel ×${s.tensor})` : ''}`).join(', ');
 }

@@ -1,4 +1,5 @@
-// With the same seed, outputs are byte-identical whatever the worker, stage or replica count,
+// With the same seed, outputs are byte-identical whatever the worker, stage, replica or
+// tensor-parallel count,
 // the batch composition or preemption (each row's arithmetic never depends on its batch).
 import test from 'ava';
 import { LocalEngine } from '../../src/engine/local-engine.js';
@@ -34,6 +35,7 @@ async function runPipeline(opts: PipelineOptions, reqs = requests()) {
 const LAYOUTS: PipelineOptions[] = [
   { stages: 1 }, { stages: 2 }, { stages: 3 }, { stages: 4 },
   { stages: 1, replicas: 2 }, { stages: 2, replicas: 2 }, { workers: 3 }, { stages: 2, headWorkers: 2 },
+  { tensor: 2 }, { stages: 2, tensor: 2 }, { replicas: 2, tensor: 2 }, { tensor: 2, microBatches: 1 },
 ];
 
 for (const layout of LAYOUTS) {
