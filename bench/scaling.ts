@@ -1,6 +1,9 @@
 // Pipeline scaling benchmark: generated tokens/s for several worker counts on a GPT-2-small-shaped
 // random checkpoint, with per-stage busy % and bubble %, and RSS. Median of --runs runs each.
-//   npm run bench:scaling -- --workers 1,2,3,4 --runs 3 --prompts 32 --prompt-len 32 --new-tokens 64
+//   node dist/bench/scaling.js --workers 1,2,3,4 --runs 3 --prompts 32 --prompt-len 32 --new-tokens 64
+// A --workers item is a worker count (the auto layout) or a forced layout: s<S>, r<R>, t<T>, k<K>
+// in any combination, e.g. `1,r2,t2,s2t2,t2k2` (stages, replicas, tensor-parallel ranks,
+// micro-batches in flight).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +17,7 @@ const { values: a } = parseArgs({ options: {
   model: { type: 'string' }, workers: { type: 'string', default: '1,2,3,4' }, runs: { type: 'string', default: '3' },
   prompts: { type: 'string', default: '32' }, 'prompt-len': { type: 'string', default: '32' }, 'new-tokens': { type: 'string', default: '64' },
   backend: { type: 'string', default: 'auto' }, 'micro-batches': { type: 'string' }, out: { type: 'string', default: 'bench/results/scaling.json' },
+  warmup: { type: 'string', default: '1' },
 } });
 const model = a.model ?? randomGpt2Small();
 const nPrompts = Number(a.prompts), promptLen = Number(a['prompt-len']), newTokens = Number(a['new-tokens']);
@@ -29,11 +33,26 @@ function requests() {
 
 interface Run { tokPerS: number; wallS: number; rssMiB: number; stages: StageStats[]; decodeStages: StageStats[] }
 
-async function runOnce(workers: number): Promise<{ run: Run; plan: string; backend: string }> {
-  const microBatches = a['micro-batches'] ? Number(a['micro-batches']) : undefined;
+type Layout = { workers?: number; stages?: number; replicas?: number; tensor?: number; microBatches?: number };
+
+function parseLayout(item: string): Layout {
+  if (/^\d+$/.test(item)) return { workers: Number(item) };
+  const m = /^(?:s(\d+))?(?:r(\d+))?(?:t(\d+))?(?:k(\d+))?$/.exec(item);
+  if (!m || item === '') throw new Error(`--workers item "${item}": expected a count or s<S>r<R>t<T>k<K> (each part optional)`);
+  const [stages, replicas, tensor, microBatches] = m.slice(1).map((v) => (v ? Number(v) : undefined));
+  return { stages, replicas, tensor, microBatches };
+}
+
+async function runOnce(item: string): Promise<{ run: Run; plan: string; backend: string; workers: number }> {
+  const layout = parseLayout(item);
+  if (a['micro-batches']) layout.microBatches ??= Number(a['micro-batches']);
   // the KV cache holds what the job needs, plus one block per sequence (its pages are committed up front)
   const kvCacheTokens = nPrompts * (promptLen + newTokens + 16);
-  const e = await PipelineEngine.create(model, { workers, backend: a.backend, maxSeqs: nPrompts, maxBatchedTokens: 256, microBatches, kvCacheTokens });
+  const e = await PipelineEngine.create(model, { ...layout, backend: a.backend, maxSeqs: nPrompts, maxBatchedTokens: 256, kvCacheTokens });
+  // untimed warm-up runs of the same job: steady state, not the first touch of fresh KV pages
+  // (this VM maps a new 2 MiB page in ~10 ms: that one-off cost would otherwise be most of
+  // prefill, and it is serialized by the kernel, so it hides how the compute scales)
+  for (let i = 0; i < Number(a.warmup); i++) await e.generate(requests());
   e.recordSpans = true;
   const t0 = performance.timeOrigin + performance.now();
   const out = await e.generate(requests());
@@ -46,30 +65,31 @@ async function runOnce(workers: number): Promise<{ run: Run; plan: string; backe
     tokPerS: generated / ((t1 - t0) / 1000), wallS: (t1 - t0) / 1000, rssMiB: process.memoryUsage().rss / 2 ** 20,
     stages: stageStats(e.plan, spans, t0, t1), decodeStages: stageStats(e.plan, spans, prefillEnd, t1),
   };
-  const info = { run, plan: describePlan(e.plan), backend: e.backend };
+  const info = { run, plan: describePlan(e.plan), backend: e.backend, workers: e.plan.workers };
   await e.close();
   return info;
 }
 
 const rows: Array<Record<string, unknown>> = [];
-const counts = a.workers!.split(',').map(Number);
+const counts = a.workers!.split(',');
+counts.forEach(parseLayout);
 // runs interleave the worker counts (1, 2, …, 1, 2, …) so that a slow drift of a shared machine
 // hits every count alike instead of biasing whichever ran last
-const runs = new Map<number, Run[]>(counts.map((w) => [w, []]));
-const plans = new Map<number, { plan: string; backend: string }>();
+const runs = new Map<string, Run[]>(counts.map((w) => [w, []]));
+const plans = new Map<string, { plan: string; backend: string; workers: number }>();
 for (let r = 0; r < Number(a.runs); r++) {
   for (const w of counts) {
-    const { run, plan, backend } = await runOnce(w);
+    const { run, plan, backend, workers } = await runOnce(w);
     runs.get(w)!.push(run);
-    plans.set(w, { plan, backend });
-    process.stderr.write(`run ${r + 1}, workers ${w}: ${run.tokPerS.toFixed(1)} tok/s (${plan})\n`);
+    plans.set(w, { plan, backend, workers });
+    process.stderr.write(`run ${r + 1}, ${w}: ${run.tokPerS.toFixed(1)} tok/s (${plan})\n`);
   }
 }
 for (const w of counts) {
-  const rs = runs.get(w)!, { plan, backend } = plans.get(w)!;
+  const rs = runs.get(w)!, { plan, backend, workers } = plans.get(w)!;
   const pick = (f: (r: Run) => number) => median(rs.map(f));
   rows.push({
-    workers: w, plan, backend, tokPerS: pick((r) => r.tokPerS), wallS: pick((r) => r.wallS), rssMiB: pick((r) => r.rssMiB),
+    workers, plan, backend, tokPerS: pick((r) => r.tokPerS), wallS: pick((r) => r.wallS), rssMiB: pick((r) => r.rssMiB),
     busyPct: pick((r) => Math.min(...r.stages.map((s) => s.busyPct))), decodeBusyPct: pick((r) => Math.min(...r.decodeStages.map((s) => s.busyPct))),
     bubblePct: pick((r) => Math.max(...r.stages.map((s) => s.bubblePct))), runs: rs.map((r) => r.tokPerS),
   });

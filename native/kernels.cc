@@ -13,8 +13,9 @@
 //   lmHead   out[r,v] = hsum8(acc) where acc lane l sums c ≡ l (mod 8) in increasing c with FMA
 //            (a partial last chunk is read zero-padded) and hsum8 is one fixed tree;
 // every kernel (GEMV, packed GEMM, row tiles, remainder tiles) follows exactly that recipe.
-// Column ranges (a tensor-parallel rank's share of a matmul) run the same code on a sub-matrix
-// with leading dimension ld = O: w + j0, out + j0, width j1 - j0. The chain per element is unchanged.
+// Column ranges (a tensor-parallel rank's share of a matmul) run the same code with w a
+// contiguous column shard [I, j1 - j0] and out + j0 with row stride O. The chain per element is
+// unchanged.
 // The whole file is built with -ffp-contract=off so scalar code never gets contracted silently.
 //
 // All kernels are single-threaded, allocate only thread_local scratch, and keep no JS state, so
@@ -112,18 +113,18 @@ void logsoftmax_k(float* out, const float* inp, i64 m, i64 V) {
 // Portable path.
 namespace portable {
 
-// out [n, O] and w [I, O] with row stride ld ≥ O (a column range of a wider matrix)
-void matmul(float* out, const float* x, const float* w, const float* bias, i64 n, i64 I, i64 O, i64 ld) {
-  for (i64 r = 0; r < n; r++) std::memcpy(out + r * ld, bias, (size_t)O * sizeof(float));
+// out [n, O] with row stride ldo ≥ O (a column range of a wider matrix), w [I, O] with row stride ldw
+void matmul(float* out, const float* x, const float* w, const float* bias, i64 n, i64 I, i64 O, i64 ldw, i64 ldo) {
+  for (i64 r = 0; r < n; r++) std::memcpy(out + r * ldo, bias, (size_t)O * sizeof(float));
   const i64 JB = 1024;  // column block: one out-row slice stays in L1 while k runs
   for (i64 j0 = 0; j0 < O; j0 += JB) {
     const i64 j1 = j0 + JB < O ? j0 + JB : O;
     for (i64 r = 0; r < n; r++) {
-      float* __restrict o = out + r * ld;
+      float* __restrict o = out + r * ldo;
       const float* xr = x + r * I;
       for (i64 k = 0; k < I; k++) {
         const float a = xr[k];
-        const float* __restrict wk = w + k * ld;
+        const float* __restrict wk = w + k * ldw;
         for (i64 j = j0; j < j1; j++) o[j] = o[j] + a * wk[j];
       }
     }
@@ -178,7 +179,7 @@ PG_AVX2 inline float hsum8(__m256 v) {
 // ---- matmul -----------------------------------------------------------------------------------
 // Small n: stream w rows (4 k at a time) over out rows kept in L1. Per element: 4 chained FMAs in
 // k order between a load and a store of out, i.e. the canonical chain.
-PG_AVX2 void gemv_rows(float* out, const float* x, const float* w, i64 n, i64 I, i64 O, i64 ld) {
+PG_AVX2 void gemv_rows(float* out, const float* x, const float* w, i64 n, i64 I, i64 O, i64 ldw, i64 ldo) {
   i64 JB = (4096 / n) & ~(i64)7;
   if (JB < 256) JB = 256;
   for (i64 j0 = 0; j0 < O; j0 += JB) {
@@ -187,15 +188,15 @@ PG_AVX2 void gemv_rows(float* out, const float* x, const float* w, i64 n, i64 I,
     const __m256i m = tail_mask(jw - jv);
     i64 k = 0;
     for (; k + 4 <= I; k += 4) {
-      const float* w0 = w + k * ld + j0;
-      const float* w1 = w0 + ld;
-      const float* w2 = w1 + ld;
-      const float* w3 = w2 + ld;
+      const float* w0 = w + k * ldw + j0;
+      const float* w1 = w0 + ldw;
+      const float* w2 = w1 + ldw;
+      const float* w3 = w2 + ldw;
       for (i64 r = 0; r < n; r++) {
         const float* xr = x + r * I + k;
         const __m256 a0 = _mm256_set1_ps(xr[0]), a1 = _mm256_set1_ps(xr[1]);
         const __m256 a2 = _mm256_set1_ps(xr[2]), a3 = _mm256_set1_ps(xr[3]);
-        float* o = out + r * ld + j0;
+        float* o = out + r * ldo + j0;
         i64 j = 0;
         for (; j < jv; j += 8) {
           __m256 acc = _mm256_loadu_ps(o + j);
@@ -216,10 +217,10 @@ PG_AVX2 void gemv_rows(float* out, const float* x, const float* w, i64 n, i64 I,
       }
     }
     for (; k < I; k++) {
-      const float* w0 = w + k * ld + j0;
+      const float* w0 = w + k * ldw + j0;
       for (i64 r = 0; r < n; r++) {
         const __m256 a0 = _mm256_set1_ps(x[r * I + k]);
-        float* o = out + r * ld + j0;
+        float* o = out + r * ldo + j0;
         i64 j = 0;
         for (; j < jv; j += 8) _mm256_storeu_ps(o + j, _mm256_fmadd_ps(a0, _mm256_loadu_ps(w0 + j), _mm256_loadu_ps(o + j)));
         if (j < jw)
@@ -322,25 +323,25 @@ PG_AVX2 inline void tile(int R, const float* A, i64 lda, const float* B, i64 ldb
 // Weights stream from DRAM once per call: each block is packed, then every row tile runs over
 // each of its panels. (Software prefetch of the next block while computing this one was tried
 // and measured no faster than letting the hardware stream contiguous slabs.)
-PG_AVX2 void gemm_packed(float* out, const float* x, const float* w, i64 n, i64 I, i64 O, i64 ld) {
+PG_AVX2 void gemm_packed(float* out, const float* x, const float* w, i64 n, i64 I, i64 O, i64 ldw, i64 ldo) {
   const bool slab = n <= SLAB_MAX_N;
   const i64 KB = slab ? SLAB_KC : KC, NB = slab ? (O < SLAB_NC ? O : SLAB_NC) : NC;
   float* pack = g_pack.get((size_t)(panel_stride(KB) * ((NB + NR - 1) / NR)));
-  if (!pack) { gemv_rows(out, x, w, n, I, O, ld); return; }  // same recipe, no scratch
+  if (!pack) { gemv_rows(out, x, w, n, I, O, ldw, ldo); return; }  // same recipe, no scratch
   alignas(32) float tmp[MR * NR];
   const i64 nb = row_blocks(n);
   for (i64 j0 = 0; j0 < O; j0 += NB) {
     const i64 nc = j0 + NB < O ? NB : O - j0;
     for (i64 k0 = 0; k0 < I; k0 += KB) {
       const i64 kc = k0 + KB < I ? KB : I - k0;
-      pack_w(w, ld, k0, kc, j0, nc, pack);
+      pack_w(w, ldw, k0, kc, j0, nc, pack);
       for (i64 p = 0; p * NR < nc; p++) {
         const i64 jp = j0 + p * NR, width = nc - p * NR < NR ? nc - p * NR : NR;
         const float* Bp = pack + p * panel_stride(kc);
         for (i64 b = 0; b < nb; b++) {
           const i64 i = row_start(n, nb, b);
           const int R = (int)(row_start(n, nb, b + 1) - i);
-          tile(R, x + i * I + k0, I, Bp, NR, kc, out + i * ld + jp, ld, width, tmp);
+          tile(R, x + i * I + k0, I, Bp, NR, kc, out + i * ldo + jp, ldo, width, tmp);
         }
       }
     }
@@ -355,10 +356,10 @@ i64 env_int(const char* name, i64 def) {
 }
 const i64 g_gemv_max = env_int("PIPEGPT_NATIVE_GEMV_MAX", 4);
 
-PG_AVX2 void matmul(float* out, const float* x, const float* w, const float* bias, i64 n, i64 I, i64 O, i64 ld) {
-  for (i64 r = 0; r < n; r++) std::memcpy(out + r * ld, bias, (size_t)O * sizeof(float));
-  if (n <= g_gemv_max) gemv_rows(out, x, w, n, I, O, ld);
-  else gemm_packed(out, x, w, n, I, O, ld);
+PG_AVX2 void matmul(float* out, const float* x, const float* w, const float* bias, i64 n, i64 I, i64 O, i64 ldw, i64 ldo) {
+  for (i64 r = 0; r < n; r++) std::memcpy(out + r * ldo, bias, (size_t)O * sizeof(float));
+  if (n <= g_gemv_max) gemv_rows(out, x, w, n, I, O, ldw, ldo);
+  else gemm_packed(out, x, w, n, I, O, ldw, ldo);
 }
 
 // ---- lmHead -----------------------------------------------------------------------------------
@@ -653,12 +654,14 @@ bool detect_simd() {
 }
 const bool g_simd = detect_simd();  // process-wide, immutable after load
 
-// columns [j0, j1) of out = x · w + b, w [I, O]
+// columns [j0, j1) of out [n, O] = x · w + b; w is the contiguous column shard [I, j1 - j0]
+// (all of w [I, O] when the range is everything)
 void matmul_k(float* out, const float* x, const float* w, const float* b, i64 n, i64 I, i64 O, i64 j0, i64 j1) {
+  const i64 W = j1 - j0;
 #if PG_HAVE_AVX2_PATH
-  if (g_simd) return avx2::matmul(out + j0, x, w + j0, b + j0, n, I, j1 - j0, O);
+  if (g_simd) return avx2::matmul(out + j0, x, w, b + j0, n, I, W, W, O);
 #endif
-  portable::matmul(out + j0, x, w + j0, b + j0, n, I, j1 - j0, O);
+  portable::matmul(out + j0, x, w, b + j0, n, I, W, W, O);
 }
 void lmhead_k(float* out, const float* x, const float* wte, i64 m, i64 C, i64 V) {
 #if PG_HAVE_AVX2_PATH
@@ -791,7 +794,7 @@ napi_value js_layernorm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// matmul(out, inp, w, bias, n, I, O[, j0, j1])
+// matmul(out, inp, w, bias, n, I, O[, j0, j1]); with a range, w is the column shard [I, j1 - j0]
 napi_value js_matmul(napi_env env, napi_callback_info info) {
   const char* F = "matmul";
   Args a(env, info, 7, F);
@@ -800,7 +803,7 @@ napi_value js_matmul(napi_env env, napi_callback_info info) {
   a.range(7, O, F, "j0, j1", j0, j1);
   float* out = a.f32(0, n * O, F, "out");
   float* inp = a.f32(1, n * I, F, "inp");
-  float* w = a.f32(2, I * O, F, "w");
+  float* w = a.f32(2, I * (j1 - j0), F, "w");
   float* b = a.f32(3, O, F, "bias");
   if (!a.ok) return nullptr;
   if (n > 0 && j1 > j0) matmul_k(out, inp, w, b, n, I, O, j0, j1);

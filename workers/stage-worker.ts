@@ -5,7 +5,8 @@
 import { threadId, workerData } from 'node:worker_threads';
 import { registerAllKernels } from '../src/kernels/register-all.js';
 import { kernelSet } from '../src/kernels/registry.js';
-import { blocks, embed, head, shareOf, type ForwardContext, type TensorPart } from '../src/model/forward.js';
+import { blocks, embed, head, type ForwardContext } from '../src/model/forward.js';
+import { rankWeightShards, shareOf, type TensorPart } from '../src/model/tensor-parallel.js';
 import { planParams, viewParams } from '../src/model/param-layout.js';
 import { allocScratch, viewBatchSlots, workspaceOf } from '../src/model/workspace.js';
 import { viewKvStore } from '../src/kv/kv-store.js';
@@ -30,10 +31,12 @@ const contexts: ForwardContext[] = slots.map((slot, k) => ({
   config: c, kernels, weights, kv, blockTable, maxBlocksPerSeq: init.maxBlocksPerSeq,
   ws: workspaceOf(slot, scratch, init.slotSpec.maxTokens, init.slotSpec.maxLogitRows, T > 1 ? activations[k] : undefined),
 }));
-const parts: TensorPart[][] = slots.map((slot) => {
-  const barrier = new SlotBarrier(slot.header, T);
-  return Array.from({ length: T }, (_, rank) => ({ rank, size: T, barrier: () => barrier.wait() }));
-});
+// a task may be any rank: views of every rank's weight shards (laid out by the engine at load)
+const stageLayers = weights.layers.slice(stage.layerStart, stage.layerEnd);
+const shards = Array.from({ length: T }, (_, rank) => (T > 1 ? rankWeightShards(stageLayers, c, rank, T) : []));
+const barriers = slots.map((slot) => new SlotBarrier(slot.header, T));
+const parts: TensorPart[][] = barriers.map((barrier) =>
+  Array.from({ length: T }, (_, rank) => ({ rank, size: T, barrier: () => barrier.wait(), shards: shards[rank] })));
 const faults = init.fault ? new Int32Array(init.fault.remaining) : null;
 let tasksRun = 0;
 
@@ -60,6 +63,7 @@ export default function run(task: StageTask | PingTask): StageResult | null {
     throw new Error(`slot ${task.slot}: stage ${stage.index} started before stage ${stage.index - 1} finished`);
   }
   tasksRun++;
+  barriers[task.slot].waitedMs = 0;
   let m = 0;
   try {
     maybeFault(ctx.ws.tokens, task.n);
@@ -69,7 +73,7 @@ export default function run(task: StageTask | PingTask): StageResult | null {
     throw e;
   }
   Atomics.add(header, PARTS_DONE, 1); // release: this task's writes to x (and logits) are complete
-  return { worker: threadId, start, end: performance.timeOrigin + performance.now(), m, backend: init.backend };
+  return { worker: threadId, start, end: performance.timeOrigin + performance.now(), m, backend: init.backend, waitMs: barriers[task.slot].waitedMs };
 }
 
 function runWhole(ctx: ForwardContext, task: StageTask): number {
@@ -82,10 +86,12 @@ function runWhole(ctx: ForwardContext, task: StageTask): number {
 /** One rank of a tensor-parallel stage: its rows of the embeddings, its share of every layer and of the vocabulary. */
 function runRank(ctx: ForwardContext, task: StageTask, part: TensorPart): number {
   if (task.size !== T || part.rank !== task.rank) throw new Error(`stage ${stage.index} has ${T} tensor-parallel ranks, task is rank ${task.rank} of ${task.size}`);
-  if (stage.embeddings) embed(ctx, task.n, part);
-  blocks(ctx, task.n, stage.layerStart, stage.layerEnd, part);
+  if (stage.embeddings) {
+    embed(ctx, task.n, part);
+    part.barrier(); // x complete: every rank's rows
+  }
+  blocks(ctx, task.n, stage.layerStart, stage.layerEnd, part); // returns with x complete
   if (!stage.head) return 0;
-  part.barrier(); // x complete: every rank's rows
   const [v0, v1] = shareOf(V, part.rank, T, 8);
   return head(ctx, task.n, v0, v1);
 }

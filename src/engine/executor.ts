@@ -9,7 +9,8 @@ export interface StageSpan {
   worker: number;   // thread id of the worker that ran it (0 = this thread)
   start: number;    // wall-clock ms (performance.timeOrigin + now), comparable across threads
   end: number;
-  shard?: number;   // vocabulary shard of a split LM head
+  shard?: number;   // vocabulary shard of a split LM head, or tensor-parallel rank
+  waitMs?: number;  // of which spent waiting at tensor-parallel barriers
   rows: number;     // rows of the micro-batch (tokens processed)
   step: number;     // micro-batch id
 }

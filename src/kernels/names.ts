@@ -33,8 +33,9 @@ export interface KernelSet {
   layernorm(out: Float32Array, inp: Float32Array, w: Float32Array, b: Float32Array, n: number, C: number, eps: number): void;
   /**
    * out = inp · w + bias, w stored [I, O] (HF Conv1D).   [n, I] → [n, O]
-   * With [j0, j1): only out columns j0..j1-1 are written (a tensor-parallel rank's share), each
-   * element by the same arithmetic as in the full call.
+   * With [j0, j1) (a tensor-parallel rank's share): w is that column shard, contiguous
+   * [I, j1 - j0], bias is still all [O], and only out columns j0..j1-1 are written, each element
+   * by the same arithmetic as in the full call.
    */
   matmul(out: Float32Array, inp: Float32Array, w: Float32Array, bias: Float32Array, n: number, I: number, O: number, j0?: number, j1?: number): void;
   /** tanh-approximation GELU, elementwise; out may alias inp. */

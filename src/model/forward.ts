@@ -7,6 +7,7 @@ import type { KernelSet } from '../kernels/names.js';
 import type { KvStore } from '../kv/kv-store.js';
 import type { ModelConfig } from './config.js';
 import type { ModelWeights } from './param-layout.js';
+import { rankShares, shareOf, WHOLE, type TensorPart } from './tensor-parallel.js';
 import type { Workspace } from './workspace.js';
 
 export interface ForwardContext {
@@ -27,50 +28,26 @@ export function embed(ctx: ForwardContext, n: number, part: TensorPart = WHOLE):
 }
 
 /**
- * A tensor-parallel rank's share of a stage: `size` workers run the same micro-batch, each
- * computing a slice of every matmul's output columns (so each streams 1/size of the weights
- * whatever the row count) and of the attention heads; row-wise ops split by rows. `barrier()`
- * returns once every rank has reached it; writes before it are visible to every rank after it.
- * Each element is computed by the same kernel arithmetic as in the whole call, so outputs are
- * byte-identical whatever `size`.
- */
-export interface TensorPart {
-  rank: number;
-  size: number;
-  barrier(): void;
-}
-
-/** The single-worker part: everything, no barriers. */
-export const WHOLE: TensorPart = { rank: 0, size: 1, barrier: () => {} };
-
-/** [lo, hi) of `total` for `rank` of `size`, cut on multiples of `unit` (GEMM panel width) where possible. */
-export function shareOf(total: number, rank: number, size: number, unit = 1): [number, number] {
-  const units = Math.ceil(total / unit);
-  const cut = (r: number) => Math.min(total, Math.floor((units * r) / size) * unit);
-  return [cut(rank), cut(rank + 1)];
-}
-
-/**
  * Runs layers [l0, l1) on ws.x in place; writes each row's K/V into its cache slot. With a
- * tensor part, ws's activation buffers (h, qkv, att, proj, fc) must be shared by the ranks.
+ * tensor part (model/tensor-parallel.ts) this is one rank's share, and ws.att and ws.fc must be
+ * shared by the ranks (the rest of ws is private) and the layers' matmul weights sharded. Each
+ * rank normalizes every row itself (cheap) rather than waiting for the others' rows, so a layer
+ * needs three barriers. On return x is complete (every rank's columns).
  */
 export function blocks(ctx: ForwardContext, n: number, l0: number, l1: number, part: TensorPart = WHOLE): void {
   const { ws, kernels: K, config: c, kv } = ctx;
   const C = c.nEmbd, I = c.nInner, NH = c.nHead, D = C / NH;
-  const [r0, r1] = shareOf(n, part.rank, part.size), nr = r1 - r0;           // my rows
-  const [hd0, hd1] = shareOf(NH, part.rank, part.size);                       // my heads
-  const [c0, c1] = shareOf(C, part.rank, part.size, 16);                      // my columns of C
-  const [i0, i1] = shareOf(I, part.rank, part.size, 16);                      // my columns of I
-  const rows = (a: Float32Array, width: number) => a.subarray(r0 * width, r1 * width);
-  const tp = part.size > 1;
+  const { heads: [hd0, hd1], cCols: [c0, c1], iCols: [i0, i1] } = rankShares(c, part.rank, part.size);
   for (let l = l0; l < l1; l++) {
     const w = ctx.weights.layers[l - ctx.weights.layout.stage.layerStart];
+    const sh = part.size > 1 ? part.shards[l - l0] : null;               // my column shards of w
     const kCache = kv.k[l - kv.layerStart], vCache = kv.v[l - kv.layerStart];
-    if (l === l0) K.layernorm(rows(ws.h, C), rows(ws.x, C), w.ln1W, w.ln1B, nr, C, c.layerNormEps); // [nr, C]
-    part.barrier();                                                       // h complete
-    if (!tp) K.matmul(ws.qkv, ws.h, w.attnW, w.attnB, n, C, 3 * C);       // [n, C] -> [n, 3C]
-    else for (const base of [0, C, 2 * C]) {                              // q, k, v of my heads
-      K.matmul(ws.qkv, ws.h, w.attnW, w.attnB, n, C, 3 * C, base + hd0 * D, base + hd1 * D);
+    K.layernorm(ws.h, ws.x, w.ln1W, w.ln1B, n, C, c.layerNormEps);       // [n, C]
+    if (!sh) K.matmul(ws.qkv, ws.h, w.attnW, w.attnB, n, C, 3 * C);       // [n, C] -> [n, 3C]
+    else {                                                                // q, k, v of my heads
+      K.matmul(ws.qkv, ws.h, sh.q, w.attnB, n, C, 3 * C, hd0 * D, hd1 * D);
+      K.matmul(ws.qkv, ws.h, sh.k, w.attnB, n, C, 3 * C, C + hd0 * D, C + hd1 * D);
+      K.matmul(ws.qkv, ws.h, sh.v, w.attnB, n, C, 3 * C, 2 * C + hd0 * D, 2 * C + hd1 * D);
     }
     K.kvWrite(ws.qkv, kCache, vCache, ws.slots, n, C, hd0 * D, hd1 * D);  // k, v -> cache slots
     K.attention({                                                         // [n, 3C] -> [n, C]
@@ -79,22 +56,37 @@ export function blocks(ctx: ForwardContext, n: number, l0: number, l1: number, p
       n, nHead: NH, C, scratch: ws.scratch, h0: hd0, h1: hd1,
     });
     part.barrier();                                                       // att complete
-    K.matmul(ws.proj, ws.att, w.attnProjW, w.attnProjB, n, C, C, c0, c1); // [n, C] -> [n, C]
-    part.barrier();                                                       // proj complete
-    K.residual(rows(ws.x, C), rows(ws.x, C), rows(ws.proj, C), nr * C);   // x += attn
-    K.layernorm(rows(ws.h, C), rows(ws.x, C), w.ln2W, w.ln2B, nr, C, c.layerNormEps); // [nr, C]
-    part.barrier();                                                       // h complete
-    K.matmul(ws.fc, ws.h, w.fcW, w.fcB, n, C, I, i0, i1);                 // [n, C] -> [n, I]
-    if (!tp) K.gelu(ws.fc, ws.fc, n * I);                                 // [n, I]
-    else for (let r = 0; r < n; r++) K.gelu(ws.fc.subarray(r * I + i0, r * I + i1), ws.fc.subarray(r * I + i0, r * I + i1), i1 - i0);
+    if (!sh) K.matmul(ws.proj, ws.att, w.attnProjW, w.attnProjB, n, C, C); // [n, C] -> [n, C]
+    else K.matmul(ws.proj, ws.att, sh.attnProj, w.attnProjB, n, C, C, c0, c1);
+    addColumns(K, ws.x, ws.proj, n, C, c0, c1);                           // x += attn
+    part.barrier();                                                       // x complete
+    K.layernorm(ws.h, ws.x, w.ln2W, w.ln2B, n, C, c.layerNormEps);       // [n, C]
+    if (!sh) K.matmul(ws.fc, ws.h, w.fcW, w.fcB, n, C, I);                // [n, C] -> [n, I]
+    else K.matmul(ws.fc, ws.h, sh.fc, w.fcB, n, C, I, i0, i1);
+    geluColumns(K, ws.fc, n, I, i0, i1);                                  // [n, I]
     part.barrier();                                                       // fc complete
-    K.matmul(ws.proj, ws.fc, w.fcProjW, w.fcProjB, n, I, C, c0, c1);      // [n, I] -> [n, C]
-    part.barrier();                                                       // proj complete
-    K.residual(rows(ws.x, C), rows(ws.x, C), rows(ws.proj, C), nr * C);   // x += mlp
-    if (l + 1 < l1) {                                                     // next layer's ln_1, same rows
-      const wn = ctx.weights.layers[l + 1 - ctx.weights.layout.stage.layerStart];
-      K.layernorm(rows(ws.h, C), rows(ws.x, C), wn.ln1W, wn.ln1B, nr, C, c.layerNormEps);
-    }
+    if (!sh) K.matmul(ws.proj, ws.fc, w.fcProjW, w.fcProjB, n, I, C);     // [n, I] -> [n, C]
+    else K.matmul(ws.proj, ws.fc, sh.fcProj, w.fcProjB, n, I, C, c0, c1);
+    addColumns(K, ws.x, ws.proj, n, C, c0, c1);                           // x += mlp
+    part.barrier();                                                       // x complete
+  }
+}
+
+/** x[:, j0:j1] += y[:, j0:j1]   [n, W]; one call when the range is whole rows. */
+function addColumns(K: KernelSet, x: Float32Array, y: Float32Array, n: number, W: number, j0: number, j1: number): void {
+  if (j0 === 0 && j1 === W) { K.residual(x, x, y, n * W); return; }
+  for (let r = 0; r < n; r++) {
+    const a = x.subarray(r * W + j0, r * W + j1);
+    K.residual(a, a, y.subarray(r * W + j0, r * W + j1), j1 - j0);
+  }
+}
+
+/** a[:, j0:j1] = gelu(a[:, j0:j1])   [n, W]; one call when the range is whole rows. */
+function geluColumns(K: KernelSet, a: Float32Array, n: number, W: number, j0: number, j1: number): void {
+  if (j0 === 0 && j1 === W) { K.gelu(a, a, n * W); return; }
+  for (let r = 0; r < n; r++) {
+    const v = a.subarray(r * W + j0, r * W + j1);
+    K.gelu(v, v, j1 - j0);
   }
 }
 

@@ -3,9 +3,9 @@
 // allocated inside the step loop.
 //
 // A BatchSlot is what travels between pipeline stages: the flat ragged batch (ggml gpt2_batch)
-// plus the residual stream and the logits. Scratch is private to one thread, except the
-// activations of a tensor-parallel stage, whose ranks all work on them: those live in the slot
-// (SlotSpec.sharedActivations), since a slot is in one stage at a time.
+// plus the residual stream and the logits. Scratch is private to one thread, except the two
+// activations that the ranks of a tensor-parallel stage write in parts and all read (att, fc):
+// those live in the slot (SlotSpec.sharedActivations), since a slot is in one stage at a time.
 //
 // Legend: T = max rows per micro-batch, M = max rows needing logits, C = n_embd, I = n_inner,
 // V = vocab_size, P = n_positions, K = micro-batch slots.
@@ -23,15 +23,16 @@ export interface BatchSlot {
   logits: Float32Array;    // [M, V]
 }
 
+/** The activations a tensor-parallel stage shares (each rank writes its columns, all read all). */
 export interface Activations {
-  h: Float32Array;         // [T, C] LayerNorm output
-  qkv: Float32Array;       // [T, 3C]
   att: Float32Array;       // [T, C] attention output before c_proj
-  proj: Float32Array;      // [T, C] c_proj / mlp c_proj output
   fc: Float32Array;        // [T, I]
 }
 
 export interface Scratch extends Activations {
+  h: Float32Array;         // [T, C] LayerNorm output
+  qkv: Float32Array;       // [T, 3C]
+  proj: Float32Array;      // [T, C] c_proj / mlp c_proj output
   headIn: Float32Array;    // [M, C] ln_f output of the rows that sample
   shard: Float32Array;     // [M, Vs] logits of one vocabulary shard before scattering (Vs ≤ V)
   scratch: Float32Array;   // [P] attention scores of one row and head
@@ -54,8 +55,7 @@ function layOut<K extends string>(table: Table<K>, buffer: SharedArrayBuffer | n
 }
 
 function activationTable(c: ModelConfig, T: number): Table<keyof Activations> {
-  const C = c.nEmbd;
-  return [['h', 'f32', T * C], ['qkv', 'f32', T * 3 * C], ['att', 'f32', T * C], ['proj', 'f32', T * C], ['fc', 'f32', T * c.nInner]];
+  return [['att', 'f32', T * c.nEmbd], ['fc', 'f32', T * c.nInner]];
 }
 
 function slotTable(c: ModelConfig, s: SlotSpec): Table<keyof BatchSlot | keyof Activations> {
@@ -89,11 +89,11 @@ export function viewBatchSlots(c: ModelConfig, s: SlotSpec, buffer = new SharedA
   return { buffer, slots: views as unknown as BatchSlot[], activations: views as unknown as Activations[] };
 }
 
-/** One thread's scratch; without `activations`, h/qkv/att/proj/fc are zero-length (shared ones are used). */
+/** One thread's scratch; without `activations`, att and fc are zero-length (the slot's shared ones are used). */
 export function allocScratch(c: ModelConfig, T: number, M: number, shardV = c.vocabSize, activations = true): Scratch {
   const C = c.nEmbd;
   const table: Table<keyof Scratch> = [
-    ...activationTable(c, activations ? T : 0),
+    ['h', 'f32', T * C], ['qkv', 'f32', T * 3 * C], ['proj', 'f32', T * C], ...activationTable(c, activations ? T : 0),
     ['headIn', 'f32', M * C], ['shard', 'f32', shardV < c.vocabSize ? M * shardV : 0],
     ['scratch', 'f32', c.nPositions],
   ];
@@ -109,6 +109,6 @@ export function allocWorkspace(c: ModelConfig, maxTokens: number, maxLogitRows: 
 
 /** A worker's workspace on one slot: the slot, its private scratch, and shared activations when given. */
 export function workspaceOf(slot: BatchSlot, scratch: Scratch, maxTokens: number, maxLogitRows: number, shared?: Activations): Workspace {
-  const acts: Activations | Record<string, never> = shared ? { h: shared.h, qkv: shared.qkv, att: shared.att, proj: shared.proj, fc: shared.fc } : {};
+  const acts: Activations | Record<string, never> = shared ? { att: shared.att, fc: shared.fc } : {};
   return { ...slot, ...scratch, ...acts, maxTokens, maxLogitRows };
 }

@@ -23,9 +23,12 @@ export class BarrierAbortedError extends Error {
 export const PARTNER_FAILED = 'a partner rank of this tensor-parallel stage failed';
 
 /** Spin this long before sleeping in Atomics.wait: ranks are balanced, so most waits are short. */
-const SPIN_MS = 0.2;
+const SPIN_MS = Number(process.env.PIPEGPT_SPIN_MS ?? 0.2);
 
 export class SlotBarrier {
+  /** Milliseconds this thread has waited in wait(), for profiles (the caller resets it). */
+  waitedMs = 0;
+
   constructor(private readonly header: Int32Array, private readonly parties: number, private readonly timeoutMs = 60_000) {}
 
   wait(): void {
@@ -39,6 +42,16 @@ export class SlotBarrier {
       return;
     }
     const t0 = performance.now();
+    try {
+      this.spin(gen, t0);
+    } finally {
+      this.waitedMs += performance.now() - t0;
+    }
+    this.checkAbort(); // an abort also moves the generation, to wake the waiters
+  }
+
+  private spin(gen: number, t0: number): void {
+    const h = this.header;
     for (let i = 0; Atomics.load(h, BAR_GEN) === gen; i++) {
       if ((i & 255) !== 0) continue;
       const waited = performance.now() - t0;
@@ -48,7 +61,6 @@ export class SlotBarrier {
       }
       if (waited > SPIN_MS) Atomics.wait(h, BAR_GEN, gen, 20); // sleep until the generation moves (or 20 ms)
     }
-    this.checkAbort(); // an abort also moves the generation, to wake the waiters
   }
 
   private checkAbort(): void {

@@ -9,6 +9,7 @@ import { BlockPool, BlockTables } from '../kv/block-pool.js';
 import { kvBytesPerToken, viewKvStore } from '../kv/kv-store.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
 import type { ModelConfig } from '../model/config.js';
+import { shardLayerColumns } from '../model/tensor-parallel.js';
 import { viewBatchSlots } from '../model/workspace.js';
 import { sharedTokenizer } from '../tokenizer/gpt2.js';
 import { PipelineExecutor } from './executor.js';
@@ -36,6 +37,8 @@ export class PipelineEngine {
     const weights = loadCheckpoint(modelDir);
     const c = weights.layout.config;
     const plan = planStages(c, { workers: opts.workers, stages: opts.stages, replicas: opts.replicas, tensor: opts.tensor, headWorkers: opts.headWorkers });
+    // tensor-parallel stages stream contiguous column shards of their weights (model/tensor-parallel.ts)
+    for (const s of plan.stages) shardLayerColumns(weights.layers.slice(s.layerStart, s.layerEnd), c, s.tensor);
     const maxSeqs = opts.maxSeqs ?? 32, blockSize = opts.blockSize ?? 16;
     const maxBlocksPerSeq = Math.ceil(c.nPositions / blockSize);
     const kvTokens = opts.kvCacheTokens ?? Math.min(maxSeqs * c.nPositions, Math.floor(KV_BYTES_LIMIT / kvBytesPerToken(c)));
@@ -44,10 +47,12 @@ export class PipelineEngine {
     }
     const nBlocks = Math.ceil(kvTokens / blockSize);
     const tables = new BlockTables(new BlockPool(nBlocks), blockSize, maxSeqs, maxBlocksPerSeq);
-    // micro-batches in flight: one per worker keeps replicas busy (measured: 2 workers on GPT-2
-    // small, 258 tok/s with 2 vs 223 with 3, since bigger micro-batches use the kernels better);
-    // a layer pipeline gets one more so a stage never waits while the coordinator samples
-    const K = Math.max(opts.microBatches ?? (plan.stages.length > 1 ? plan.workers + 1 : plan.workers), plan.stages.length);
+    // micro-batches in flight: one per lane (a replica, or a tensor-parallel group, of each stage)
+    // keeps every worker busy (measured: 2 workers on GPT-2 small, 258 tok/s with 2 vs 223 with 3,
+    // since bigger micro-batches use the kernels better); a layer pipeline gets one more so a
+    // stage never waits while the coordinator samples
+    const lanes = plan.stages.reduce((n, s) => n + s.replicas, 0);
+    const K = Math.max(opts.microBatches ?? (plan.stages.length > 1 ? lanes + 1 : lanes), plan.stages.length);
     const maxTokens = opts.maxBatchedTokens ?? 256;
     // each micro-batch samples at most its share of the running sequences, so K of them fill the pipeline
     const sharedActivations = plan.stages.some((s) => s.tensor > 1);

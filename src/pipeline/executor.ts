@@ -94,7 +94,10 @@ export class PipelineExecutor implements Executor {
     for (const stage of this.plan.stages) {
       Atomics.store(header, PARTS_DONE, 0);
       const results = await this.gates[stage.index].run(() => this.runStage(stage, { kind: 'step', slot: k, step, n, vocab: null, rank: 0, size: 1 }));
-      results.forEach((r, i) => spans.push({ stage: stage.index, worker: r.worker, start: r.start, end: r.end, rows: n, step, shard: results.length > 1 ? i : undefined }));
+      results.forEach((r, i) => spans.push({
+        stage: stage.index, worker: r.worker, start: r.start, end: r.end, rows: n, step,
+        shard: results.length > 1 ? i : undefined, waitMs: r.waitMs || undefined,
+      }));
       m = results[0].m;
       if (Atomics.load(header, PARTS_DONE) !== results.length) { // acquire: the stage's writes
         throw new Error(`slot ${k}: stage ${stage.index} returned ${results.length} results but marked ${Atomics.load(header, PARTS_DONE)} parts done`);

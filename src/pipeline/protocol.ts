@@ -93,5 +93,6 @@ export interface StageResult {
   start: number;   // wall-clock ms, comparable across threads
   end: number;
   m: number;       // logits rows written (head stages), else 0
+  waitMs: number;  // time spent waiting for partner ranks at barriers (tensor-parallel), else 0
   backend: string; // kernel backend that actually ran
 }

@@ -6,11 +6,12 @@ import { stageLabel, type StagePlan } from '../pipeline/stage-plan.js';
 export interface StageStats {
   stage: number;
   what: string;         // e.g. "emb+L0-5"
-  workers: number;
+  workers: number;      // threads: replicas × tensor-parallel ranks
   tasks: number;
   busyMs: number;       // summed over the stage's workers
   busyPct: number;      // busyMs / (window · workers)
   bubblePct: number;    // 100 - busyPct
+  barrierPct: number;   // share of the window spent waiting at tensor-parallel barriers (part of busy)
   tokensPerBusyS: number; // rows processed per second of one worker's busy time
 }
 
@@ -20,10 +21,10 @@ export function stageStats(plan: StagePlan, spans: StageSpan[], t0: number, t1: 
 }
 
 /** Running per-stage sums, so a long job can fold its spans in batches and drop them. */
-export interface StageTotals { busyMs: number; tasks: number; rows: number }
+export interface StageTotals { busyMs: number; waitMs: number; tasks: number; rows: number }
 
 export function emptyTotals(plan: StagePlan): StageTotals[] {
-  return plan.stages.map(() => ({ busyMs: 0, tasks: 0, rows: 0 }));
+  return plan.stages.map(() => ({ busyMs: 0, waitMs: 0, tasks: 0, rows: 0 }));
 }
 
 /** Adds the spans (clipped to [t0, t1)) to `totals` and returns it. */
@@ -34,8 +35,9 @@ export function addStageTotals(plan: StagePlan, totals: StageTotals[], spans: St
     const a = Math.max(sp.start, t0), b = Math.min(sp.end, t1);
     if (b <= a) continue;
     tot.busyMs += b - a;
+    tot.waitMs += ((sp.waitMs ?? 0) * (b - a)) / (sp.end - sp.start); // clipped like the span
     tot.tasks++;
-    tot.rows += sp.shard === undefined || sp.shard === 0 ? sp.rows : 0; // count a split head's rows once
+    tot.rows += sp.shard === undefined || sp.shard === 0 ? sp.rows : 0; // count a split stage's rows once
   }
   return totals;
 }
@@ -43,18 +45,20 @@ export function addStageTotals(plan: StagePlan, totals: StageTotals[], spans: St
 export function statsFromTotals(plan: StagePlan, totals: StageTotals[], windowMs: number): StageStats[] {
   const window = Math.max(1e-9, windowMs);
   return plan.stages.map((s, i) => {
-    const { busyMs: busy, tasks, rows } = totals[i];
-    const busyPct = (100 * busy) / (window * s.replicas);
+    const { busyMs: busy, waitMs, tasks, rows } = totals[i];
+    const threads = s.replicas * s.tensor, parts = s.vocabShards > 1 ? s.vocabShards : s.tensor;
+    const busyPct = (100 * busy) / (window * threads);
     return {
-      stage: s.index, what: stageLabel(s), workers: s.replicas, tasks, busyMs: busy,
-      busyPct, bubblePct: 100 - busyPct, tokensPerBusyS: busy > 0 ? (rows * 1000 * (s.vocabShards > 1 ? s.vocabShards : 1)) / busy : 0,
+      stage: s.index, what: stageLabel(s), workers: threads, tasks, busyMs: busy,
+      busyPct, bubblePct: 100 - busyPct, barrierPct: (100 * waitMs) / (window * threads),
+      tokensPerBusyS: busy > 0 ? (rows * 1000 * parts) / busy : 0,
     };
   });
 }
 
 export function formatStageTable(stats: StageStats[]): string {
-  const head = ['stage', 'layers', 'workers', 'tasks', 'busy %', 'bubble %', 'tok/busy-s'];
-  const rows = stats.map((s) => [String(s.stage), s.what, String(s.workers), String(s.tasks), s.busyPct.toFixed(1), s.bubblePct.toFixed(1), s.tokensPerBusyS.toFixed(0)]);
+  const head = ['stage', 'layers', 'workers', 'tasks', 'busy %', 'barrier %', 'bubble %', 'tok/busy-s'];
+  const rows = stats.map((s) => [String(s.stage), s.what, String(s.workers), String(s.tasks), s.busyPct.toFixed(1), s.barrierPct.toFixed(1), s.bubblePct.toFixed(1), s.tokensPerBusyS.toFixed(0)]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => c.padStart(w[i])).join('  ');
   return [line(head), ...rows.map(line)].join('\n');

@@ -1,4 +1,5 @@
-// How N workers map to stages × replicas, by the cost model in src/pipeline/stage-plan.ts.
+// How N workers map to stages × replicas × tensor-parallel ranks, by the cost model in
+// src/pipeline/stage-plan.ts.
 import test from 'ava';
 import { UsageError } from '../../src/errors.js';
 import { parseModelConfig } from '../../src/model/config.js';
@@ -19,9 +20,21 @@ test('balanced contiguous split minimises the largest part', (t) => {
 });
 
 test('GPT-2 small: workers map to the layout with the smallest load per worker', (t) => {
-  t.is(describePlan(planStages(gpt2, { workers: 1 })), 'stage 0: emb+L0-11+head ×1');
-  t.is(describePlan(planStages(gpt2, { workers: 2 })), 'stage 0: emb+L0-11+head ×2');
-  t.is(describePlan(planStages(gpt2, { workers: 4 })), 'stage 0: emb+L0-11+head ×4');
+  t.is(describePlan(planStages(gpt2, { workers: 1, cores: 2 })), 'stage 0: emb+L0-11+head ×1');
+  t.is(describePlan(planStages(gpt2, { workers: 2, cores: 2 })), 'stage 0: emb+L0-11+head ×1 (tensor-parallel ×2)');
+  t.is(describePlan(planStages(gpt2, { workers: 3, cores: 2 })), 'stage 0: emb+L0-11+head ×3');
+  t.is(describePlan(planStages(gpt2, { workers: 4, cores: 2 })), 'stage 0: emb+L0-11+head ×4'); // more workers than cores: no barriers
+  t.is(describePlan(planStages(gpt2, { workers: 4, cores: 16 })), 'stage 0: emb+L0-11+head ×2 (tensor-parallel ×2)');
+  t.is(planStages(gpt2, { workers: 4, cores: 16 }).workers, 4);
+});
+
+test('--tensor-parallel T: R fills the workers; each stage keeps its T ranks', (t) => {
+  const p = planStages(gpt2, { workers: 8, stages: 2, tensor: 2 });
+  t.is(describePlan(p), 'stage 0: emb+L0-8 ×2 (tensor-parallel ×2), stage 1: L9-11+head ×2 (tensor-parallel ×2)');
+  t.is(p.workers, 8);
+  t.throws(() => planStages(gpt2, { tensor: 13 }), { instanceOf: UsageError, message: '--tensor-parallel must be an integer in [1, 12], got 13' });
+  t.throws(() => planStages(gpt2, { workers: 3, tensor: 2 }), { instanceOf: UsageError, message: '--workers 3 does not equal --stages 1 × --replicas 1 × --tensor-parallel 2' });
+  t.throws(() => planStages(tiny, { headWorkers: 2, tensor: 2 }), { instanceOf: UsageError, message: '--head-workers cannot be combined with --replicas or --tensor-parallel' });
 });
 
 test('--head-workers gives the head its own stage, split by vocabulary', (t) => {
@@ -40,6 +53,6 @@ test('--stages and --replicas force the layout; the head rides in the last stage
 
 test('bad layouts are refused with the numbers', (t) => {
   t.throws(() => planStages(gpt2, { stages: 13 }), { instanceOf: UsageError, message: '--stages must be an integer in [1, 12], got 13' });
-  t.throws(() => planStages(gpt2, { workers: 4, stages: 3 }), { instanceOf: UsageError, message: '--workers 4 does not equal --stages 3 × --replicas 1' });
+  t.throws(() => planStages(gpt2, { workers: 4, stages: 3 }), { instanceOf: UsageError, message: '--workers 4 does not equal --stages 3 × --replicas 1 × --tensor-parallel 1' });
   t.throws(() => planStages(gpt2, { workers: 0 }), { instanceOf: UsageError, message: '--workers must be an integer in [1, 256], got 0' });
 });

@@ -1,17 +1,16 @@
 // gpu.js matmul + bias, weights [I, O] (HF Conv1D): out = inp · w + bias.   [n, I] → [n, O]
 // One thread per output element; it starts from bias[j] and sums k = 0..I-1 in order, like the
 // reference, so a row's result never depends on the other rows (or on the padding rows).
-// A column range [j0, j1) runs the kernel over W = j1 - j0 columns starting at J0.
+// A column range [j0, j1) runs the kernel over the column shard w [I, W = j1 - j0].
 import type { KernelConfig } from '../registry.js';
 import type { KernelSet } from '../names.js';
 import { as2d, bucket, kernelFor, padded, rowCol, runKernel } from './context.js';
 
 const SOURCE = `function (inp, w, bias) {
   ${rowCol('this.constants.W')}
-  const j = this.constants.J0 + c;
-  let s = bias[j];
+  let s = bias[this.constants.J0 + c];
   for (let k = 0; k < this.constants.I; k++) {
-    s += inp[r][k] * w[k][j];
+    s += inp[r][k] * w[k][c];
   }
   return s;
 }`;
@@ -22,7 +21,7 @@ export const matmul: KernelSet['matmul'] = (out, inp, w, bias, n, I, O, j0 = 0, 
   const nb = bucket(n);
   const k = kernelFor(`matmul|${nb}|${I}|${O}|${j0}|${W}`, SOURCE, nb * W, { I, W, J0: j0 });
   const x = padded('matmul.inp', inp, n * I, nb * I);
-  const r = runKernel(k, as2d(x, I, nb), as2d(w, O, I), bias.length === O ? bias : bias.subarray(0, O));
+  const r = runKernel(k, as2d(x, I, nb), as2d(w, W, I), bias.length === O ? bias : bias.subarray(0, O));
   if (W === O) out.set(r.subarray(0, n * O));
   else for (let i = 0; i < n; i++) out.set(r.subarray(i * W, (i + 1) * W), i * O + j0);
 };

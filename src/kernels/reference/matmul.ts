@@ -3,12 +3,14 @@
 import type { KernelConfig } from '../registry.js';
 import type { KernelSet } from '../names.js';
 
+// With [j0, j1), w is the column shard [I, W = j1 - j0]: column j of the matrix is w[k·W + j - j0].
 export const matmul: KernelSet['matmul'] = (out, inp, w, bias, n, I, O, j0 = 0, j1 = O) => {
+  const W = j1 - j0;
   for (let r = 0; r < n; r++) {
     const o = r * O, x = r * I;
     for (let j = j0; j < j1; j++) out[o + j] = bias[j];
     for (let k = 0; k < I; k++) {
-      const a = inp[x + k], wk = k * O;
+      const a = inp[x + k], wk = k * W - j0;
       for (let j = j0; j < j1; j++) out[o + j] += a * w[wk + j];
     }
   }
