@@ -9,7 +9,7 @@ import { int } from './options.js';
 
 export function engineOptions(cfg: ReturnType<typeof resolveJobConfig>, workers?: number) {
   return {
-    workers: workers ?? cfg.workers, stages: cfg.stages, replicas: cfg.replicas, headWorkers: cfg.head_workers, backend: cfg.backend,
+    workers: workers ?? cfg.workers, stages: cfg.stages, replicas: cfg.replicas, tensor: cfg.tensor_parallel, headWorkers: cfg.head_workers, backend: cfg.backend,
     maxBatchedTokens: cfg.max_num_batched_tokens, maxSeqs: cfg.max_num_seqs, kvCacheTokens: cfg.kv_cache_tokens, seed: cfg.seed,
   };
 }

@@ -27,9 +27,10 @@ export function addModelOptions(cmd: Command): Command {
 
 export function addPipelineOptions(cmd: Command): Command {
   return cmd
-    .option('--workers <n>', 'worker threads in all, mapped to stages × replicas (see README)', int)
+    .option('--workers <n>', 'worker threads in all, mapped to stages × replicas × tensor-parallel ranks (see README)', int)
     .option('--stages <s>', 'pipeline stages (contiguous layer ranges)', int)
-    .option('--replicas <r>', 'worker threads per stage', int)
+    .option('--replicas <r>', 'micro-batches each stage runs at once', int)
+    .option('--tensor-parallel <t>', 'worker threads that run each micro-batch of a stage together, each on its share of every op', int)
     .option('--head-workers <h>', 'give the LM head its own stage, split by vocabulary over h workers', int);
 }
 
@@ -75,6 +76,7 @@ export function engineFromFlags(opts: Record<string, unknown>): PipelineOptions 
     workers: opts.workers as number | undefined,
     stages: opts.stages as number | undefined,
     replicas: opts.replicas as number | undefined,
+    tensor: opts.tensorParallel as number | undefined,
     headWorkers: opts.headWorkers as number | undefined,
   };
 }

@@ -15,10 +15,11 @@ export const intList = (v: string): number[] => v.split(',').map((s) => int(s.tr
 /** Engine and job flags without defaults, so that unset flags leave the config file's values. */
 export function addJobOptions(cmd: Command, workerList = false): Command {
   if (workerList) cmd.option('--workers <list>', 'worker counts to run, comma-separated (default: the config\'s workers, or 1)', intList);
-  else cmd.option('--workers <n>', 'worker threads in all, mapped to stages × replicas (see README)', int);
+  else cmd.option('--workers <n>', 'worker threads in all, mapped to stages × replicas × tensor-parallel ranks (see README)', int);
   return cmd
     .option('--stages <s>', 'pipeline stages (contiguous layer ranges)', int)
-    .option('--replicas <r>', 'worker threads per stage', int)
+    .option('--replicas <r>', 'micro-batches each stage runs at once', int)
+    .option('--tensor-parallel <t>', 'worker threads that run each micro-batch of a stage together, each on its share of every op', int)
     .option('--head-workers <h>', 'give the LM head its own stage, split by vocabulary over h workers', int)
     .option('-c, --config <file>', 'job config (YAML or JSON); see docs/jobs.md')
     .option('--model <dir>', 'Hugging Face GPT-2 directory')
@@ -33,7 +34,7 @@ export function configFromFlags(opts: Record<string, unknown>): JobConfigInput {
   delete sampling.seed; // --seed is the job (engine) seed; a request's own seed goes in sampling.seed
   const pick: Record<string, string> = {
     input: 'input', output: 'output', model: 'model', inputFormat: 'input_format', workers: 'workers', stages: 'stages',
-    replicas: 'replicas', headWorkers: 'head_workers', backend: 'backend', maxNumBatchedTokens: 'max_num_batched_tokens',
+    replicas: 'replicas', tensorParallel: 'tensor_parallel', headWorkers: 'head_workers', backend: 'backend', maxNumBatchedTokens: 'max_num_batched_tokens',
     maxNumSeqs: 'max_num_seqs', kvCacheTokens: 'kv_cache_tokens', seed: 'seed', maxInFlight: 'max_in_flight',
     progressIntervalS: 'progress_interval_s', shardIndex: 'shard_index', numShards: 'num_shards', metricsJson: 'metrics_json', profile: 'profile',
   };

@@ -19,6 +19,7 @@ export const JobConfigSchema = z.strictObject({
   workers: posInt,
   stages: posInt,
   replicas: posInt,
+  tensor_parallel: posInt,
   head_workers: posInt,
   backend: z.string().min(1),
   max_num_batched_tokens: posInt,

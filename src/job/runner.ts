@@ -53,7 +53,7 @@ export async function runJob(cfg: JobConfig, opts: RunOptions = {}): Promise<Job
   writeFileSync(configFile, JSON.stringify({ ...cfg, input_format: job.format }, null, 2) + '\n');
   const state = await prepareOutput(job.output, opts.resume === true);
   const engine = await PipelineEngine.create(cfg.model, {
-    workers: cfg.workers, stages: cfg.stages, replicas: cfg.replicas, headWorkers: cfg.head_workers, backend: cfg.backend,
+    workers: cfg.workers, stages: cfg.stages, replicas: cfg.replicas, tensor: cfg.tensor_parallel, headWorkers: cfg.head_workers, backend: cfg.backend,
     maxBatchedTokens: cfg.max_num_batched_tokens, maxSeqs: cfg.max_num_seqs, kvCacheTokens: cfg.kv_cache_tokens, seed: cfg.seed,
   });
   const writer = new RecordWriter(job.output);

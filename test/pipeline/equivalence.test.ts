@@ -68,6 +68,20 @@ test.serial('a stage worker killed mid-job is replaced and the output is identic
   t.deepEqual(r.out, baseline);
 });
 
+// A tensor-parallel rank that dies or throws leaves its partner waiting at a barrier: the abort
+// must release it (no hang, no timeout) and the retry must give the same bytes.
+for (const mode of ['exit', 'throw'] as const) {
+  test.serial(`a tensor-parallel rank that ${mode === 'exit' ? 'dies' : 'throws'} mid-job: partner released, output identical`, async (t) => {
+    const t0 = Date.now();
+    const r = await runPipeline({ stages: 2, tensor: 2, fault: { stage: 1, afterTasks: 4, mode, count: 1 } });
+    t.is(r.stats.retries, 1);
+    t.true(r.faults.some((f) => (mode === 'exit' ? /exited/ : /injected fault in stage 1/).test(f)), r.faults.join('; '));
+    t.false(r.faults.some((f) => /partner rank/.test(f)), `the cause is reported, not the released partner: ${r.faults.join('; ')}`);
+    t.true(Date.now() - t0 < 30_000, 'no barrier timeout was needed');
+    t.deepEqual(r.out, baseline);
+  });
+}
+
 test.serial('a fault that repeats fails only the request that causes it', async (t) => {
   // request 5 carries a token that makes stage 0 throw every time it sees it
   const reqs = requests();
@@ -76,4 +90,12 @@ test.serial('a fault that repeats fails only the request that causes it', async 
   t.regex(r.out[5].error ?? '', /^request "req-5": forward pass failed: micro-batch failed 3 times; last error: stage 0: injected fault in stage 0 \(poison token 999\)/);
   // its neighbours were rerun alone, succeeded, and equal the clean run
   r.out.forEach((c, i) => { if (i !== 5) t.deepEqual(c, baseline[i], `request ${i}`); });
+});
+
+test.serial('a repeating fault in a tensor-parallel stage fails only its request, naming the cause', async (t) => {
+  const reqs = requests();
+  reqs[9] = { ...reqs[9], prompt_token_ids: [...reqs[9].prompt_token_ids!, 999] };
+  const r = await runPipeline({ tensor: 2, maxRetries: 1, fault: { stage: 0, afterTasks: 0, mode: 'throw', count: 0, poisonToken: 999 } }, reqs);
+  t.regex(r.out[9].error ?? '', /^request "req-9": forward pass failed: micro-batch failed 2 times; last error: stage 0: injected fault in stage 0 \(poison token 999\)/);
+  r.out.forEach((c, i) => { if (i !== 9) t.deepEqual(c, baseline[i], `request ${i}`); });
 });
