@@ -91,13 +91,14 @@ for (const w of counts) {
   rows.push({
     workers, plan, backend, tokPerS: pick((r) => r.tokPerS), wallS: pick((r) => r.wallS), rssMiB: pick((r) => r.rssMiB),
     busyPct: pick((r) => Math.min(...r.stages.map((s) => s.busyPct))), decodeBusyPct: pick((r) => Math.min(...r.decodeStages.map((s) => s.busyPct))),
-    bubblePct: pick((r) => Math.max(...r.stages.map((s) => s.bubblePct))), runs: rs.map((r) => r.tokPerS),
+    bubblePct: pick((r) => Math.max(...r.stages.map((s) => s.bubblePct))),
+    decodeBarrierPct: pick((r) => Math.max(...r.decodeStages.map((s) => s.barrierPct))), runs: rs.map((r) => r.tokPerS),
   });
 }
 const base = rows[0].tokPerS as number;
-const head = ['workers', 'layout', 'backend', 'gen tok/s', 'speedup', 'min stage busy %', 'decode busy %', 'max bubble %', 'RSS MiB'];
+const head = ['workers', 'layout', 'backend', 'gen tok/s', 'speedup', 'min stage busy %', 'decode busy %', 'decode barrier %', 'max bubble %', 'RSS MiB'];
 const table = rows.map((r) => [String(r.workers), String(r.plan), String(r.backend), (r.tokPerS as number).toFixed(1), ((r.tokPerS as number) / base).toFixed(2) + '×',
-  (r.busyPct as number).toFixed(1), (r.decodeBusyPct as number).toFixed(1), (r.bubblePct as number).toFixed(1), (r.rssMiB as number).toFixed(0)]);
+  (r.busyPct as number).toFixed(1), (r.decodeBusyPct as number).toFixed(1), (r.decodeBarrierPct as number).toFixed(1), (r.bubblePct as number).toFixed(1), (r.rssMiB as number).toFixed(0)]);
 const w = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
 const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(w[i])).join(' | ') + ' |';
 console.log(`${nPrompts} prompts × ${promptLen} tokens, ${newTokens} new tokens each, greedy, median of ${a.runs} interleaved runs`);

@@ -550,8 +550,48 @@ PG_AVX2 void logsoftmax_row(float* o, const float* x, i64 V) {
   for (i64 v = 0; v < V; v++) o[v] = (float)((double)x[v] - lse);
 }
 
+// rowArgmax of one row, the scalar recipe's result (see argmax_row_portable): 8 lanes keep the
+// first index of their largest value (ordered compare: NaN never wins), then the lanes are merged
+// (largest value, ties to the smaller index) against x[0], then the tail in order.
+PG_AVX2 void argmax_row(const float* x, i64 V, int32_t* idx, float* mx) {
+  float best = x[0];
+  int32_t at = 0;
+  if (best == best) {
+    __m256 bv = _mm256_set1_ps(-INFINITY);
+    __m256i bi = _mm256_set1_epi32(-1), iv = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i step = _mm256_set1_epi32(8);
+    i64 i = 0;
+    for (; i + 8 <= V; i += 8) {
+      const __m256 v = _mm256_loadu_ps(x + i);
+      const __m256 gt = _mm256_cmp_ps(v, bv, _CMP_GT_OQ);
+      bv = _mm256_blendv_ps(bv, v, gt);
+      bi = _mm256_blendv_epi8(bi, iv, _mm256_castps_si256(gt));
+      iv = _mm256_add_epi32(iv, step);
+    }
+    alignas(32) float lv[8];
+    alignas(32) int32_t li[8];
+    _mm256_store_ps(lv, bv);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(li), bi);
+    for (int l = 0; l < 8; l++)
+      if (li[l] >= 0 && (lv[l] > best || (lv[l] == best && li[l] < at))) { best = lv[l]; at = li[l]; }
+    for (; i < V; i++) if (x[i] > best) { best = x[i]; at = (int32_t)i; }
+  }
+  *idx = at;
+  *mx = best;
+}
+
 }  // namespace avx2
 #endif
+
+// rowArgmax, the definition: best = x[0], then every later value that is strictly greater (so
+// the first index of the largest value; NaN is never greater, and a leading NaN is never beaten).
+void argmax_row_portable(const float* x, i64 V, int32_t* idx, float* mx) {
+  float best = x[0];
+  int32_t at = 0;
+  for (i64 i = 1; i < V; i++) if (x[i] > best) { best = x[i]; at = (int32_t)i; }
+  *idx = at;
+  *mx = best;
+}
 
 // ------------------------------------------------------------------------------------------------
 // Attention (shared driver, per-path inner loops).
@@ -927,6 +967,25 @@ napi_value js_logsoftmax(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// rowArgmax(idx, max, inp, m, V)
+napi_value js_rowargmax(napi_env env, napi_callback_info info) {
+  const char* F = "rowArgmax";
+  Args a(env, info, 5, F);
+  const i64 m = a.num(3, F, "m"), V = a.num(4, F, "V");
+  if (a.ok && m > 0 && V == 0) a.fail(F, "V must be at least 1");
+  int32_t* idx = a.i32(0, m, F, "idx");
+  float* mx = a.f32(1, m, F, "max");
+  float* inp = a.f32(2, m * V, F, "inp");
+  if (!a.ok) return nullptr;
+  for (i64 r = 0; r < m; r++) {
+#if PG_HAVE_AVX2_PATH
+    if (g_simd) { avx2::argmax_row(inp + r * V, V, idx + r, mx + r); continue; }
+#endif
+    argmax_row_portable(inp + r * V, V, idx + r, mx + r);
+  }
+  return nullptr;
+}
+
 // hugePages(view: Uint8Array) → bytes advised. Asks Linux to back the 2 MiB-aligned part of a
 // (not yet touched) buffer with transparent huge pages (MADV_HUGEPAGE; THP "madvise" mode): a page
 // fault then maps 2 MiB instead of 4 KiB, and streaming weights needs 512× fewer TLB entries.
@@ -960,7 +1019,7 @@ NAPI_MODULE_INIT() {
   struct { const char* name; napi_callback cb; } fns[] = {
       {"embedding", js_embedding}, {"layernorm", js_layernorm}, {"matmul", js_matmul},
       {"gelu", js_gelu}, {"residual", js_residual}, {"kvWrite", js_kvwrite},
-      {"attention", js_attention}, {"lmHead", js_lmhead}, {"logSoftmax", js_logsoftmax},
+      {"attention", js_attention}, {"lmHead", js_lmhead}, {"logSoftmax", js_logsoftmax}, {"rowArgmax", js_rowargmax},
       {"hugePages", js_hugepages},
   };
   for (auto& f : fns) {

@@ -80,7 +80,7 @@ function runWhole(ctx: ForwardContext, task: StageTask): number {
   if (stage.embeddings) embed(ctx, task.n);
   blocks(ctx, task.n, stage.layerStart, stage.layerEnd);
   if (!stage.head) return 0;
-  return task.vocab ? head(ctx, task.n, task.vocab[0], task.vocab[1]) : head(ctx, task.n);
+  return task.vocab ? head(ctx, task.n, task.vocab[0], task.vocab[1], task.rank) : head(ctx, task.n);
 }
 
 /** One rank of a tensor-parallel stage: its rows of the embeddings, its share of every layer and of the vocabulary. */
@@ -93,5 +93,5 @@ function runRank(ctx: ForwardContext, task: StageTask, part: TensorPart): number
   blocks(ctx, task.n, stage.layerStart, stage.layerEnd, part); // returns with x complete
   if (!stage.head) return 0;
   const [v0, v1] = shareOf(V, part.rank, T, 8);
-  return head(ctx, task.n, v0, v1);
+  return head(ctx, task.n, v0, v1, part.rank);
 }

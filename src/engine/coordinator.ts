@@ -142,13 +142,31 @@ export class Coordinator {
       seq.isolate = false;
       seq.numComputed += numTokens;
       if (seq.numComputed !== seq.numTokens) continue;
-      seq.append(this.sampler.sample(logits, m++ * V, seq.sampling));
+      const argmax = Sampler.argmaxOnly(seq.params) ? this.headArgmax(k, m) : -1;
+      seq.append(this.sampler.sample(logits, m++ * V, seq.sampling, argmax));
       this.stats.generatedTokens++;
       this.onToken?.(seq.requestId, seq.choice, seq.numGenerated - 1, performance.now());
       if (seq.finish) this.finish(seq);
     }
     this.freeSlots.push(k);
     this.pump();
+  }
+
+  /**
+   * The first index of logits row r's largest value, merged from the head's per-part results
+   * (parts in vocabulary order; a later part wins only with a strictly larger value): exactly
+   * the scan of the whole row, without reading its V values on this thread. -1 when a part
+   * reports NaN, which the scan handles by position (the sampler then scans).
+   */
+  private headArgmax(k: number, r: number): number {
+    const { argIdx, argMax } = this.exec.slots[k], M = this.exec.maxLogitRows;
+    let best = argMax[r], at = argIdx[r];
+    for (let p = 0; p < this.exec.headParts; p++) {
+      const v = argMax[p * M + r];
+      if (v !== v) return -1;
+      if (v > best) { best = v; at = argIdx[p * M + r]; }
+    }
+    return at;
   }
 
   private finish(seq: Sequence): void {

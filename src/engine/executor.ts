@@ -26,6 +26,7 @@ export interface Executor {
   readonly backend: string;      // kernel backend that actually runs
   readonly maxTokens: number;    // rows per micro-batch
   readonly maxLogitRows: number;
+  readonly headParts: number;    // vocabulary parts of the head: rows of BatchSlot.argIdx / argMax
   run(slot: number, n: number): Promise<StepResult>;
   close(): Promise<void>;
 }
@@ -36,6 +37,7 @@ export class LocalExecutor implements Executor {
   readonly slots: BatchSlot[];
   readonly maxTokens: number;
   readonly maxLogitRows: number;
+  readonly headParts = 1;
   private steps = 0;
   constructor(private readonly ctx: ForwardContext, readonly backend: string) {
     this.slots = [ctx.ws];

@@ -5,7 +5,7 @@
 // Legend: n = rows (tokens) in the flat ragged batch, C = n_embd, NH = n_head, D = C / NH,
 // I = input width, O = output width, V = vocab_size, m = rows that need logits.
 
-export const OPS = ['embedding', 'layernorm', 'matmul', 'gelu', 'residual', 'kvWrite', 'attention', 'lmHead', 'logSoftmax'] as const;
+export const OPS = ['embedding', 'layernorm', 'matmul', 'gelu', 'residual', 'kvWrite', 'attention', 'lmHead', 'logSoftmax', 'rowArgmax'] as const;
 export type OpName = (typeof OPS)[number];
 
 export interface AttentionArgs {
@@ -50,4 +50,10 @@ export interface KernelSet {
   lmHead(out: Float32Array, inp: Float32Array, wte: Float32Array, m: number, C: number, V: number): void;
   /** Row-wise log-softmax.   [m, V] → [m, V]; out may alias inp. */
   logSoftmax(out: Float32Array, inp: Float32Array, m: number, V: number): void;
+  /**
+   * Per row: idx[r] = the first index of the largest value, max[r] = that value (V ≥ 1). Exactly
+   * `best = x[0]; for i ≥ 1 if (x[i] > best) take i`: NaN is never greater, and a row that starts
+   * with NaN gives (NaN, 0). Greedy decoding reads the head's result instead of the whole row.   [m, V] → [m]
+   */
+  rowArgmax(idx: Int32Array, max: Float32Array, inp: Float32Array, m: number, V: number): void;
 }

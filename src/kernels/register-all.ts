@@ -11,6 +11,7 @@ import { lmHeadConfig } from './reference/lm-head.js';
 import { logSoftmaxConfig } from './reference/log-softmax.js';
 import { matmulConfig } from './reference/matmul.js';
 import { residualConfig } from './reference/residual.js';
+import { rowArgmaxConfig } from './reference/row-argmax.js';
 import { loadNativeKernels } from './native/index.js';
 import { gpujsPreferred, loadGpujsKernels } from './gpujs/index.js';
 
@@ -18,7 +19,7 @@ export interface BackendStatus { name: string; available: boolean; reason: strin
 
 const referenceKernels: KernelConfig[] = [
   embeddingConfig, layernormConfig, matmulConfig, geluConfig, residualConfig,
-  kvWriteConfig, attentionConfig, lmHeadConfig, logSoftmaxConfig,
+  kvWriteConfig, attentionConfig, lmHeadConfig, logSoftmaxConfig, rowArgmaxConfig,
 ] as KernelConfig[];
 
 /**

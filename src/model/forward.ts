@@ -93,9 +93,11 @@ function geluColumns(K: KernelSet, a: Float32Array, n: number, W: number, j0: nu
 /**
  * ln_f and the tied LM head, only for rows with needsLogits (nanoGPT: "only forward the lm_head
  * on the very last position"), for vocabulary ids [v0, v1) (a shard, when the head is split
- * across workers; default all). Returns m; ws.logits holds [m, V], ws.logitRows the batch row of each.
+ * across workers; default all), which is vocabulary part `part` of the head. Returns m;
+ * ws.logits holds [m, V], ws.logitRows the batch row of each, and ws.argIdx/argMax row p·M + r
+ * the first index (in the whole vocabulary) of row r's largest logit within the part, and that logit.
  */
-export function head(ctx: ForwardContext, n: number, v0 = 0, v1 = ctx.config.vocabSize): number {
+export function head(ctx: ForwardContext, n: number, v0 = 0, v1 = ctx.config.vocabSize, part = 0): number {
   const { ws, weights, config: c, kernels: K } = ctx;
   const C = c.nEmbd, V = c.vocabSize, Vs = v1 - v0;
   let m = 0;
@@ -106,12 +108,18 @@ export function head(ctx: ForwardContext, n: number, v0 = 0, v1 = ctx.config.voc
     m++;
   }
   K.layernorm(ws.headIn, ws.headIn, weights.lnfW!, weights.lnfB!, m, C, c.layerNormEps); // [m, C]
+  const M = ws.maxLogitRows, idx = ws.argIdx.subarray(part * M, part * M + m), max = ws.argMax.subarray(part * M, part * M + m);
   if (Vs === V) {
     K.lmHead(ws.logits, ws.headIn, weights.wte!, m, C, V);                // [m, C] -> [m, V]
+    K.rowArgmax(idx, max, ws.logits, m, V);                               // [m, V] -> [m]
   } else {
     const wteShard = weights.wte!.subarray(v0 * C, v1 * C);              // [Vs, C]
     K.lmHead(ws.shard, ws.headIn, wteShard, m, C, Vs);                    // [m, C] -> [m, Vs]
-    for (let r = 0; r < m; r++) ws.logits.set(ws.shard.subarray(r * Vs, (r + 1) * Vs), r * V + v0); // scatter
+    K.rowArgmax(idx, max, ws.shard, m, Vs);                               // [m, Vs] -> [m], while the shard is in cache
+    for (let r = 0; r < m; r++) {
+      idx[r] += v0;
+      ws.logits.set(ws.shard.subarray(r * Vs, (r + 1) * Vs), r * V + v0); // scatter
+    }
   }
   return m;
 }

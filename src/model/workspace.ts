@@ -8,7 +8,7 @@
 // those live in the slot (SlotSpec.sharedActivations), since a slot is in one stage at a time.
 //
 // Legend: T = max rows per micro-batch, M = max rows needing logits, C = n_embd, I = n_inner,
-// V = vocab_size, P = n_positions, K = micro-batch slots.
+// V = vocab_size, P = vocabulary parts of the head (scratch: n_positions), K = micro-batch slots.
 import type { ModelConfig } from './config.js';
 
 export interface BatchSlot {
@@ -21,6 +21,8 @@ export interface BatchSlot {
   logitRows: Int32Array;   // [M] batch row of each logits row
   x: Float32Array;         // [T, C] residual stream
   logits: Float32Array;    // [M, V]
+  argIdx: Int32Array;      // [P, M] per vocabulary part of the head: first index of each row's max ...
+  argMax: Float32Array;    // [P, M] ... and that max (greedy rows read these, not the whole row)
 }
 
 /** The activations a tensor-parallel stage shares (each rank writes its columns, all read all). */
@@ -63,6 +65,7 @@ function slotTable(c: ModelConfig, s: SlotSpec): Table<keyof BatchSlot | keyof A
   return [
     ['header', 'i32', 8], ['tokens', 'i32', T], ['positions', 'i32', T], ['seqIds', 'i32', T], ['slots', 'i32', T],
     ['logitRows', 'i32', M], ['needsLogits', 'u8', T], ['x', 'f32', T * c.nEmbd], ['logits', 'f32', M * c.vocabSize],
+    ['argIdx', 'i32', (s.headParts ?? 1) * M], ['argMax', 'f32', (s.headParts ?? 1) * M],
     ...activationTable(c, s.sharedActivations ? T : 0),
   ];
 }
@@ -72,6 +75,7 @@ export interface SlotSpec {
   maxLogitRows: number;
   count: number;
   sharedActivations?: boolean; // lay out Activations in each slot (for tensor-parallel stages)
+  headParts?: number;          // P: vocabulary parts the head is computed in (shards or ranks; default 1)
 }
 
 /** Bytes of K batch slots, laid out back to back in one SharedArrayBuffer. */

@@ -56,7 +56,8 @@ export class PipelineEngine {
     const maxTokens = opts.maxBatchedTokens ?? 256;
     // each micro-batch samples at most its share of the running sequences, so K of them fill the pipeline
     const sharedActivations = plan.stages.some((s) => s.tensor > 1);
-    const slotSpec = { maxTokens, maxLogitRows: Math.min(maxTokens, Math.ceil(maxSeqs / K)), count: K, sharedActivations };
+    const last = plan.stages[plan.stages.length - 1], headParts = last.vocabShards > 1 ? last.vocabShards : last.tensor;
+    const slotSpec = { maxTokens, maxLogitRows: Math.min(maxTokens, Math.ceil(maxSeqs / K)), count: K, sharedActivations, headParts };
     const backend = resolveBackend(opts.backend ?? 'auto');
     const fault = opts.fault ? { ...opts.fault, remaining: counter(opts.fault.count) } : null;
     const executor = await PipelineExecutor.start(plan, {

@@ -32,6 +32,7 @@ export class PipelineExecutor implements Executor {
   readonly maxTokens: number;
   readonly maxLogitRows: number;
   readonly backend: string;
+  readonly headParts: number;
   /** Worker faults seen (each one retried). */
   faults: string[] = [];
   private readonly pools: Piscina[];
@@ -43,6 +44,7 @@ export class PipelineExecutor implements Executor {
     this.maxTokens = sh.slotSpec.maxTokens;
     this.maxLogitRows = sh.slotSpec.maxLogitRows;
     this.backend = sh.backend;
+    this.headParts = sh.slotSpec.headParts ?? 1;
     this.pools = plan.stages.map((stage) => {
       const init: StageInit = {
         config: sh.config, stage, backend: sh.backend, params: sh.params, kv: sh.kv[stage.index],
@@ -116,7 +118,7 @@ export class PipelineExecutor implements Executor {
     let tasks: StageTask[] = [task];
     if (stage.vocabShards > 1) {
       const w = Math.ceil(V / stage.vocabShards);
-      tasks = Array.from({ length: stage.vocabShards }, (_, i) => ({ ...task, vocab: [i * w, Math.min(V, (i + 1) * w)] as [number, number] }));
+      tasks = Array.from({ length: stage.vocabShards }, (_, i) => ({ ...task, vocab: [i * w, Math.min(V, (i + 1) * w)] as [number, number], rank: i }));
     } else if (stage.tensor > 1) {
       tasks = Array.from({ length: stage.tensor }, (_, rank) => ({ ...task, rank, size: stage.tensor }));
     }

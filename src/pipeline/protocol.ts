@@ -80,8 +80,8 @@ export interface StageTask {
   step: number;             // must equal header[STEP]
   n: number;                // rows
   vocab: [number, number] | null; // head shard [v0, v1), or null for the whole vocabulary
-  rank: number;             // tensor-parallel rank in [0, size) ...
-  size: number;             // ... of a stage run by `size` tasks together (1: one task)
+  rank: number;             // tensor-parallel rank in [0, size), or the index of the vocabulary shard
+  size: number;             // tensor-parallel ranks that run this stage together (1: none)
 }
 
 /** Coordinator → stage worker: answer once start-up (weights mapped, kernels built) is done. */

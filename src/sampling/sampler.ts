@@ -32,12 +32,21 @@ export class Sampler {
     this.logp = new Float32Array(vocabSize);
   }
 
-  /** Samples from logits[offset .. offset+V). */
-  sample(logits: Float32Array, offset: number, st: SequenceSamplingState): SampledToken {
+  /** Greedy with nothing to report or adjust: the token is the row's argmax, nothing else is read. */
+  static argmaxOnly(p: SamplingParams): boolean {
+    return p.temperature < GREEDY_EPS && p.logprobs === null && !hasPenalties(p);
+  }
+
+  /**
+   * Samples from logits[offset .. offset+V). `rowArgmax` ≥ 0 is the row's argmax already found
+   * (by the head's rowArgmax kernel), used when argmaxOnly(params).
+   */
+  sample(logits: Float32Array, offset: number, st: SequenceSamplingState, rowArgmax = -1): SampledToken {
     const V = this.vocabSize, w = this.work, p = st.params;
     const greedy = p.temperature < GREEDY_EPS;
-    if (greedy && p.logprobs === null && !hasPenalties(p)) {
-      return { token: argmax(logits.subarray(offset, offset + V)), logprob: null, top: null }; // nothing to process: no copy
+    if (Sampler.argmaxOnly(p)) {
+      const token = rowArgmax >= 0 ? rowArgmax : argmax(logits.subarray(offset, offset + V)); // no copy
+      return { token, logprob: null, top: null };
     }
     w.set(logits.subarray(offset, offset + V)); // a memcpy: 4× faster than an element loop on a shared buffer
     if (p.logprobs !== null) logSoftmaxRow(w, this.logp);

@@ -8,6 +8,9 @@ export const EOT = 50256;
 export class Gpt2Tokenizer {
   private enc: Tiktoken | null = get_encoding('gpt2');
   readonly vocabSize = 50257;
+  // bytes of single tokens, as the streaming decoder asks for them once per generated token (a
+  // tiktoken call per token cost ~30 µs on the coordinator thread, between decode steps)
+  private readonly tokenBytesCache = new Map<number, Uint8Array>();
 
   private get e(): Tiktoken {
     if (!this.enc) throw new Error('tokenizer already freed');
@@ -24,6 +27,16 @@ export class Gpt2Tokenizer {
     return this.e.decode(Uint32Array.from(ids as ArrayLike<number>));
   }
 
+  /** Raw bytes of one token (cached; do not modify the array). */
+  tokenBytes(id: number): Uint8Array {
+    let b = this.tokenBytesCache.get(id);
+    if (!b) {
+      b = this.e.decode(Uint32Array.of(id));
+      this.tokenBytesCache.set(id, b);
+    }
+    return b;
+  }
+
   /** Whole-sequence decode; invalid UTF-8 at the end becomes U+FFFD. */
   decode(ids: ArrayLike<number>): string {
     return new TextDecoder().decode(this.decodeBytes(ids));
@@ -36,7 +49,7 @@ export class Gpt2Tokenizer {
 
   /** Text of one token on its own, for logprobs displays (may contain U+FFFD for partial bytes). */
   tokenText(id: number): string {
-    return new TextDecoder().decode(this.decodeBytes([id]));
+    return new TextDecoder().decode(this.tokenBytes(id));
   }
 
   free(): void {
@@ -50,7 +63,7 @@ export class StreamDecoder {
   private readonly td = new TextDecoder('utf-8');
   constructor(private readonly tok: Gpt2Tokenizer) {}
   push(id: number): string {
-    return this.td.decode(this.tok.decodeBytes([id]), { stream: true });
+    return this.td.decode(this.tok.tokenBytes(id), { stream: true });
   }
   /** Whatever incomplete bytes remain, as U+FFFD. */
   flush(): string {

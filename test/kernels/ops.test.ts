@@ -162,3 +162,33 @@ forEachBackend('logSoftmax handles [-1000, 1000] and a single column', (t, k) =>
   k.logSoftmax(one, Float32Array.from([42]), 1, 1);
   t.is(one[0], 0);
 });
+
+// The greedy fast path takes the head's rowArgmax instead of scanning the logits on the
+// coordinator, so it must match the plain scan exactly, including ties, -Infinity and NaN.
+forEachBackend('rowArgmax is the first index of the largest value (ties, -Infinity, NaN)', (t, k) => {
+  const scan = (x: Float32Array): [number, number] => { // independent restatement: first max, NaN skipped, leading NaN wins
+    if (Number.isNaN(x[0])) return [0, NaN];
+    let at = 0;
+    x.forEach((v, i) => { if (v > x[at]) at = i; });
+    return [at, x[at]];
+  };
+  const V = 5003, rows: Float32Array[] = [];
+  rows.push(rand(V, 70, 3));
+  const tie = rand(V, 71, 1); tie[4100] = 9; tie[4101] = 9; tie[2047] = 9; tie[2049] = 9; rows.push(tie); // first of 4 ties, across chunks and lanes
+  rows.push(new Float32Array(V).fill(-Infinity));
+  const nan0 = rand(V, 72, 1); nan0[0] = NaN; nan0[10] = 50; rows.push(nan0);
+  const nanMid = rand(V, 73, 1); for (const i of [1, 2, 3, 7, 8, 2048, 4999]) nanMid[i] = NaN; nanMid[4998] = 40; rows.push(nanMid);
+  const last = rand(V, 74, 1); last[V - 1] = 30; rows.push(last);
+  const m = rows.length, inp = new Float32Array(m * V);
+  rows.forEach((r, i) => inp.set(r, i * V));
+  const idx = new Int32Array(m), max = new Float32Array(m);
+  k.rowArgmax(idx, max, inp, m, V);
+  rows.forEach((r, i) => t.deepEqual([idx[i], max[i]], scan(r), `row ${i}`));
+  t.deepEqual([idx[1], idx[3], idx[4], idx[5]], [2047, 0, 4998, V - 1]); // a leading NaN is never beaten
+  for (const W of [1, 7, 9]) { // shorter than a vector, and one lane over
+    const x = Float32Array.from({ length: W }, (_, i) => (i * 7) % 5);
+    const one = new Int32Array(1), mx = new Float32Array(1);
+    k.rowArgmax(one, mx, x, 1, W);
+    t.deepEqual([one[0], mx[0]], scan(x), `V = ${W}`);
+  }
+});

@@ -1,5 +1,5 @@
 // The gpujs kernel backend: the KernelSet written as gpu.js kernels (see docs/gpujs.md).
-// loadGpujsKernels() registers the nine kernels and returns null, or returns why it cannot load.
+// loadGpujsKernels() registers the ten kernels and returns null, or returns why it cannot load.
 // It registers even when gpu.js only runs on the CPU here (webasm/cpu, or headless-gl on a software
 // rasterizer) so tests and `--backend gpujs` work; gpujsPreferred() tells `auto` whether to pick it.
 import { registerKernel, type KernelConfig } from '../registry.js';
@@ -13,12 +13,13 @@ import { lmHeadConfig } from './lm-head.js';
 import { logSoftmaxConfig } from './log-softmax.js';
 import { matmulConfig } from './matmul.js';
 import { residualConfig } from './residual.js';
+import { rowArgmaxConfig } from './row-argmax.js';
 
 export { GPUJS_MODES, type GpujsMode, type GpujsActualMode, setGpujsMode, gpujsActualMode, gpujsRequestedMode, gpujsPreferred, glDriverKind, compiledKernelCount } from './context.js';
 
 export const gpujsKernels: KernelConfig[] = [
   embeddingConfig, layernormConfig, matmulConfig, geluConfig, residualConfig,
-  kvWriteConfig, attentionConfig, lmHeadConfig, logSoftmaxConfig,
+  kvWriteConfig, attentionConfig, lmHeadConfig, logSoftmaxConfig, rowArgmaxConfig,
 ] as KernelConfig[];
 
 let registered = false;

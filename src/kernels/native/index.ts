@@ -1,5 +1,5 @@
 // The "native" kernel backend: the Node-API addon built from native/kernels.cc. loadNativeKernels()
-// registers its nine kernels and returns null, or returns why it cannot load here (then registers
+// registers its ten kernels and returns null, or returns why it cannot load here (then registers
 // nothing). Which SIMD path the addon picked at load: nativeSimd().
 import { registerKernel, type KernelConfig } from '../registry.js';
 import { addon, loadAddon } from './addon.js';
@@ -12,10 +12,11 @@ import { lmHeadConfig } from './lm-head.js';
 import { logSoftmaxConfig } from './log-softmax.js';
 import { matmulConfig } from './matmul.js';
 import { residualConfig } from './residual.js';
+import { rowArgmaxConfig } from './row-argmax.js';
 
 export const nativeKernels: KernelConfig[] = [
   embeddingConfig, layernormConfig, matmulConfig, geluConfig, residualConfig,
-  kvWriteConfig, attentionConfig, lmHeadConfig, logSoftmaxConfig,
+  kvWriteConfig, attentionConfig, lmHeadConfig, logSoftmaxConfig, rowArgmaxConfig,
 ] as KernelConfig[];
 
 export function loadNativeKernels(): string | null {
