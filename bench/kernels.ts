@@ -194,6 +194,11 @@ for (const b of backends) {
       return o;
     }],
     ['logSoftmax', `8x${V}`, (k) => { const o = new Float32Array(8 * V); k.logSoftmax(o, logits, 8, V); return o; }],
+    ['rowArgmax', `8x${V}`, (k) => { // indices and maxima must match exactly: rel error 0
+      const idx = new Int32Array(8), mx = new Float32Array(8);
+      k.rowArgmax(idx, mx, logits, 8, V);
+      return Float32Array.from([...idx, ...mx]);
+    }],
   ];
   for (const [op, shape, run] of cases) {
     const expect = run(ref);
