@@ -11,11 +11,13 @@
 //      contiguous, cost-balanced ranges, embeddings in the first, ln_f + head in the last; the R
 //      replicas of a stage share its weights and KV pages and take different micro-batches; the
 //      T ranks of a replica run each micro-batch together, each on its share of every op
-//      (model/tensor-parallel.ts). Auto uses T = 2 when N is even and there is a core for each
-//      worker: measured on 2 cores (GPT-2 small, greedy, 64 new tokens), 2 ranks gave 1.62× one
-//      worker with 8 prompts where 2 replicas gave 1.16× (replicas split the few sequences
-//      into half-size batches that stream the same weights), and matched replicas with 32
-//      prompts. With more workers than cores, barrier partners wait for a core: T = 1.
+//      (model/tensor-parallel.ts). Auto uses T = 2 when N is even, there is a core for each
+//      worker and the model is at least TP_MIN_EMBD wide: measured on 2 cores (GPT-2 small,
+//      greedy, 64 new tokens), 2 ranks gave 1.62× one worker with 8 prompts where 2 replicas gave
+//      1.16× (replicas split the few sequences into half-size batches that stream the same
+//      weights), and 1.68–1.87× with 32 prompts (replicas 1.64–1.82×). With more workers than
+//      cores, barrier partners wait for a core; on a narrow model (the shipped one is 128 wide)
+//      an op lasts microseconds and the ranks spent 16 % of their time at barriers: T = 1.
 //   B. S = N - H block stages of 1 worker, then a head stage of H workers that splits the
 //      vocabulary: each computes its slice of every sampled row's logits (sampling sees the
 //      whole row). Chosen when the head outweighs a fair share of the work.
@@ -45,6 +47,9 @@ export interface StagePlan {
   workers: number;
   loadPerWorker: number; // max over stages of cost / parallel workers: the pipeline's bottleneck
 }
+
+/** Narrowest model the planner splits tensor-parallel on its own (GPT-2 small is 768 wide). */
+export const TP_MIN_EMBD = 512;
 
 export function headCost(c: ModelConfig): number {
   return (c.vocabSize * c.nEmbd) / (12 * c.nEmbd * c.nEmbd + 13 * c.nEmbd);
@@ -127,7 +132,7 @@ export function planStages(c: ModelConfig, req: PlanRequest): StagePlan {
     return layoutA(c, S, R, T);
   }
   const N = req.workers ?? 1, cores = req.cores ?? availableParallelism();
-  const T = N % 2 === 0 && N <= cores && c.nHead >= 2 ? 2 : 1, lanes = N / T;
+  const T = N % 2 === 0 && N <= cores && c.nHead >= 2 && c.nEmbd >= TP_MIN_EMBD ? 2 : 1, lanes = N / T;
   const candidates: StagePlan[] = [];
   for (let S = 1; S <= Math.min(lanes, c.nLayer); S++) if (lanes % S === 0) candidates.push(layoutA(c, S, lanes / S, T));
   for (let H = 1; H < N && N - H <= c.nLayer; H++) candidates.push(layoutB(c, N, H));

@@ -27,7 +27,7 @@ test('profile writes a msgpack trace with every stage span, and prints the stage
     t.is(r.generatedTokens, 32 * 6);
     t.true(r.spans.every((s) => s.start >= r.t0 - 1 && s.end <= r.t1 + 1 && typeof s.step === 'number'));
   }
-  t.regex(profileRun.stderr, /busy %\s+bubble %/);
+  t.regex(profileRun.stderr, /busy %\s+barrier %\s+bubble %/);
 });
 
 test('the report is self-contained: no external scripts, styles or images', (t) => {
