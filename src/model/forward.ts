@@ -32,7 +32,7 @@ export function embed(ctx: ForwardContext, n: number, part: TensorPart = WHOLE):
  * tensor part (model/tensor-parallel.ts) this is one rank's share, and ws.att and ws.fc must be
  * shared by the ranks (the rest of ws is private) and the layers' matmul weights sharded. Each
  * rank normalizes every row itself (cheap) rather than waiting for the others' rows, so a layer
- * needs three barriers. On return x is complete (every rank's columns).
+ * needs four barriers. On return x is complete (every rank's columns).
  */
 export function blocks(ctx: ForwardContext, n: number, l0: number, l1: number, part: TensorPart = WHOLE): void {
   const { ws, kernels: K, config: c, kv } = ctx;
