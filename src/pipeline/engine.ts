@@ -16,7 +16,7 @@ import { PipelineExecutor } from './executor.js';
 import { planStages, type StagePlan } from './stage-plan.js';
 
 export interface PipelineOptions extends EngineOptions {
-  workers?: number;      // worker threads in all (default 1); mapped to stages × replicas by planStages
+  workers?: number;      // worker threads in all (default 1); mapped to stages × replicas × ranks by planStages
   stages?: number;       // force S stages ...
   replicas?: number;     // ... of R replicas each ...
   tensor?: number;       // ... of T tensor-parallel ranks each (threads = S × R × T)
@@ -36,10 +36,10 @@ export class PipelineEngine {
   static async create(modelDir: string, opts: PipelineOptions = {}): Promise<PipelineEngine> {
     const weights = loadCheckpoint(modelDir);
     const c = weights.layout.config;
-    const plan = planStages(c, { workers: opts.workers, stages: opts.stages, replicas: opts.replicas, tensor: opts.tensor, headWorkers: opts.headWorkers });
+    const maxSeqs = opts.maxSeqs ?? 32, blockSize = opts.blockSize ?? 16;
+    const plan = planStages(c, { workers: opts.workers, stages: opts.stages, replicas: opts.replicas, tensor: opts.tensor, headWorkers: opts.headWorkers, seqs: maxSeqs });
     // tensor-parallel stages stream contiguous column shards of their weights (model/tensor-parallel.ts)
     for (const s of plan.stages) shardLayerColumns(weights.layers.slice(s.layerStart, s.layerEnd), c, s.tensor);
-    const maxSeqs = opts.maxSeqs ?? 32, blockSize = opts.blockSize ?? 16;
     const maxBlocksPerSeq = Math.ceil(c.nPositions / blockSize);
     const kvTokens = opts.kvCacheTokens ?? Math.min(maxSeqs * c.nPositions, Math.floor(KV_BYTES_LIMIT / kvBytesPerToken(c)));
     if (!Number.isInteger(kvTokens) || kvTokens < blockSize) {

@@ -12,10 +12,12 @@
 //      replicas of a stage share its weights and KV pages and take different micro-batches; the
 //      T ranks of a replica run each micro-batch together, each on its share of every op
 //      (model/tensor-parallel.ts). Auto uses T = 2 when N is even, there is a core for each
-//      worker and the model is at least TP_MIN_EMBD wide: measured on 2 cores (GPT-2 small,
-//      greedy, 64 new tokens), 2 ranks gave 1.62× one worker with 8 prompts where 2 replicas gave
-//      1.16× (replicas split the few sequences into half-size batches that stream the same
-//      weights), and 1.68–1.87× with 32 prompts (replicas 1.64–1.82×). With more workers than
+//      worker, the model is at least TP_MIN_EMBD wide and replicas would get micro-batches of
+//      fewer than TP_MAX_ROWS rows (max_num_seqs / N): measured on 2 cores (GPT-2 small, greedy,
+//      64 new tokens), 2 ranks gave 1.62× one worker with 8 prompts where 2 replicas gave 1.16×
+//      (replicas split the few sequences into small batches, and a matmul streams all its weights
+//      whatever its row count), 1.68–1.87× with 32 (replicas 1.64–1.82×), but 1.85× with 128
+//      where replicas, with 64-row batches and no barriers, gave 1.92×. With more workers than
 //      cores, barrier partners wait for a core; on a narrow model (the shipped one is 128 wide)
 //      an op lasts microseconds and the ranks spent 16 % of their time at barriers: T = 1.
 //   B. S = N - H block stages of 1 worker, then a head stage of H workers that splits the
@@ -50,6 +52,8 @@ export interface StagePlan {
 
 /** Narrowest model the planner splits tensor-parallel on its own (GPT-2 small is 768 wide). */
 export const TP_MIN_EMBD = 512;
+/** Replica micro-batches of at least this many rows run matmuls about as well as bigger ones. */
+export const TP_MAX_ROWS = 32;
 
 export function headCost(c: ModelConfig): number {
   return (c.vocabSize * c.nEmbd) / (12 * c.nEmbd * c.nEmbd + 13 * c.nEmbd);
@@ -101,6 +105,7 @@ function layoutB(c: ModelConfig, N: number, H: number): StagePlan {
 export interface PlanRequest {
   workers?: number; stages?: number; replicas?: number; tensor?: number; headWorkers?: number;
   cores?: number; // CPU cores for the auto layout (default: this machine's)
+  seqs?: number;  // sequences running at once (max_num_seqs, default 32), for the auto layout
 }
 
 export function planStages(c: ModelConfig, req: PlanRequest): StagePlan {
@@ -132,7 +137,8 @@ export function planStages(c: ModelConfig, req: PlanRequest): StagePlan {
     return layoutA(c, S, R, T);
   }
   const N = req.workers ?? 1, cores = req.cores ?? availableParallelism();
-  const T = N % 2 === 0 && N <= cores && c.nHead >= 2 && c.nEmbd >= TP_MIN_EMBD ? 2 : 1, lanes = N / T;
+  const smallBatches = (req.seqs ?? 32) / N < TP_MAX_ROWS;
+  const T = N % 2 === 0 && N <= cores && c.nHead >= 2 && c.nEmbd >= TP_MIN_EMBD && smallBatches ? 2 : 1, lanes = N / T;
   const candidates: StagePlan[] = [];
   for (let S = 1; S <= Math.min(lanes, c.nLayer); S++) if (lanes % S === 0) candidates.push(layoutA(c, S, lanes / S, T));
   for (let H = 1; H < N && N - H <= c.nLayer; H++) candidates.push(layoutB(c, N, H));

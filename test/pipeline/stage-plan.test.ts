@@ -27,6 +27,7 @@ test('GPT-2 small: workers map to the layout with the smallest load per worker',
   t.is(describePlan(planStages(gpt2, { workers: 4, cores: 16 })), 'stage 0: emb+L0-11+head ×2 (tensor-parallel ×2)');
   t.is(planStages(gpt2, { workers: 4, cores: 16 }).workers, 4);
   t.is(describePlan(planStages(tiny, { workers: 2, cores: 2 })), 'stage 0: emb+L0-3+head ×2'); // 128 wide: ops too short for barriers
+  t.is(describePlan(planStages(gpt2, { workers: 2, cores: 2, seqs: 128 })), 'stage 0: emb+L0-11+head ×2'); // 64-row replica batches: no need
 });
 
 test('--tensor-parallel T: R fills the workers; each stage keeps its T ranks', (t) => {
