@@ -5,13 +5,13 @@
 import { threadId, workerData } from 'node:worker_threads';
 import { registerAllKernels } from '../src/kernels/register-all.js';
 import { kernelSet } from '../src/kernels/registry.js';
-import { blocks, embed, head, type ForwardContext } from '../src/model/forward.js';
-import { rankWeightShards, shareOf, type TensorPart } from '../src/model/tensor-parallel.js';
+import { blocks, embed, head, headInput, headLogits, type ForwardContext } from '../src/model/forward.js';
+import { headPieces, rankWeightShards, shareOf, type TensorPart } from '../src/model/tensor-parallel.js';
 import { planParams, viewParams } from '../src/model/param-layout.js';
 import { allocScratch, viewBatchSlots, workspaceOf } from '../src/model/workspace.js';
 import { viewKvStore } from '../src/kv/kv-store.js';
 import { abortBarrier, SlotBarrier } from '../src/pipeline/barrier.js';
-import { DONE, PARTS_DONE, STEP, type PingTask, type StageInit, type StageResult, type StageTask } from '../src/pipeline/protocol.js';
+import { CLAIM, DONE, PARTS_DONE, STEP, type PingTask, type StageInit, type StageResult, type StageTask } from '../src/pipeline/protocol.js';
 
 const init = workerData as StageInit;
 const { config: c, stage } = init;
@@ -22,9 +22,10 @@ const kv = viewKvStore(c, stage.layerStart, stage.layerEnd, init.nBlocks, init.b
 const blockTable = new Int32Array(init.blockTable);
 const { slots, activations } = viewBatchSlots(c, init.slotSpec, init.slots);
 const T = stage.tensor, V = c.vocabSize;
-// widest vocabulary share this worker may be given (a head shard, or a rank's slice of the head)
+// widest vocabulary share this worker may be given (a head shard, or a piece of a tensor-parallel head)
+const pieces = headPieces(T), pieceOf = (p: number) => shareOf(V, p, pieces, 8);
 const shardV = stage.vocabShards > 1 ? Math.ceil(V / stage.vocabShards)
-  : T > 1 ? Math.max(...Array.from({ length: T }, (_, r) => { const [a, b] = shareOf(V, r, T, 8); return b - a; })) : V;
+  : T > 1 ? Math.max(...Array.from({ length: pieces }, (_, p) => { const [a, b] = pieceOf(p); return b - a; })) : V;
 const scratch = allocScratch(c, init.slotSpec.maxTokens, init.slotSpec.maxLogitRows, shardV, T === 1);
 // one context (and, tensor-parallel, one barrier) per slot, built once: the step loop allocates nothing
 const contexts: ForwardContext[] = slots.map((slot, k) => ({
@@ -35,8 +36,10 @@ const contexts: ForwardContext[] = slots.map((slot, k) => ({
 const stageLayers = weights.layers.slice(stage.layerStart, stage.layerEnd);
 const shards = Array.from({ length: T }, (_, rank) => (T > 1 ? rankWeightShards(stageLayers, c, rank, T) : []));
 const barriers = slots.map((slot) => new SlotBarrier(slot.header, T));
-const parts: TensorPart[][] = barriers.map((barrier) =>
-  Array.from({ length: T }, (_, rank) => ({ rank, size: T, barrier: () => barrier.wait(), shards: shards[rank] })));
+const parts: TensorPart[][] = barriers.map((barrier, k) => {
+  const header = slots[k].header, claim = (count: number) => { const i = Atomics.add(header, CLAIM, 1); return i < count ? i : -1; };
+  return Array.from({ length: T }, (_, rank) => ({ rank, size: T, barrier: () => barrier.wait(), claim, shards: shards[rank] }));
+});
 const faults = init.fault ? new Int32Array(init.fault.remaining) : null;
 let tasksRun = 0;
 
@@ -83,7 +86,7 @@ function runWhole(ctx: ForwardContext, task: StageTask): number {
   return task.vocab ? head(ctx, task.n, task.vocab[0], task.vocab[1], task.rank) : head(ctx, task.n);
 }
 
-/** One rank of a tensor-parallel stage: its rows of the embeddings, its share of every layer and of the vocabulary. */
+/** One rank of a tensor-parallel stage: its rows of the embeddings, its share of every layer, and the head pieces it claims. */
 function runRank(ctx: ForwardContext, task: StageTask, part: TensorPart): number {
   if (task.size !== T || part.rank !== task.rank) throw new Error(`stage ${stage.index} has ${T} tensor-parallel ranks, task is rank ${task.rank} of ${task.size}`);
   if (stage.embeddings) {
@@ -92,6 +95,10 @@ function runRank(ctx: ForwardContext, task: StageTask, part: TensorPart): number
   }
   blocks(ctx, task.n, stage.layerStart, stage.layerEnd, part); // returns with x complete
   if (!stage.head) return 0;
-  const [v0, v1] = shareOf(V, part.rank, T, 8);
-  return head(ctx, task.n, v0, v1, part.rank);
+  const m = headInput(ctx, task.n); // every rank normalizes the m rows itself
+  for (let p; (p = part.claim(pieces)) >= 0;) {
+    const [v0, v1] = pieceOf(p);
+    headLogits(ctx, m, v0, v1, p);
+  }
+  return m;
 }

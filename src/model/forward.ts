@@ -98,8 +98,14 @@ function geluColumns(K: KernelSet, a: Float32Array, n: number, W: number, j0: nu
  * the first index (in the whole vocabulary) of row r's largest logit within the part, and that logit.
  */
 export function head(ctx: ForwardContext, n: number, v0 = 0, v1 = ctx.config.vocabSize, part = 0): number {
-  const { ws, weights, config: c, kernels: K } = ctx;
-  const C = c.nEmbd, V = c.vocabSize, Vs = v1 - v0;
+  const m = headInput(ctx, n);
+  headLogits(ctx, m, v0, v1, part);
+  return m;
+}
+
+/** Gathers the rows that need logits and applies ln_f: ws.headIn [m, C]. Returns m. */
+export function headInput(ctx: ForwardContext, n: number): number {
+  const { ws, weights, config: c, kernels: K } = ctx, C = c.nEmbd;
   let m = 0;
   for (let r = 0; r < n; r++) {
     if (!ws.needsLogits[r]) continue;
@@ -108,6 +114,13 @@ export function head(ctx: ForwardContext, n: number, v0 = 0, v1 = ctx.config.voc
     m++;
   }
   K.layernorm(ws.headIn, ws.headIn, weights.lnfW!, weights.lnfB!, m, C, c.layerNormEps); // [m, C]
+  return m;
+}
+
+/** Logits of vocabulary ids [v0, v1) for the m rows in ws.headIn, as head part `part`. */
+export function headLogits(ctx: ForwardContext, m: number, v0: number, v1: number, part: number): void {
+  const { ws, weights, config: c, kernels: K } = ctx;
+  const C = c.nEmbd, V = c.vocabSize, Vs = v1 - v0;
   const M = ws.maxLogitRows, idx = ws.argIdx.subarray(part * M, part * M + m), max = ws.argMax.subarray(part * M, part * M + m);
   if (Vs === V) {
     K.lmHead(ws.logits, ws.headIn, weights.wte!, m, C, V);                // [m, C] -> [m, V]
@@ -121,7 +134,6 @@ export function head(ctx: ForwardContext, n: number, v0 = 0, v1 = ctx.config.voc
       ws.logits.set(ws.shard.subarray(r * Vs, (r + 1) * Vs), r * V + v0); // scatter
     }
   }
-  return m;
 }
 
 /** The whole model in one call: embeddings, every layer, head. */

@@ -8,7 +8,7 @@ import type { Executor, StageSpan, StepResult } from '../engine/executor.js';
 import type { ModelConfig } from '../model/config.js';
 import type { BatchSlot, SlotSpec } from '../model/workspace.js';
 import { abortBarrier, PARTNER_FAILED, resetBarrier } from './barrier.js';
-import { DONE, PARTS_DONE, STEP, type FaultSpec, type StageInit, type StageResult, type StageTask } from './protocol.js';
+import { CLAIM, DONE, PARTS_DONE, STEP, type FaultSpec, type StageInit, type StageResult, type StageTask } from './protocol.js';
 import type { PlannedStage, StagePlan } from './stage-plan.js';
 
 const WORKER = fileURLToPath(new URL('../../workers/stage-worker.js', import.meta.url));
@@ -95,6 +95,7 @@ export class PipelineExecutor implements Executor {
     let m = 0;
     for (const stage of this.plan.stages) {
       Atomics.store(header, PARTS_DONE, 0);
+      Atomics.store(header, CLAIM, 0);
       const results = await this.gates[stage.index].run(() => this.runStage(stage, { kind: 'step', slot: k, step, n, vocab: null, rank: 0, size: 1 }));
       results.forEach((r, i) => spans.push({
         stage: stage.index, worker: r.worker, start: r.start, end: r.end, rows: n, step,

@@ -44,6 +44,9 @@ export const PARTS_DONE = 2; // tasks of the current stage completed (shards, ra
 export const BAR_COUNT = 3; // tensor-parallel barrier: ranks arrived ...
 export const BAR_GEN = 4;   // ... its generation ...
 export const BAR_ABORT = 5; // ... and 1 once a rank failed (pipeline/barrier.ts)
+// next head piece to claim (tensor-parallel ranks, Atomics.add; tensor-parallel.ts headPieces);
+// reset with PARTS_DONE by the coordinator before the stage's tasks are sent
+export const CLAIM = 6;
 
 /**
  * Fault injection for tests: the first `count` tasks of `stage` after `afterTasks` fail, or, with
