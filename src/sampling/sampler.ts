@@ -22,6 +22,7 @@ export class Sampler {
   private readonly probs: Float32Array;  // [V] exp(l - max) of the row being drawn
   private readonly keep: Uint8Array;     // [V] mask of kept ids
   private readonly logp: Float32Array;   // [V] raw log-probs
+  private sawNaN = false;                // the last largest() scan met a NaN
 
   constructor(readonly vocabSize: number) {
     this.work = new Float32Array(vocabSize);
@@ -58,8 +59,13 @@ export class Sampler {
 
   private draw(st: SequenceSamplingState): number {
     const V = this.vocabSize, w = this.work, p = st.params;
+    const topKOnly = p.top_k > 0 && p.top_k < V && p.top_p >= 1;
+    if (topKOnly) {
+      const n = this.topKBeforeTemperature(p.top_k, p.temperature);
+      if (n >= 0) return this.drawKept(n, st);
+    }
     for (let i = 0; i < V; i++) w[i] /= p.temperature;
-    if (p.top_k > 0 && p.top_k < V && p.top_p >= 1) return this.drawTopK(st);
+    if (topKOnly) return this.drawTopK(st);
     if (p.top_k > 0 && p.top_k < V) this.topK(p.top_k);
     if (p.top_p < 1) this.topP(p.top_p);
     const max = maxOf(w);
@@ -79,8 +85,38 @@ export class Sampler {
    * order with the same float operations as the dense path, hence the same token for the same u.
    */
   private drawTopK(st: SequenceSamplingState): number {
+    return this.drawKept(this.largest(st.params.top_k), st);
+  }
+
+  /**
+   * The k best ids after the division by T, found before it: the k + 8 best logits, divided (as
+   * the dense loop divides, rounding to f32), re-ranked. Dividing is monotone, so an id outside
+   * those k + 8 has a divided value ≤ that of the worst of them; if the k-th best divided value
+   * is strictly above that, the k best are exactly these, and only k + 8 divisions were done
+   * instead of V (the division pass was half the default job's sampling time). Otherwise, or if
+   * the row holds NaN, returns -1 and w is untouched: the dense path runs. On success the k ids
+   * are in this.order (best first) and their divided values in w, as drawTopK leaves them.
+   */
+  private topKBeforeTemperature(k: number, T: number): number {
+    const w = this.work, ids = this.order, V = w.length, want = Math.min(V, k + 8);
+    const n = this.largest(want);
+    if (this.sawNaN) return -1;
+    const divided = new Map<number, number>(); // ≤ k + 8 entries
+    for (let j = 0; j < n; j++) divided.set(ids[j], Math.fround(w[ids[j]] / T));
+    const ranked = Array.from(ids.subarray(0, n)).sort((a, b) => divided.get(b)! - divided.get(a)! || a - b);
+    const kept = Math.min(k, n);
+    // n < want: every finite logit is a candidate, and the rest are -Infinity either way
+    if (n === want && kept < n && !(divided.get(ranked[kept - 1])! > Math.fround(w[ids[n - 1]] / T))) return -1;
+    for (let j = 0; j < kept; j++) {
+      ids[j] = ranked[j];
+      w[ranked[j]] = divided.get(ranked[j])!;
+    }
+    return kept;
+  }
+
+  /** Draws among the ids in this.order[0..n) (their divided logits in w): min-p, exp, cumulative pick. */
+  private drawKept(n: number, st: SequenceSamplingState): number {
     const w = this.work, p = st.params, ids = this.order, e = this.probs;
-    const n = this.largest(p.top_k);
     ids.subarray(0, n).sort(); // ascending ids, as the dense loop visits them
     let max = -Infinity;
     for (let j = 0; j < n; j++) if (w[ids[j]] > max) max = w[ids[j]];
@@ -130,14 +166,18 @@ export class Sampler {
     const w = this.work, h = this.order;
     // "a below b": smaller logit, or same logit and larger id (so lower ids are kept)
     const below = (a: number, b: number) => w[a] < w[b] || (w[a] === w[b] && a > b);
-    let size = 0;
+    let size = 0, minV = NaN; // minV = w[h[0]] once the heap is full
+    this.sawNaN = false;
     for (let i = 0; i < w.length; i++) {
-      if (w[i] === -Infinity) continue;
+      const v = w[i];
+      if (v === -Infinity) continue;
+      if (v !== v) this.sawNaN = true;
       if (size < k) {
         let c = size++;
         h[c] = i;
         while (c > 0) { const p = (c - 1) >> 1; if (!below(h[c], h[p])) break; [h[c], h[p]] = [h[p], h[c]]; c = p; }
-      } else if (below(h[0], i)) {
+        if (size === k) minV = w[h[0]];
+      } else if (v > minV) { // = below(h[0], i): every id in the heap is < i, so a tie never wins
         h[0] = i;
         for (let c = 0; ;) {
           const l = 2 * c + 1, r = l + 1;
@@ -148,6 +188,7 @@ export class Sampler {
           [h[c], h[m]] = [h[m], h[c]];
           c = m;
         }
+        minV = w[h[0]];
       }
     }
     const best = Array.from(h.subarray(0, size)).sort((a, b) => (below(a, b) ? 1 : below(b, a) ? -1 : 0));

@@ -134,3 +134,26 @@ test('top_k draws equal the dense recipe token for token (V = 3000, with ties an
   }
   t.pass();
 });
+
+// The sampler ranks the k + 8 best logits before dividing by T, and falls back to dividing all of
+// them when that could differ: rows where division makes neighbours equal, and rows of ties.
+test('top_k before the temperature division equals the dense recipe (rounding collisions, all ties)', (t) => {
+  const V = 3000;
+  const adjacent = new Float32Array(V); // consecutive f32 values from 1.9: x / 1.5 (still in [1, 2)) rounds pairs together
+  adjacent[0] = 1.9;
+  const bits = new Uint32Array(adjacent.buffer);
+  for (let i = 1; i < V; i++) bits[i] = bits[i - 1] + 1;
+  const rows: Array<[string, Float32Array]> = [['adjacent floats', adjacent], ['all equal', new Float32Array(V).fill(0.25)]];
+  for (const [name, logits] of rows) {
+    for (const [k, T, minP, seed] of [[40, 1.5, 0, 11], [7, 1.5, 0.5, 12], [40, 0.7, 0, 13]] as const) {
+      const sampler = new Sampler(V), params = resolveSamplingParams({ top_k: k, temperature: T, min_p: minP, seed }, V);
+      const st: SequenceSamplingState = { params, rng: new RequestRng(seed, 'y', 0), seen: new Set(), outputCounts: new Map() };
+      const ref = new RequestRng(seed, 'y', 0);
+      for (let d = 0; d < 100; d++) {
+        const got = sampler.sample(logits, 0, st).token, want = naiveTopK(logits, T, k, minP, ref.uniform());
+        if (got !== want) return t.fail(`${name}, k ${k} T ${T}: draw ${d} gave ${got}, dense recipe ${want}`);
+      }
+    }
+  }
+  t.pass();
+});
