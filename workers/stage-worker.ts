@@ -6,11 +6,12 @@ import { threadId, workerData } from 'node:worker_threads';
 import { registerAllKernels } from '../src/kernels/register-all.js';
 import { kernelSet } from '../src/kernels/registry.js';
 import { blocks, embed, head, headInput, headLogits, type ForwardContext } from '../src/model/forward.js';
-import { headPieces, rankWeightShards, shareOf, type TensorPart } from '../src/model/tensor-parallel.js';
+import { rankWeightShards, shareOf, type TensorPart } from '../src/model/tensor-parallel.js';
 import { planParams, viewParams } from '../src/model/param-layout.js';
 import { allocScratch, viewBatchSlots, workspaceOf } from '../src/model/workspace.js';
 import { viewKvStore } from '../src/kv/kv-store.js';
 import { abortBarrier, SlotBarrier } from '../src/pipeline/barrier.js';
+import { headParts } from '../src/pipeline/stage-plan.js';
 import { CLAIM, DONE, PARTS_DONE, STEP, type PingTask, type StageInit, type StageResult, type StageTask } from '../src/pipeline/protocol.js';
 
 const init = workerData as StageInit;
@@ -20,17 +21,16 @@ const kernels = kernelSet(init.backend);
 const weights = viewParams(planParams(c), init.params);
 const kv = viewKvStore(c, stage.layerStart, stage.layerEnd, init.nBlocks, init.blockSize, init.kv);
 const blockTable = new Int32Array(init.blockTable);
-const { slots, activations } = viewBatchSlots(c, init.slotSpec, init.slots);
+const { slots } = viewBatchSlots(c, init.slotSpec, init.slots);
 const T = stage.tensor, V = c.vocabSize;
-// widest vocabulary share this worker may be given (a head shard, or a piece of a tensor-parallel head)
-const pieces = headPieces(T), pieceOf = (p: number) => shareOf(V, p, pieces, 8);
-const shardV = stage.vocabShards > 1 ? Math.ceil(V / stage.vocabShards)
-  : T > 1 ? Math.max(...Array.from({ length: pieces }, (_, p) => { const [a, b] = pieceOf(p); return b - a; })) : V;
+// the head's vocabulary parts (shards, or pieces of a tensor-parallel head) and the widest of them
+const vocabParts = headParts(stage), partIds = (p: number) => shareOf(V, p, vocabParts, 8);
+const shardV = Math.max(...Array.from({ length: vocabParts }, (_, p) => { const [a, b] = partIds(p); return b - a; }));
 const scratch = allocScratch(c, init.slotSpec.maxTokens, init.slotSpec.maxLogitRows, shardV, T === 1);
 // one context (and, tensor-parallel, one barrier) per slot, built once: the step loop allocates nothing
-const contexts: ForwardContext[] = slots.map((slot, k) => ({
+const contexts: ForwardContext[] = slots.map((slot) => ({
   config: c, kernels, weights, kv, blockTable, maxBlocksPerSeq: init.maxBlocksPerSeq,
-  ws: workspaceOf(slot, scratch, init.slotSpec.maxTokens, init.slotSpec.maxLogitRows, T > 1 ? activations[k] : undefined),
+  ws: workspaceOf(slot, scratch, init.slotSpec.maxTokens, init.slotSpec.maxLogitRows, T > 1),
 }));
 // a task may be any rank: views of every rank's weight shards (laid out by the engine at load)
 const stageLayers = weights.layers.slice(stage.layerStart, stage.layerEnd);
@@ -83,7 +83,9 @@ function runWhole(ctx: ForwardContext, task: StageTask): number {
   if (stage.embeddings) embed(ctx, task.n);
   blocks(ctx, task.n, stage.layerStart, stage.layerEnd);
   if (!stage.head) return 0;
-  return task.vocab ? head(ctx, task.n, task.vocab[0], task.vocab[1], task.rank) : head(ctx, task.n);
+  if (stage.vocabShards === 1) return head(ctx, task.n);
+  const [v0, v1] = partIds(task.rank);
+  return head(ctx, task.n, v0, v1, task.rank);
 }
 
 /** One rank of a tensor-parallel stage: its rows of the embeddings, its share of every layer, and the head pieces it claims. */
@@ -96,8 +98,8 @@ function runRank(ctx: ForwardContext, task: StageTask, part: TensorPart): number
   blocks(ctx, task.n, stage.layerStart, stage.layerEnd, part); // returns with x complete
   if (!stage.head) return 0;
   const m = headInput(ctx, task.n); // every rank normalizes the m rows itself
-  for (let p; (p = part.claim(pieces)) >= 0;) {
-    const [v0, v1] = pieceOf(p);
+  for (let p; (p = part.claim(vocabParts)) >= 0;) {
+    const [v0, v1] = partIds(p);
     headLogits(ctx, m, v0, v1, p);
   }
   return m;

@@ -160,11 +160,11 @@ export class Coordinator {
    */
   private headArgmax(k: number, r: number): number {
     const { argIdx, argMax } = this.exec.slots[k], M = this.exec.maxLogitRows;
-    let best = argMax[r], at = argIdx[r];
+    let best = -Infinity, at = -1;
     for (let p = 0; p < this.exec.headParts; p++) {
       const v = argMax[p * M + r];
       if (v !== v) return -1;
-      if (v > best) { best = v; at = argIdx[p * M + r]; }
+      if (at < 0 || v > best) { best = v; at = argIdx[p * M + r]; }
     }
     return at;
   }

@@ -11,7 +11,7 @@
 // V = vocab_size, P = vocabulary parts of the head (scratch: n_positions), K = micro-batch slots.
 import type { ModelConfig } from './config.js';
 
-export interface BatchSlot {
+export interface BatchSlot extends Activations { // att, fc: zero-length unless SlotSpec.sharedActivations
   header: Int32Array;      // [8] see pipeline/protocol.ts (step id, stage progress, barrier)
   tokens: Int32Array;      // [T]
   positions: Int32Array;   // [T]
@@ -60,7 +60,7 @@ function activationTable(c: ModelConfig, T: number): Table<keyof Activations> {
   return [['att', 'f32', T * c.nEmbd], ['fc', 'f32', T * c.nInner]];
 }
 
-function slotTable(c: ModelConfig, s: SlotSpec): Table<keyof BatchSlot | keyof Activations> {
+function slotTable(c: ModelConfig, s: SlotSpec): Table<keyof BatchSlot> {
   const T = s.maxTokens, M = s.maxLogitRows;
   return [
     ['header', 'i32', 8], ['tokens', 'i32', T], ['positions', 'i32', T], ['seqIds', 'i32', T], ['slots', 'i32', T],
@@ -83,14 +83,11 @@ export function batchSlotsBytes(c: ModelConfig, s: SlotSpec): number {
   return s.count * layOut(slotTable(c, s), null).bytes;
 }
 
-/**
- * Views of the K batch slots in `buffer` (allocated when not given); with s.sharedActivations,
- * `activations[k]` are slot k's shared activation buffers (else zero-length views).
- */
-export function viewBatchSlots(c: ModelConfig, s: SlotSpec, buffer = new SharedArrayBuffer(batchSlotsBytes(c, s))): { buffer: SharedArrayBuffer; slots: BatchSlot[]; activations: Activations[] } {
+/** Views of the K batch slots in `buffer` (allocated when not given). */
+export function viewBatchSlots(c: ModelConfig, s: SlotSpec, buffer = new SharedArrayBuffer(batchSlotsBytes(c, s))): { buffer: SharedArrayBuffer; slots: BatchSlot[] } {
   const table = slotTable(c, s), one = layOut(table, null).bytes;
-  const views = Array.from({ length: s.count }, (_, k) => layOut(table, buffer, k * one).views);
-  return { buffer, slots: views as unknown as BatchSlot[], activations: views as unknown as Activations[] };
+  const slots = Array.from({ length: s.count }, (_, k) => layOut(table, buffer, k * one).views as unknown as BatchSlot);
+  return { buffer, slots };
 }
 
 /** One thread's scratch; without `activations`, att and fc are zero-length (the slot's shared ones are used). */
@@ -111,8 +108,7 @@ export function allocWorkspace(c: ModelConfig, maxTokens: number, maxLogitRows: 
   return { ...slots[0], ...allocScratch(c, maxTokens, maxLogitRows), maxTokens, maxLogitRows };
 }
 
-/** A worker's workspace on one slot: the slot, its private scratch, and shared activations when given. */
-export function workspaceOf(slot: BatchSlot, scratch: Scratch, maxTokens: number, maxLogitRows: number, shared?: Activations): Workspace {
-  const acts: Activations | Record<string, never> = shared ? { att: shared.att, fc: shared.fc } : {};
-  return { ...slot, ...scratch, ...acts, maxTokens, maxLogitRows };
+/** A worker's workspace on one slot: the slot and its private scratch, but the slot's att and fc when they are shared. */
+export function workspaceOf(slot: BatchSlot, scratch: Scratch, maxTokens: number, maxLogitRows: number, sharedActivations = false): Workspace {
+  return { ...slot, ...scratch, ...(sharedActivations ? { att: slot.att, fc: slot.fc } : {}), maxTokens, maxLogitRows };
 }

@@ -9,11 +9,11 @@ import { BlockPool, BlockTables } from '../kv/block-pool.js';
 import { kvBytesPerToken, viewKvStore } from '../kv/kv-store.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
 import type { ModelConfig } from '../model/config.js';
-import { headPieces, shardLayerColumns } from '../model/tensor-parallel.js';
+import { shardLayerColumns } from '../model/tensor-parallel.js';
 import { viewBatchSlots } from '../model/workspace.js';
 import { sharedTokenizer } from '../tokenizer/gpt2.js';
 import { PipelineExecutor } from './executor.js';
-import { planStages, type StagePlan } from './stage-plan.js';
+import { headParts, planStages, type StagePlan } from './stage-plan.js';
 
 export interface PipelineOptions extends EngineOptions {
   workers?: number;      // worker threads in all (default 1); mapped to stages × replicas × ranks by planStages
@@ -56,9 +56,10 @@ export class PipelineEngine {
     const maxTokens = opts.maxBatchedTokens ?? 256;
     // each micro-batch samples at most its share of the running sequences, so K of them fill the pipeline
     const sharedActivations = plan.stages.some((s) => s.tensor > 1);
-    const last = plan.stages[plan.stages.length - 1];
-    const headParts = last.vocabShards > 1 ? last.vocabShards : last.tensor > 1 ? headPieces(last.tensor) : 1;
-    const slotSpec = { maxTokens, maxLogitRows: Math.min(maxTokens, Math.ceil(maxSeqs / K)), count: K, sharedActivations, headParts };
+    const slotSpec = {
+      maxTokens, maxLogitRows: Math.min(maxTokens, Math.ceil(maxSeqs / K)), count: K, sharedActivations,
+      headParts: headParts(plan.stages[plan.stages.length - 1]),
+    };
     const backend = resolveBackend(opts.backend ?? 'auto');
     const fault = opts.fault ? { ...opts.fault, remaining: counter(opts.fault.count) } : null;
     const executor = await PipelineExecutor.start(plan, {

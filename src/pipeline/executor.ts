@@ -96,7 +96,7 @@ export class PipelineExecutor implements Executor {
     for (const stage of this.plan.stages) {
       Atomics.store(header, PARTS_DONE, 0);
       Atomics.store(header, CLAIM, 0);
-      const results = await this.gates[stage.index].run(() => this.runStage(stage, { kind: 'step', slot: k, step, n, vocab: null, rank: 0, size: 1 }));
+      const results = await this.gates[stage.index].run(() => this.runStage(stage, { kind: 'step', slot: k, step, n, rank: 0, size: 1 }));
       results.forEach((r, i) => spans.push({
         stage: stage.index, worker: r.worker, start: r.start, end: r.end, rows: n, step,
         shard: results.length > 1 ? i : undefined, waitMs: r.waitMs || undefined,
@@ -115,11 +115,10 @@ export class PipelineExecutor implements Executor {
    * settle before failing. A failed rank aborts the slot's barrier so that its partners return.
    */
   private async runStage(stage: PlannedStage, task: StageTask): Promise<StageResult[]> {
-    const pool = this.pools[stage.index], V = this.sh.config.vocabSize, header = this.slots[task.slot].header;
+    const pool = this.pools[stage.index], header = this.slots[task.slot].header;
     let tasks: StageTask[] = [task];
     if (stage.vocabShards > 1) {
-      const w = Math.ceil(V / stage.vocabShards);
-      tasks = Array.from({ length: stage.vocabShards }, (_, i) => ({ ...task, vocab: [i * w, Math.min(V, (i + 1) * w)] as [number, number], rank: i }));
+      tasks = Array.from({ length: stage.vocabShards }, (_, shard) => ({ ...task, rank: shard }));
     } else if (stage.tensor > 1) {
       tasks = Array.from({ length: stage.tensor }, (_, rank) => ({ ...task, rank, size: stage.tensor }));
     }

@@ -82,8 +82,7 @@ export interface StageTask {
   slot: number;
   step: number;             // must equal header[STEP]
   n: number;                // rows
-  vocab: [number, number] | null; // head shard [v0, v1), or null for the whole vocabulary
-  rank: number;             // tensor-parallel rank in [0, size), or the index of the vocabulary shard
+  rank: number;             // tensor-parallel rank in [0, size), or the vocabulary shard (stage-plan.ts headParts)
   size: number;             // tensor-parallel ranks that run this stage together (1: none)
 }
 

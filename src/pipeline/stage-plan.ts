@@ -31,6 +31,7 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
+import { headPieces } from '../model/tensor-parallel.js';
 
 export interface PlannedStage {
   index: number;
@@ -144,6 +145,14 @@ export function planStages(c: ModelConfig, req: PlanRequest): StagePlan {
   for (let H = 1; H < N && N - H <= c.nLayer; H++) candidates.push(layoutB(c, N, H));
   candidates.sort((a, b) => a.loadPerWorker - b.loadPerWorker || a.stages.length - b.stages.length);
   return candidates[0];
+}
+
+/**
+ * Vocabulary parts a head stage computes its logits in: its shards, the pieces its
+ * tensor-parallel ranks claim, or 1. Part p holds ids shareOf(V, p, parts, 8).
+ */
+export function headParts(s: PlannedStage): number {
+  return s.vocabShards > 1 ? s.vocabShards : s.tensor > 1 ? headPieces(s.tensor) : 1;
 }
 
 /** "emb+L0-5", "L6-11+head", "head/2": what a stage holds. */

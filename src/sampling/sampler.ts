@@ -101,15 +101,15 @@ export class Sampler {
     const w = this.work, ids = this.order, V = w.length, want = Math.min(V, k + 8);
     const n = this.largest(want);
     if (this.sawNaN) return -1;
-    const divided = new Map<number, number>(); // ≤ k + 8 entries
-    for (let j = 0; j < n; j++) divided.set(ids[j], Math.fround(w[ids[j]] / T));
-    const ranked = Array.from(ids.subarray(0, n)).sort((a, b) => divided.get(b)! - divided.get(a)! || a - b);
+    const d = this.sorted; // d[id]: the candidate's divided logit (this scratch is topP's, unused here)
+    for (let j = 0; j < n; j++) d[ids[j]] = w[ids[j]] / T; // rounded to f32 on store, as `w[i] /= T` is
+    const ranked = Array.from(ids.subarray(0, n)).sort((a, b) => d[b] - d[a] || a - b);
     const kept = Math.min(k, n);
     // n < want: every finite logit is a candidate, and the rest are -Infinity either way
-    if (n === want && kept < n && !(divided.get(ranked[kept - 1])! > Math.fround(w[ids[n - 1]] / T))) return -1;
+    if (n === want && kept < n && !(d[ranked[kept - 1]] > d[ids[n - 1]])) return -1;
     for (let j = 0; j < kept; j++) {
       ids[j] = ranked[j];
-      w[ranked[j]] = divided.get(ranked[j])!;
+      w[ranked[j]] = d[ranked[j]];
     }
     return kept;
   }

@@ -9,7 +9,7 @@ export class Gpt2Tokenizer {
   private enc: Tiktoken | null = get_encoding('gpt2');
   readonly vocabSize = 50257;
   // bytes of single tokens, as the streaming decoder asks for them once per generated token (a
-  // tiktoken call per token cost ~30 µs on the coordinator thread, between decode steps)
+  // tiktoken call per token measured ~7.5 µs, the cached bytes ~0.5 µs, on the coordinator thread)
   private readonly tokenBytesCache = new Map<number, Uint8Array>();
 
   private get e(): Tiktoken {
