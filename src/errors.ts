@@ -21,9 +21,25 @@ export class SamplingParamError extends PipegptError {
   }
 }
 
+/**
+ * Why a request failed, as OpenAI-style error codes in output records (job/output.ts takes the
+ * code from here, never from the message text).
+ */
+export type RequestErrorCode =
+  | 'context_length_exceeded'  // prompt + max_tokens beyond the model's context
+  | 'invalid_sampling_params'  // a sampling field out of range or unknown
+  | 'invalid_prompt'           // empty, or token ids outside the vocabulary
+  | 'invalid_request'          // anything else about the request's shape
+  | 'kv_cache_too_small'       // could not fit in the whole KV cache even alone
+  | 'forward_failed'           // the forward pass kept failing for this request (worker faults)
+  | 'internal_error';          // a bug: bookkeeping or sampling threw
+
 /** A request that cannot run as asked (prompt too long for the context, empty prompt, bad token id). */
 export class RequestError extends PipegptError {
   override name = 'RequestError';
+  constructor(readonly code: RequestErrorCode, message: string) {
+    super(message);
+  }
 }
 
 /** The KV cache has no free block left for the step being planned. */
@@ -39,6 +55,11 @@ export class KernelRegistryError extends PipegptError {
 /** Bad command-line or configuration input. */
 export class UsageError extends PipegptError {
   override name = 'UsageError';
+}
+
+/** A job whose memory plan does not fit: names each part, what it needs and what the machine has. */
+export class MemoryPlanError extends PipegptError {
+  override name = 'MemoryPlanError';
 }
 
 /** A job config file (or the flags over it) that fails validation; names the key path and line. */

@@ -30,7 +30,7 @@ export function benchCommand(): Command {
         await runSynthetic(engine, { inputLen: Math.min(4, opts.inputLen as number), outputLen: 2, batch: 1 }, false); // warm-up
         for (const b of opts.batch as number[]) {
           const r = await runSynthetic(engine, { inputLen: opts.inputLen as number, outputLen: opts.outputLen as number, batch: b }, false);
-          if (r.failed.length > 0) throw new RequestError(r.failed[0]);
+          if (r.failed.length > 0) throw new RequestError(r.failed[0].code, r.failed[0].message);
           rows.push(r.row);
           if (opts.json) process.stdout.write(JSON.stringify(r.row) + '\n');
         }

@@ -50,7 +50,7 @@ async function profileSynthetic(cfg: ReturnType<typeof resolveJobConfig>, worker
   return withEngine(cfg.model, engineOptions(cfg, workers), async (engine) => {
     await runSynthetic(engine, { inputLen: 2, outputLen: 2, batch: 1 }, false); // warm-up
     const r = await runSynthetic(engine, { inputLen: opts.inputLen as number, outputLen: opts.outputLen as number, batch: opts.batch as number });
-    if (r.failed.length > 0) throw new RequestError(r.failed[0]);
+    if (r.failed.length > 0) throw new RequestError(r.failed[0].code, r.failed[0].message);
     return traceRun(r.capture);
   });
 }

@@ -10,11 +10,12 @@ import type { Gpt2Tokenizer } from '../tokenizer/gpt2.js';
 import type { Executor, StageSpan } from './executor.js';
 import { prepareRequest } from './prepare.js';
 import { Sequence } from './sequence.js';
-import type { Completion, GenerateRequest } from './types.js';
+import type { Completion, GenerateRequest, RequestFailure } from './types.js';
+import { RequestError, type RequestErrorCode } from '../errors.js';
 
 export interface CoordinatorStats {
   steps: number;
-  preemptions: number;
+  readonly preemptions: number; // the scheduler's count
   retries: number;
   promptTokens: number;
   generatedTokens: number;
@@ -24,19 +25,19 @@ export interface CoordinatorStats {
 interface Pending { completion: Completion; left: number; resolve: (c: Completion) => void }
 
 export class Coordinator {
-  readonly stats: CoordinatorStats = { steps: 0, preemptions: 0, retries: 0, promptTokens: 0, generatedTokens: 0, spans: [] };
+  readonly stats: CoordinatorStats;
   recordSpans = false;
   /** Optional: called for every sampled token (timeMs = performance.now()); for latency metrics. */
   onToken?: (requestId: string, choice: number, tokenIndex: number, timeMs: number) => void;
   private readonly scheduler: Scheduler<Sequence>;
   private readonly sampler: Sampler;
-  private readonly inFlight = new Set<Sequence>();
   private readonly freeSlots: number[];
   private readonly pending = new Map<Sequence, Pending>();
 
   constructor(private readonly exec: Executor, private readonly config: ModelConfig, private readonly tables: BlockTables,
     private readonly tok: Gpt2Tokenizer, private readonly seed = 0) {
-    this.scheduler = new Scheduler<Sequence>(tables, { maxBatchedTokens: exec.maxTokens, maxLogitRows: exec.maxLogitRows });
+    const scheduler = this.scheduler = new Scheduler<Sequence>(tables, { maxBatchedTokens: exec.maxTokens, maxLogitRows: exec.maxLogitRows });
+    this.stats = { steps: 0, retries: 0, promptTokens: 0, generatedTokens: 0, spans: [], get preemptions() { return scheduler.preemptions; } };
     this.sampler = new Sampler(config.vocabSize);
     this.freeSlots = exec.slots.map((_, k) => k);
   }
@@ -47,7 +48,7 @@ export class Coordinator {
     try {
       prepared = prepareRequest(req, this.config, this.tok);
     } catch (e) {
-      return Promise.resolve({ id: req.id, prompt_token_ids: [], choices: [], error: (e as Error).message });
+      return Promise.resolve({ id: req.id, prompt_token_ids: [], choices: [], error: failure(e) });
     }
     const completion: Completion = { id: req.id, prompt_token_ids: prepared.promptIds, choices: [], error: null };
     return new Promise((resolve) => {
@@ -78,13 +79,12 @@ export class Coordinator {
   /** Fills free slots with new micro-batches while the scheduler has something to run. */
   private pump(): void {
     while (this.freeSlots.length > 0 && this.scheduler.hasWork) {
-      const plan = this.scheduler.schedule(this.inFlight);
-      for (const r of plan.rejected) this.fail(r.seq, `request ${JSON.stringify(r.seq.requestId)}: ${r.reason}`);
-      this.stats.preemptions += plan.preempted.length;
+      const plan = this.scheduler.schedule();
+      for (const r of plan.rejected) this.fail(r.seq, 'kv_cache_too_small', `request ${JSON.stringify(r.seq.requestId)}: ${r.reason}`);
       if (plan.rows.length === 0) {
-        if (this.inFlight.size === 0 && this.scheduler.hasWork && plan.rejected.length === 0) {
+        if (this.scheduler.numInFlight === 0 && this.scheduler.hasWork && plan.rejected.length === 0) {
           // cannot happen with a cache that holds one full context; fail loudly rather than hang
-          for (const s of [...this.scheduler.running, ...this.scheduler.waiting]) this.fail(s, 'scheduler could not place the request (internal error)');
+          for (const s of [...this.scheduler.running, ...this.scheduler.waiting]) this.fail(s, 'internal_error', 'scheduler could not place the request (internal error)');
         }
         if (plan.rejected.length === 0) return;
         continue;
@@ -98,7 +98,6 @@ export class Coordinator {
     const slot = this.exec.slots[k];
     let n = 0;
     for (const { seq, numTokens } of plan.rows) {
-      this.inFlight.add(seq);
       for (let j = 0; j < numTokens; j++, n++) {
         const pos = seq.numComputed + j;
         slot.tokens[n] = seq.tokens[pos];
@@ -116,34 +115,30 @@ export class Coordinator {
         this.complete(k, plan);
       },
       (err: Error) => {
-        for (const { seq } of plan.rows) this.inFlight.delete(seq);
+        this.scheduler.failStep(plan);
         if (plan.rows.length === 1) {
           const seq = plan.rows[0].seq;
-          this.fail(seq, `request ${JSON.stringify(seq.requestId)}: forward pass failed: ${err.message}`);
-        } else {
-          // one bad request must not sink its neighbours: rerun each alone to find the culprit
-          for (const { seq } of plan.rows) seq.isolate = true;
-        }
+          this.fail(seq, 'forward_failed', `request ${JSON.stringify(seq.requestId)}: forward pass failed: ${err.message}`);
+        } // else: one bad request must not sink its neighbours; each reruns alone (failStep) to find the culprit
         this.freeSlots.push(k);
         this.pump();
       },
     ).catch((err: Error) => {
       // a bug in sampling or bookkeeping must not leave promises hanging
-      for (const s of [...this.pending.keys()]) this.fail(s, `internal error: ${err.message}`);
+      for (const s of [...this.pending.keys()]) this.fail(s, 'internal_error', `internal error: ${err.message}`);
     });
   }
 
   private complete(k: number, plan: ScheduleOutput<Sequence>): void {
     const V = this.config.vocabSize, logits = this.exec.slots[k].logits;
-    let m = 0;
-    for (const { seq, numTokens } of plan.rows) {
-      this.inFlight.delete(seq);
-      if (seq.dead) { this.drop(seq); continue; } // its request failed while this step ran
-      seq.isolate = false;
-      seq.numComputed += numTokens;
-      if (seq.numComputed !== seq.numTokens) continue;
-      const argmax = Sampler.argmaxOnly(seq.params) ? this.headArgmax(k, m) : -1;
-      seq.append(this.sampler.sample(logits, m++ * V, seq.sampling, argmax));
+    for (const { seq, row } of this.scheduler.updateFromStep(plan)) {
+      const argmax = Sampler.argmaxOnly(seq.params) ? this.headArgmax(k, row) : -1;
+      const sampled = this.sampler.sample(logits, row * V, seq.sampling, argmax);
+      if (sampled.token < 0) {
+        this.fail(seq, 'internal_error', `request ${JSON.stringify(seq.requestId)}: no token can be sampled: every logit of the row is -Infinity or NaN`);
+        continue;
+      }
+      seq.append(sampled);
       this.stats.generatedTokens++;
       this.onToken?.(seq.requestId, seq.choice, seq.numGenerated - 1, performance.now());
       if (seq.finish) this.finish(seq);
@@ -177,24 +172,22 @@ export class Coordinator {
     if (--p.left === 0) p.resolve(p.completion);
   }
 
-  /** Ends the whole request with an error; its sequences release their blocks once no worker uses them. */
-  private fail(seq: Sequence, message: string): void {
+  /** Ends the whole request with an error; the scheduler releases its sequences once no worker uses them. */
+  private fail(seq: Sequence, code: RequestErrorCode, message: string): void {
     const p = this.pending.get(seq);
     if (!p) return;
     for (const [s, q] of [...this.pending]) {
       if (q !== p) continue;
       this.pending.delete(s);
-      s.dead = true;
-      if (!this.inFlight.has(s)) this.drop(s);
+      this.scheduler.abort(s);
     }
     p.completion.choices = [];
-    p.completion.error = message;
+    p.completion.error = { code, message };
     p.resolve(p.completion);
   }
+}
 
-  private drop(s: Sequence): void {
-    this.scheduler.finish(s);
-    const i = this.scheduler.waiting.indexOf(s);
-    if (i >= 0) this.scheduler.waiting.splice(i, 1);
-  }
+/** A request refused before it ran: its typed code, or invalid_request for an error without one. */
+function failure(e: unknown): RequestFailure {
+  return { code: e instanceof RequestError ? e.code : 'invalid_request', message: (e as Error).message };
 }

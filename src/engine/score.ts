@@ -70,9 +70,9 @@ function withSlot(engine: LocalEngine, nTokens: number, fn: (slot: number) => vo
 
 export function scoreTokens(engine: LocalEngine, ids: readonly number[], stride?: number): ScoreResult {
   const c = engine.config, V = c.vocabSize;
-  if (ids.length < 2) throw new RequestError(`scoring needs at least 2 tokens, got ${ids.length}`);
+  if (ids.length < 2) throw new RequestError('invalid_prompt', `scoring needs at least 2 tokens, got ${ids.length}`);
   const bad = ids.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= V);
-  if (bad >= 0) throw new RequestError(`token ${bad} must be an integer in [0, ${V - 1}], got ${JSON.stringify(ids[bad])}`);
+  if (bad >= 0) throw new RequestError('invalid_prompt', `token ${bad} must be an integer in [0, ${V - 1}], got ${JSON.stringify(ids[bad])}`);
   const W = c.nPositions, S = stride ?? Math.max(1, Math.floor(W / 2));
   const logprobs: number[] = [];
   withSlot(engine, Math.min(W, ids.length), (slot) => {

@@ -9,12 +9,11 @@ import type { Choice, LogprobEntry } from './types.js';
 
 export class Sequence {
   readonly tokens: number[];          // prompt + generated
-  numComputed = 0;                    // tokens whose K/V are in the cache
-  slot = -1;                          // KV block-table row while admitted
+  numComputed = 0;                    // tokens whose K/V are in the cache  } written by the
+  slot = -1;                          // KV block-table row while admitted  } scheduler only
   text = '';
   finish: FinishReason | null = null;
-  isolate = false;                    // run alone next: its micro-batch failed
-  dead = false;                       // its request failed; blocks go back once no worker uses them
+  isolate = false;                    // run alone next: its micro-batch failed (scheduler only)
   stopReason: string | number | null = null;
   readonly logprobs: LogprobEntry[] | null;
   readonly sampling: SequenceSamplingState;

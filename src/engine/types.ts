@@ -1,4 +1,5 @@
 // What callers hand the engine and get back (OpenAI completion shapes, vLLM field names).
+import type { RequestErrorCode } from '../errors.js';
 import type { FinishReason } from '../sampling/stop.js';
 
 export interface GenerateRequest {
@@ -29,7 +30,7 @@ export interface Completion {
   id: string;
   prompt_token_ids: number[];
   choices: Choice[];
-  error: string | null;              // set when the request was rejected; choices is then empty
+  error: RequestFailure | null;      // set when the request failed; choices is then empty
 }
 
 export interface EngineOptions {
@@ -39,4 +40,10 @@ export interface EngineOptions {
   blockSize?: number;        // tokens per KV block (default 16)
   seed?: number;             // used by requests without their own seed (default 0)
   backend?: string;          // kernel backend name, or "auto" (default): the fastest that loads
+}
+
+/** Why a request failed: a typed code and a message naming the request and the numbers involved. */
+export interface RequestFailure {
+  code: RequestErrorCode;
+  message: string;
 }

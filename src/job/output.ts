@@ -2,7 +2,8 @@
 // to an fd opened 'a' (a record is on disk, whole, as soon as it is written; a crash can tear at
 // most the line being written, which --resume drops).
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { Completion } from '../engine/types.js';
+import type { Completion, RequestFailure } from '../engine/types.js';
+import type { RequestErrorCode } from '../errors.js';
 import { fnv1a32 } from './shard.js';
 
 export interface OutputRecord {
@@ -37,19 +38,16 @@ export function successRecord(customId: string, c: Completion, model: string): O
   };
 }
 
-export function errorCode(message: string): string {
-  if (/exceeds the model's context/.test(message)) return 'context_length_exceeded';
-  if (/ must be | is not a sampling parameter| cannot contain /.test(message)) return 'invalid_sampling_params';
-  return 'invalid_request';
-}
+/** Server-side failures (the request itself was fine) answer 500, as the OpenAI Batch API does. */
+const SERVER_SIDE: ReadonlySet<RequestErrorCode> = new Set(['forward_failed', 'internal_error']);
 
-/** A request the engine refused: an HTTP-400-like response plus the error. */
-export function rejectedRecord(customId: string, message: string): OutputRecord {
+/** A request the engine refused or could not run: an HTTP-like response plus the error, code from the error itself. */
+export function rejectedRecord(customId: string, failure: RequestFailure): OutputRecord {
   const { id, request_id } = ids(customId);
-  const code = errorCode(message);
+  const { code, message } = failure, server = SERVER_SIDE.has(code);
   return {
     id, custom_id: customId,
-    response: { status_code: 400, request_id, body: { error: { message, type: 'invalid_request_error', param: null, code } } },
+    response: { status_code: server ? 500 : 400, request_id, body: { error: { message, type: server ? 'server_error' : 'invalid_request_error', param: null, code } } },
     error: { code, message },
   };
 }

@@ -43,7 +43,7 @@ export class PipelineEngine {
     const maxBlocksPerSeq = Math.ceil(c.nPositions / blockSize);
     const kvTokens = opts.kvCacheTokens ?? Math.min(maxSeqs * c.nPositions, Math.floor(KV_BYTES_LIMIT / kvBytesPerToken(c)));
     if (!Number.isInteger(kvTokens) || kvTokens < blockSize) {
-      throw new RequestError(`kv_cache_tokens must be an integer ≥ block size ${blockSize}, got ${kvTokens}`);
+      throw new RequestError('invalid_request', `kv_cache_tokens must be an integer ≥ block size ${blockSize}, got ${kvTokens}`);
     }
     const nBlocks = Math.ceil(kvTokens / blockSize);
     const tables = new BlockTables(new BlockPool(nBlocks), blockSize, maxSeqs, maxBlocksPerSeq);

@@ -1,6 +1,6 @@
 // Synthetic workloads for `pipegpt profile` and `pipegpt bench`: B requests of PP prompt tokens
 // (deterministic ids) generating exactly TG tokens each (greedy, ignore_eos), all submitted at once.
-import type { GenerateRequest } from '../engine/types.js';
+import type { GenerateRequest, RequestFailure } from '../engine/types.js';
 import { PipelineEngine, type PipelineOptions } from '../pipeline/engine.js';
 import type { RunCapture } from './trace.js';
 
@@ -19,7 +19,7 @@ export interface BenchRow {
   tPp: number; sPp: number; tTg: number; sTg: number; t: number; s: number;
 }
 
-export interface SyntheticResult { capture: RunCapture; row: BenchRow; failed: string[] }
+export interface SyntheticResult { capture: RunCapture; row: BenchRow; failed: RequestFailure[] }
 
 const wallNow = () => performance.timeOrigin + performance.now();
 
@@ -47,7 +47,7 @@ export async function runSynthetic(engine: PipelineEngine, w: Synthetic, spans =
     plan: engine.plan, t0, t1, spans: [...engine.stats.spans], promptTokens: engine.stats.promptTokens - p0, generatedTokens: engine.stats.generatedTokens - g0,
   };
   engine.stats.spans.length = 0;
-  return { capture, row, failed: done.filter((c) => c.error !== null).map((c) => c.error as string) };
+  return { capture, row, failed: done.flatMap((c) => (c.error ? [c.error] : [])) };
 }
 
 export async function withEngine<T>(model: string, opts: PipelineOptions, fn: (e: PipelineEngine) => Promise<T>): Promise<T> {

@@ -40,7 +40,8 @@ export class Sampler {
 
   /**
    * Samples from logits[offset .. offset+V). `rowArgmax` ≥ 0 is the row's argmax already found
-   * (by the head's rowArgmax kernel), used when argmaxOnly(params).
+   * (by the head's rowArgmax kernel), used when argmaxOnly(params). The token is -1 when nothing
+   * can be drawn (every logit -Infinity, or NaN where it decides): the caller fails the request.
    */
   sample(logits: Float32Array, offset: number, st: SequenceSamplingState, rowArgmax = -1): SampledToken {
     const V = this.vocabSize, w = this.work, p = st.params;
@@ -76,6 +77,7 @@ export class Sampler {
     const e = this.probs;
     let z = 0;
     for (let i = 0; i < V; i++) z += e[i] = Math.exp(w[i] - max); // exp(-Infinity) = 0 for masked ids
+    if (!(z > 0)) return -1; // every id masked, or NaN in the row: nothing can be drawn
     return pick(e, V, st.rng.uniform() * z);
   }
 
@@ -234,14 +236,14 @@ function pick(e: Float32Array, n: number, u: number): number {
   return last;
 }
 
-/** Index of the largest value (the first one on ties). */
+/** Index of the largest value (the first one on ties); -1 when every value is -Infinity or the row starts with NaN (a broken model). */
 export function argmax(w: Float32Array): number {
   let best = 0, bv = w[0]; // the best value in a local: 4× faster than re-reading w[best]
   for (let i = 1; i < w.length; i++) {
     const v = w[i];
     if (v > bv) { bv = v; best = i; }
   }
-  return best;
+  return bv > -Infinity ? best : -1;
 }
 
 function maxOf(w: Float32Array): number {

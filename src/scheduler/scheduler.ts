@@ -10,6 +10,10 @@
 //  2. waiting sequences are admitted FCFS while seats, budget and blocks allow;
 //  3. a sequence that could not fit even alone in the whole cache is rejected with the numbers;
 //  4. a sequence marked `isolate` (its micro-batch failed) runs in a micro-batch of its own.
+//
+// The scheduler owns every sequence's scheduling state (vLLM update_from_output): which are in
+// flight, numComputed, isolate, preemptions. The caller reports each step's end (updateFromStep or
+// failStep) and ends sequences with finish (done) or abort (request failed), nothing else.
 
 export interface KvBlocks {
   readonly blockSize: number;
@@ -24,11 +28,11 @@ export interface KvBlocks {
 }
 
 export interface SchedSeq {
-  numComputed: number;    // tokens whose K/V are in the cache
-  numTokens: number;      // tokens known (prompt + generated)
-  slot: number;          // KV block-table row while admitted, -1 otherwise
-  maxTotalTokens: number; // prompt + max_tokens: what it may grow to
-  isolate?: boolean;      // run alone: its last micro-batch failed, find out whether it is the cause
+  numComputed: number;    // tokens whose K/V are in the cache (written by the scheduler only)
+  readonly numTokens: number; // tokens known (prompt + generated)
+  slot: number;           // KV block-table row while admitted, -1 otherwise (scheduler only)
+  readonly maxTotalTokens: number; // prompt + max_tokens: what it may grow to
+  isolate?: boolean;      // run alone: its last micro-batch failed, find out whether it is the cause (scheduler only)
 }
 
 export interface SchedulerLimits {
@@ -44,10 +48,15 @@ export interface ScheduleOutput<S> {
   rejected: Array<{ seq: S; reason: string }>;
 }
 
+/** A row of a finished step whose sequence reached the end of its known tokens: it samples from logits row `row`. */
+export interface SampleRow<S> { seq: S; row: number }
+
 export class Scheduler<S extends SchedSeq> {
   readonly waiting: S[] = [];
   readonly running: S[] = [];
-  preemptions = 0;
+  private _preemptions = 0;
+  private readonly inFlight = new Set<S>();
+  private readonly aborted = new Set<S>(); // aborted while in flight: released when their step returns
 
   constructor(private readonly kv: KvBlocks, private readonly limits: SchedulerLimits) {}
 
@@ -59,8 +68,61 @@ export class Scheduler<S extends SchedSeq> {
     return this.waiting.length > 0 || this.running.length > 0;
   }
 
+  get preemptions(): number { return this._preemptions; }
+  get numInFlight(): number { return this.inFlight.size; }
+
+  /** Plans one micro-batch from sequences not in flight; its rows are in flight until updateFromStep/failStep. */
+  schedule(): ScheduleOutput<S> {
+    const out = this.plan(this.inFlight);
+    for (const r of out.rows) this.inFlight.add(r.seq);
+    return out;
+  }
+
+  /**
+   * The step `out` finished: each row's sequence has numTokens more tokens in the cache. Returns
+   * the rows that reached the end of their known tokens, with their logits row, in batch order
+   * (they sample next); sequences aborted meanwhile are released and left out.
+   */
+  updateFromStep(out: ScheduleOutput<S>): Array<SampleRow<S>> {
+    const sample: Array<SampleRow<S>> = [];
+    let row = 0;
+    for (const { seq, numTokens } of out.rows) {
+      this.inFlight.delete(seq);
+      seq.numComputed += numTokens;
+      const ends = seq.numComputed === seq.numTokens;
+      if (this.aborted.delete(seq)) this.release(seq);
+      else {
+        seq.isolate = false;
+        if (ends) sample.push({ seq, row });
+      }
+      if (ends) row++; // its logits row exists whether or not it still samples
+    }
+    return sample;
+  }
+
+  /** The step `out` failed: its rows leave flight; with several rows each runs alone next, to find the culprit. */
+  failStep(out: ScheduleOutput<S>): void {
+    for (const { seq } of out.rows) {
+      this.inFlight.delete(seq);
+      if (this.aborted.delete(seq)) this.release(seq);
+      else if (out.rows.length > 1) seq.isolate = true;
+    }
+  }
+
+  /** Ends a sequence whose request failed: released now, or when its step in flight returns. */
+  abort(seq: S): void {
+    if (this.inFlight.has(seq)) { this.aborted.add(seq); return; }
+    this.release(seq);
+  }
+
+  private release(seq: S): void {
+    const i = this.waiting.indexOf(seq);
+    if (i >= 0) this.waiting.splice(i, 1);
+    this.finish(seq);
+  }
+
   /** Plans one micro-batch from sequences not in `inFlight`. */
-  schedule(inFlight: ReadonlySet<S>): ScheduleOutput<S> {
+  private plan(inFlight: ReadonlySet<S>): ScheduleOutput<S> {
     const out: ScheduleOutput<S> = { rows: [], preempted: [], rejected: [] };
     const budget = { tokens: this.limits.maxBatchedTokens, logits: this.limits.maxLogitRows };
     for (let i = 0; i < this.running.length && budget.tokens > 0; i++) {
@@ -125,7 +187,7 @@ export class Scheduler<S extends SchedSeq> {
     victim.numComputed = 0; // recompute: its tokens so far are prefilled again later
     this.waiting.unshift(victim);
     out.preempted.push(victim);
-    this.preemptions++;
+    this._preemptions++;
   }
 
   private admit(out: ScheduleOutput<S>, budget: { tokens: number; logits: number }): void {

@@ -88,9 +88,12 @@ test('one bad request gets its own error and the batch goes on', async (t) => {
     { id: 'bad-id', prompt_token_ids: [1, 5000] },
     { id: 'ok-2', prompt_token_ids: PROMPT, sampling: { temperature: 0, max_tokens: 3 } },
   ]);
-  t.is(out[1].error, 'request "too-long": prompt of 8 tokens + max_tokens 60 = 68 exceeds the model\'s context of 64 tokens');
-  t.is(out[2].error, 'request "bad-top-p": top_p must be in (0, 1], got 7');
-  t.is(out[3].error, 'request "bad-id": prompt_token_ids[1] must be an integer in [0, 999], got 5000');
+  t.is(out[1].error?.code, 'context_length_exceeded');
+  t.is(out[1].error?.message, 'request "too-long": prompt of 8 tokens + max_tokens 60 = 68 exceeds the model\'s context of 64 tokens');
+  t.is(out[2].error?.code, 'invalid_sampling_params');
+  t.is(out[2].error?.message, 'request "bad-top-p": top_p must be in (0, 1], got 7');
+  t.is(out[3].error?.code, 'invalid_prompt');
+  t.is(out[3].error?.message, 'request "bad-id": prompt_token_ids[1] must be an integer in [0, 999], got 5000');
   t.is(out[0].error, null);
   t.deepEqual(out[0].choices, out[4].choices);
   t.is(out[0].choices[0].token_ids.length, 3);

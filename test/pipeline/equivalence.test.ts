@@ -89,7 +89,8 @@ for (const [layout, bad, maxRetries] of [[{ stages: 2 }, 5, 2], [{ tensor: 2 }, 
     const reqs = requests();
     reqs[bad] = { ...reqs[bad], prompt_token_ids: [...reqs[bad].prompt_token_ids!, 999] };
     const r = await runPipeline({ ...layout, maxRetries, fault: { stage: 0, afterTasks: 0, mode: 'throw', count: 0, poisonToken: 999 } }, reqs);
-    t.regex(r.out[bad].error ?? '', new RegExp(`^request "req-${bad}": forward pass failed: micro-batch failed ${maxRetries + 1} times; last error: stage 0: injected fault in stage 0 \\(poison token 999\\)`));
+    t.is(r.out[bad].error?.code, 'forward_failed');
+    t.regex(r.out[bad].error?.message ?? '', new RegExp(`^request "req-${bad}": forward pass failed: micro-batch failed ${maxRetries + 1} times; last error: stage 0: injected fault in stage 0 \\(poison token 999\\)`));
     // its neighbours were rerun alone, succeeded, and equal the clean run
     r.out.forEach((c, i) => { if (i !== bad) t.deepEqual(c, baseline[i], `request ${i}`); });
   });

@@ -4,7 +4,7 @@ import test from 'ava';
 import { BlockPool, BlockTables } from '../../src/kv/block-pool.js';
 import { Scheduler, type SchedSeq } from '../../src/scheduler/scheduler.js';
 
-interface FakeSeq extends SchedSeq { id: string }
+interface FakeSeq extends SchedSeq { id: string; numTokens: number }
 
 function create(o: { tokens?: number; logits?: number; blocks?: number; blockSize?: number; maxSeqs?: number; maxBlocksPerSeq?: number } = {}) {
   const tables = new BlockTables(new BlockPool(o.blocks ?? 1000), o.blockSize ?? 16, o.maxSeqs ?? 16, o.maxBlocksPerSeq ?? 100);
@@ -14,12 +14,9 @@ function create(o: { tokens?: number; logits?: number; blocks?: number; blockSiz
 const seq = (id: string, prompt: number, maxTokens = 16): FakeSeq => ({ id, numComputed: 0, numTokens: prompt, slot: -1, maxTotalTokens: prompt + maxTokens });
 
 /** Runs one step to completion: computed tokens advance; sequences that reached their end sample one token. */
-function step(s: Scheduler<FakeSeq>, inFlight = new Set<FakeSeq>()) {
-  const out = s.schedule(inFlight);
-  for (const r of out.rows) {
-    r.seq.numComputed += r.numTokens;
-    if (r.seq.numComputed === r.seq.numTokens) r.seq.numTokens++;
-  }
+function step(s: Scheduler<FakeSeq>) {
+  const out = s.schedule();
+  for (const { seq } of s.updateFromStep(out)) seq.numTokens++;
   return { rows: out.rows.map((r) => [r.seq.id, r.numTokens]), preempted: out.preempted.map((p) => p.id), rejected: out.rejected.map((r) => r.seq.id) };
 }
 
@@ -54,9 +51,9 @@ test('admission is first come first served and stops at max_num_seqs', (t) => {
 test('sequences in flight are skipped; the next micro-batch takes the others', (t) => {
   const { sched } = create({ logits: 2 });
   ['a', 'b', 'c', 'd'].forEach((id) => sched.add(seq(id, 3)));
-  const first = sched.schedule(new Set());
+  const first = sched.schedule();
   t.deepEqual(first.rows.map((r) => [(r.seq as FakeSeq).id, r.numTokens]), [['a', 3], ['b', 3]]); // 2 logits rows per micro-batch
-  const second = sched.schedule(new Set(first.rows.map((r) => r.seq)));
+  const second = sched.schedule(); // a and b are in flight
   t.deepEqual(second.rows.map((r) => [(r.seq as FakeSeq).id, r.numTokens]), [['c', 3], ['d', 3]]);
 });
 
@@ -91,7 +88,7 @@ test('a request that cannot fit even alone is rejected with the numbers; the oth
   const { sched } = create({ blocks: 4, blockSize: 4 });
   sched.add(seq('huge', 10, 20));
   sched.add(seq('ok', 3, 2));
-  const s = sched.schedule(new Set());
+  const s = sched.schedule();
   t.deepEqual(s.rejected.map((r) => r.seq.id), ['huge']);
   t.regex(s.rejected[0].reason, /needs up to 30 tokens of KV cache \(prompt \+ max_tokens\) but the cache holds only 16 tokens \(4 blocks of 4\)/);
   t.deepEqual(s.rows.map((r) => [(r.seq as FakeSeq).id, r.numTokens]), [['ok', 3]]);
@@ -109,12 +106,50 @@ test('finishing frees the blocks and the block-table row', (t) => {
   t.deepEqual(Array.from(tables.table.subarray(slot * 100, slot * 100 + 3)), [-1, -1, -1]);
 });
 
-test('a sequence marked isolate runs in a micro-batch of its own', (t) => {
+const rowsOf = (out: { rows: Array<{ seq: FakeSeq; numTokens: number }> }) => out.rows.map((r) => [r.seq.id, r.numTokens]);
+
+test('after a failed step of several rows, each of its sequences runs in a micro-batch of its own', (t) => {
   const { sched } = create();
   ['a', 'b', 'c'].forEach((id) => sched.add(seq(id, 4)));
   step(sched);
-  sched.running[1].isolate = true;
-  t.deepEqual(step(sched).rows, [['a', 1], ['c', 1]]); // b is skipped once the batch has a row...
-  const inFlight = new Set([sched.running[0], sched.running[2]]);
-  t.deepEqual(step(sched, inFlight).rows, [['b', 1]]); // ...and runs alone when it comes first
+  sched.failStep(sched.schedule()); // a, b and c failed together: one of them may be the cause
+  const a = sched.schedule();
+  t.deepEqual(rowsOf(a), [['a', 1]]);
+  t.deepEqual(rowsOf(sched.schedule()), [['b', 1]]); // a is in flight: b comes first, and alone
+  t.deepEqual(rowsOf(sched.schedule()), [['c', 1]]);
+  sched.updateFromStep(a);
+  t.false(sched.running[0].isolate === true); // a ran fine alone: back to batching
+});
+
+test('a step of one row that fails does not isolate it again; the caller fails the request', (t) => {
+  const { sched } = create();
+  sched.add(seq('a', 4));
+  const out = sched.schedule();
+  sched.failStep(out);
+  t.false(sched.running[0].isolate === true);
+  t.is(sched.numInFlight, 0);
+});
+
+test('an aborted sequence in flight keeps its blocks until its step returns, and its logits row is skipped', (t) => {
+  const { sched, tables } = create({ blocks: 10, blockSize: 4 });
+  ['a', 'b'].forEach((id) => sched.add(seq(id, 3)));
+  const out = sched.schedule();
+  const [a, b] = out.rows.map((r) => r.seq);
+  sched.abort(a);
+  t.is(tables.pool.numFree, 8); // workers may still write a's KV pages
+  const sample = sched.updateFromStep(out);
+  t.deepEqual(sample.map((r) => [r.seq.id, r.row]), [['b', 1]]); // row 0 holds a's logits
+  t.is(tables.pool.numFree, 9);
+  t.deepEqual(sched.running, [b]);
+  t.is(a.slot, -1);
+});
+
+test('an aborted waiting sequence leaves the queue at once', (t) => {
+  const { sched } = create({ maxSeqs: 1 });
+  ['a', 'b'].forEach((id) => sched.add(seq(id, 3)));
+  step(sched);
+  const b = sched.waiting[0];
+  sched.abort(b);
+  t.deepEqual(sched.waiting, []);
+  t.is(sched.hasWork, true); // a still runs
 });
