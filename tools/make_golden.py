@@ -8,7 +8,7 @@ it shares no code with it. Run it with Debian's python (which has numpy):
 
 It (re)writes test/fixtures/ckpt/{f32,f16-prefix,bf16-sharded}/ deterministically
 (re-running gives byte-identical files). Needs numpy only; safetensors files are
-written and read back by hand.
+written and read back by hand (tools/golden_io.py).
 
 Reference semantics: GPT-2 (picoGPT style), computed in float64 from the weights
 AS STORED (i.e. after rounding to F16 / BF16).
@@ -16,17 +16,15 @@ AS STORED (i.e. after rounding to F16 / BF16).
 
 import json
 import os
-import struct
 import sys
 
 import numpy as np
 
+from golden_io import (SIG_DIGITS, encode, greedy, read_safetensors, rnd, score,
+                       self_test_bf16, write_golden, write_json, write_safetensors)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "test", "fixtures", "ckpt")
-
-# Significant digits used for floats in golden.json. 12 digits is far below the
-# 1e-4 test tolerance and makes the files robust to last-bit BLAS differences.
-SIG_DIGITS = 12
 
 CASES = [
     dict(name="f32", seed=1001, dtype="F32", prefix="", legacy=False, lm_head=False,
@@ -39,108 +37,6 @@ CASES = [
          n_layer=2, n_head=2, n_embd=32, vocab_size=1000, n_positions=64, n_inner=96,
          eps=1e-6, shards=2),
 ]
-
-# ----------------------------------------------------------------------------
-# dtype conversion (storage rounding)
-
-
-def f32_to_bf16_bits(a):
-    """float32 array -> uint16 bf16 bits, round-to-nearest-even (no NaNs expected)."""
-    u = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
-    lsb = (u >> np.uint64(16)) & np.uint64(1)
-    r = (u + np.uint64(0x7FFF) + lsb) >> np.uint64(16)
-    return r.astype(np.uint16)
-
-
-def bf16_bits_to_f32(bits):
-    return (np.asarray(bits, dtype=np.uint16).astype(np.uint32) << np.uint32(16)).view(np.float32)
-
-
-def encode(a, dtype):
-    """Return (raw little-endian bytes, stored values as float64 or uint8)."""
-    if dtype == "F32":
-        s = np.asarray(a, dtype="<f4")
-        return s.tobytes(), s.astype(np.float64)
-    if dtype == "F16":
-        s = np.asarray(a, dtype=np.float32).astype("<f2")  # numpy rounds to nearest even
-        assert np.all(np.isfinite(s))
-        return s.tobytes(), s.astype(np.float64)
-    if dtype == "BF16":
-        bits = f32_to_bf16_bits(a).astype("<u2")
-        return bits.tobytes(), bf16_bits_to_f32(bits).astype(np.float64)
-    if dtype == "U8":
-        s = np.asarray(a, dtype=np.uint8)
-        return s.tobytes(), s
-    raise ValueError(dtype)
-
-
-ITEMSIZE = {"F32": 4, "F16": 2, "BF16": 2, "U8": 1}
-
-# ----------------------------------------------------------------------------
-# safetensors writer / reader (hand-written)
-
-
-def write_safetensors(path, tensors):
-    """tensors: list of (name, dtype, shape, raw_bytes). Stored contiguously, sorted
-    by (itemsize desc, name) like the Rust safetensors serializer, so every tensor
-    starts at an offset aligned to its element size."""
-    tensors = sorted(tensors, key=lambda t: (-ITEMSIZE[t[1]], t[0]))
-    header = {"__metadata__": {"format": "pt"}}
-    off = 0
-    for name, dtype, shape, raw in tensors:
-        assert len(raw) == ITEMSIZE[dtype] * int(np.prod(shape, dtype=np.int64))
-        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [off, off + len(raw)]}
-        off += len(raw)
-    hj = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    hj += b" " * ((-(8 + len(hj))) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(hj)))
-        f.write(hj)
-        for _, _, _, raw in tensors:
-            f.write(raw)
-    return off
-
-
-def read_safetensors(path):
-    """Independent small reader: returns {name: (dtype, shape, array)} with
-    float arrays converted to float64 (U8 kept as uint8)."""
-    with open(path, "rb") as f:
-        buf = f.read()
-    (n,) = struct.unpack_from("<Q", buf, 0)
-    assert (8 + n) % 8 == 0, "header not padded to 8"
-    header = json.loads(buf[8:8 + n].decode("utf-8"))
-    data = buf[8 + n:]
-    meta = header.pop("__metadata__", None)
-    assert meta == {"format": "pt"}, meta
-    out = {}
-    spans = []
-    for name, info in header.items():
-        dt, shape, (b, e) = info["dtype"], info["shape"], info["data_offsets"]
-        count = 1
-        for d in shape:
-            count *= d
-        assert e - b == count * ITEMSIZE[dt], name
-        raw = data[b:e]
-        if dt == "F32":
-            arr = np.frombuffer(raw, dtype="<f4").astype(np.float64)
-        elif dt == "F16":
-            arr = np.frombuffer(raw, dtype="<f2").astype(np.float64)
-        elif dt == "BF16":
-            u16 = np.frombuffer(raw, dtype="<u2").astype(np.uint32)
-            arr = (u16 << np.uint32(16)).view(np.float32).astype(np.float64)
-        elif dt == "U8":
-            arr = np.frombuffer(raw, dtype=np.uint8).copy()
-        else:
-            raise ValueError(dt)
-        out[name] = (dt, list(shape), arr.reshape(shape))
-        spans.append((b, e))
-    spans.sort()
-    pos = 0
-    for b, e in spans:
-        assert b == pos, "hole or overlap in data section"
-        pos = e
-    assert pos == len(data), "data section size mismatch"
-    return out
 
 # ----------------------------------------------------------------------------
 # random weights
@@ -226,78 +122,6 @@ def forward(W, cfg, ids):
     x = layer_norm(x, W["ln_f.weight"], W["ln_f.bias"], eps)
     return x @ W["wte.weight"].T
 
-
-def log_softmax(v):
-    m = v.max()
-    return v - m - np.log(np.exp(v - m).sum())
-
-
-def greedy(W, cfg, prompt, max_tokens):
-    seq = list(prompt)
-    out, margins = [], []
-    for _ in range(max_tokens):
-        last = forward(W, cfg, seq)[-1]
-        order = np.argsort(-last, kind="stable")
-        margins.append(float(last[order[0]] - last[order[1]]))
-        nxt = int(order[0])
-        out.append(nxt)
-        seq.append(nxt)
-    return out, min(margins)
-
-
-def score(W, cfg, toks, window, stride):
-    N = len(toks)
-    lp = [None] * (N - 1)
-
-    def run(s, e, first):
-        logits = forward(W, cfg, toks[s:e])
-        for i in range(first, e):
-            lp[i - 1] = float(log_softmax(logits[i - 1 - s])[toks[i]])
-
-    if N <= window:
-        run(0, N, 1)
-    else:
-        s, prev_e = 0, None
-        while True:
-            e = min(s + window, N)
-            run(s, e, 1 if prev_e is None else prev_e)
-            prev_e = e
-            if e == N:
-                break
-            s += stride
-    assert all(v is not None for v in lp)
-    return lp
-
-# ----------------------------------------------------------------------------
-# output helpers
-
-
-def rnd(v):
-    return float("%.*g" % (SIG_DIGITS, float(v)))
-
-
-def dumps(v):
-    return json.dumps(v, separators=(",", ":"))
-
-
-def write_golden(path, g):
-    lines = []
-    for k, v in g.items():
-        if k == "logits":
-            rows = ",\n    ".join(dumps(r) for r in v)
-            lines.append('  "logits": [\n    %s\n  ]' % rows)
-        elif k in ("greedy", "score"):
-            inner = ",\n".join("    %s: %s" % (dumps(kk), dumps(vv)) for kk, vv in v.items())
-            lines.append("  %s: {\n%s\n  }" % (dumps(k), inner))
-        else:
-            lines.append("  %s: %s" % (dumps(k), dumps(v)))
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        f.write("{\n" + ",\n".join(lines) + "\n}\n")
-
-
-def write_json(path, obj):
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        f.write(json.dumps(obj, indent=2) + "\n")
 
 # ----------------------------------------------------------------------------
 
@@ -419,7 +243,7 @@ def build_case(cfg):
     assert 8 + max_tokens <= P
     for attempt in range(200):
         gp = [int(t) for t in rng.randint(0, V, size=8)]
-        gids, margin = greedy(W, cfg, gp, max_tokens)
+        gids, margin = greedy(lambda s: forward(W, cfg, s), gp, max_tokens)
         if margin >= 1e-3:
             break
     else:
@@ -431,7 +255,7 @@ def build_case(cfg):
     N = int(round(2.5 * P))
     window, stride = P, P // 2
     stoks = [int(t) for t in rng.randint(0, V, size=N)]
-    lps = score(W, cfg, stoks, window, stride)
+    lps = score(lambda s: forward(W, cfg, s), stoks, window, stride)
     mean_nll = -sum(lps) / len(lps)
 
     golden = {
@@ -460,14 +284,6 @@ def build_case(cfg):
     assert len(g2["score"]["token_logprobs"]) == N - 1
     info["mean_nll"] = mean_nll
     return info
-
-
-def self_test_bf16():
-    # round-to-nearest-even on exact halfway cases and ordinary values
-    a = np.array([1.0, 1.0 + 2 ** -8, 1.0 + 3 * 2 ** -8, -2.5, 3.14159, 1e-3], dtype=np.float32)
-    b = bf16_bits_to_f32(f32_to_bf16_bits(a))
-    assert b[0] == 1.0 and b[1] == 1.0 and b[2] == 1.0 + 2 ** -6 and b[3] == -2.5
-    assert np.all(np.abs(b - a) <= np.abs(a) * 2 ** -8)
 
 
 def main():
