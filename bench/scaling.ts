@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PipelineEngine } from '../src/pipeline/engine.js';
+import { PipelineEngine } from '../src/runtime/pipeline-engine.js';
 import { describePlan } from '../src/pipeline/stage-plan.js';
 import { stageStats, type StageStats } from '../src/profile/stage-stats.js';
 import { randomGpt2Small } from './random-gpt2.js';

@@ -4,11 +4,12 @@
 //   Sampling:  resolveSamplingParams, DEFAULT_SAMPLING
 //   Tokenizer: Gpt2Tokenizer
 //   Errors:    CheckpointError, SamplingParamError, RequestError, KvCacheFullError, UsageError
-export { PipelineEngine, type PipelineOptions } from './pipeline/engine.js';
+export { PipelineEngine } from './runtime/pipeline-engine.js';
+export { DEFAULT_MODEL_DIR, type EngineOptions } from './runtime/options.js';
 export { planStages, describePlan, type StagePlan } from './pipeline/stage-plan.js';
-export { LocalEngine, DEFAULT_MODEL_DIR } from './engine/local-engine.js';
+export { LocalEngine } from './runtime/local-engine.js';
 export { scoreTokens, type ScoreResult } from './engine/score.js';
-export type { Completion, Choice, GenerateRequest, EngineOptions, LogprobEntry } from './engine/types.js';
+export type { Completion, Choice, GenerateRequest, LogprobEntry, RequestFailure } from './engine/types.js';
 export { loadCheckpoint, indexCheckpoint } from './model/checkpoint.js';
 export { readModelConfig, parameterCount, presetName, PRESETS, type ModelConfig } from './model/config.js';
 export { resolveSamplingParams, DEFAULT_SAMPLING, type SamplingParams } from './sampling/params.js';

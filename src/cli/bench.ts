@@ -4,25 +4,18 @@
 import { Command } from 'commander';
 import { formatBenchTable, runSynthetic, withEngine, type BenchRow } from '../profile/workload.js';
 import { RequestError } from '../errors.js';
-import { addJobOptions, intList, resolveJobConfig, workerCounts } from './run.js';
-import { int } from './options.js';
-
-export function engineOptions(cfg: ReturnType<typeof resolveJobConfig>, workers?: number) {
-  return {
-    workers: workers ?? cfg.workers, stages: cfg.stages, replicas: cfg.replicas, tensor: cfg.tensor_parallel, headWorkers: cfg.head_workers, backend: cfg.backend,
-    maxBatchedTokens: cfg.max_num_batched_tokens, maxSeqs: cfg.max_num_seqs, kvCacheTokens: cfg.kv_cache_tokens, seed: cfg.seed,
-  };
-}
+import { engineOptions } from '../job/config.js';
+import { addEngineFlags, int, intList, resolveOptions, workerCounts } from './options.js';
 
 export function benchCommand(): Command {
   const cmd = new Command('bench').description('prefill/decode throughput table (PP, TG, B) over worker counts');
-  addJobOptions(cmd, true);
+  addEngineFlags(cmd, true);
   cmd.option('--input-len <n>', 'prompt tokens per request (PP)', int, 32)
     .option('--output-len <n>', 'generated tokens per request (TG)', int, 16)
     .option('--batch <list>', 'requests at once (B), comma-separated', intList, [1, 8])
     .option('--json', 'print the rows as JSON lines');
   return cmd.action(async (opts: Record<string, unknown>) => {
-    const cfg = resolveJobConfig({ ...opts, workers: undefined });
+    const cfg = resolveOptions(opts);
     const workerList = workerCounts(opts, cfg);
     const rows: BenchRow[] = [];
     for (const w of workerList) {

@@ -2,24 +2,25 @@
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { readFileSync } from 'node:fs';
-import { PipelineEngine } from '../pipeline/engine.js';
+import { PipelineEngine } from '../runtime/pipeline-engine.js';
 import type { Completion, GenerateRequest } from '../engine/types.js';
-import { addModelOptions, addPipelineOptions, addSamplingOptions, engineFromFlags, idList, samplingFromFlags } from './options.js';
+import { engineOptions, type JobConfig } from '../job/config.js';
+import { addEngineFlags, addSamplingFlags, idList, resolveOptions } from './options.js';
 
 export function generateCommand(): Command {
   const cmd = new Command('generate').description('generate text from one or more prompts');
-  addModelOptions(cmd);
-  addPipelineOptions(cmd);
+  addEngineFlags(cmd);
   cmd
     .option('--prompt <text>', 'prompt text (repeatable)', (v: string, p: string[] = []) => [...p, v])
     .option('--prompts <file>', 'a file of prompts, one per line')
     .option('--prompt-ids <ids>', 'prompt as comma-separated token ids (repeatable)', (v: string, p: number[][] = []) => [...p, idList(v)])
     .option('--allow-special', 'read "<|endoftext|>" in prompt text as the special token')
     .option('--json', 'print one JSON object per prompt: {text, token_ids, finish_reason, stop_reason, logprobs}');
-  addSamplingOptions(cmd);
+  addSamplingFlags(cmd);
   return cmd.action(async (opts: Record<string, unknown>) => {
-    const requests = toRequests(opts);
-    const engine = await PipelineEngine.create(opts.model as string, engineFromFlags(opts));
+    const cfg = resolveOptions(opts);
+    const requests = toRequests(opts, cfg);
+    const engine = await PipelineEngine.create(cfg.model, engineOptions(cfg));
     try {
       const results = await engine.generate(requests);
       for (const c of results) printCompletion(c, opts.json === true);
@@ -30,8 +31,8 @@ export function generateCommand(): Command {
   });
 }
 
-function toRequests(opts: Record<string, unknown>): GenerateRequest[] {
-  const sampling = samplingFromFlags(opts);
+function toRequests(opts: Record<string, unknown>, cfg: JobConfig): GenerateRequest[] {
+  const sampling = cfg.sampling;
   const texts = [...((opts.prompt as string[] | undefined) ?? []), ...promptFile(opts.prompts as string | undefined)];
   const ids = (opts.promptIds as number[][] | undefined) ?? [];
   if (texts.length + ids.length === 0) throw new UsageError('generate needs --prompt TEXT or --prompt-ids 1,2,3');
@@ -55,7 +56,7 @@ function promptFile(file: string | undefined): string[] {
 function printCompletion(c: Completion, json: boolean): void {
   if (c.error !== null) {
     if (json) process.stdout.write(JSON.stringify({ error: c.error }) + '\n');
-    process.stderr.write(`error: ${c.error}\n`);
+    process.stderr.write(`error: ${c.error.message}\n`);
     return;
   }
   for (const ch of c.choices) {

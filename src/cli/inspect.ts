@@ -1,6 +1,6 @@
 // `pipegpt inspect`: what a checkpoint is, without loading its weights.
 import { Command } from 'commander';
-import { DEFAULT_MODEL_DIR } from '../engine/local-engine.js';
+import { DEFAULT_MODEL_DIR } from '../runtime/options.js';
 import { indexCheckpoint } from '../model/checkpoint.js';
 import { parameterCount, presetName } from '../model/config.js';
 import { kvBytesPerToken } from '../kv/kv-store.js';

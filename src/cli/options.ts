@@ -1,7 +1,9 @@
-// Shared command-line options: model directory, engine sizes and vLLM-named sampling flags.
+// Command-line flags and the ONE path from them to options: defaults < config file (-c) < flags,
+// validated by the job config schema (job/config.ts), for every command that runs a model (run,
+// generate, score, profile, bench). Flags have no commander defaults, so an unset flag never
+// hides the config file's value; the defaults live in job/config.ts JOB_DEFAULTS only.
 import { InvalidArgumentError, type Command } from 'commander';
-import { DEFAULT_MODEL_DIR } from '../engine/local-engine.js';
-import type { PipelineOptions } from '../pipeline/engine.js';
+import { loadConfigFile, mergeConfig, type JobConfig, type JobConfigInput } from '../job/config.js';
 
 export const num = (v: string): number => {
   const x = Number(v);
@@ -14,27 +16,28 @@ export const int = (v: string): number => {
   return x;
 };
 export const idList = (v: string): number[] => v.split(',').map((s) => int(s.trim()));
+export const intList = idList;
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
-export function addModelOptions(cmd: Command): Command {
+/** The model, backend, sizes and worker layout flags (and -c). `workerList`: --workers takes 1,2,4 (profile, bench). */
+export function addEngineFlags(cmd: Command, workerList = false): Command {
+  if (workerList) cmd.option('--workers <list>', 'worker counts to run, comma-separated (default: the config\'s workers, or 1)', intList);
+  else cmd.option('--workers <n>', 'worker threads in all, mapped to stages × replicas × tensor-parallel ranks (see README)', int);
   return cmd
-    .option('--model <dir>', 'Hugging Face GPT-2 directory (config.json + model.safetensors)', DEFAULT_MODEL_DIR)
-    .option('--max-num-batched-tokens <n>', 'rows per forward step', int, 256)
-    .option('--max-num-seqs <n>', 'sequences running at once', int, 32)
-    .option('--kv-cache-tokens <n>', 'KV cache capacity in tokens', int)
-    .option('--backend <name>', 'kernel backend: auto (fastest that loads), reference, native, gpujs', 'auto');
-}
-
-export function addPipelineOptions(cmd: Command): Command {
-  return cmd
-    .option('--workers <n>', 'worker threads in all, mapped to stages × replicas × tensor-parallel ranks (see README)', int)
+    .option('-c, --config <file>', 'job config (YAML or JSON); flags override it; see docs/jobs.md')
+    .option('--model <dir>', 'Hugging Face model directory (default: the shipped model)')
+    .option('--backend <name>', 'kernel backend: auto (fastest that loads), reference, native, gpujs')
     .option('--stages <s>', 'pipeline stages (contiguous layer ranges)', int)
     .option('--replicas <r>', 'micro-batches each stage runs at once', int)
     .option('--tensor-parallel <t>', 'worker threads that run each micro-batch of a stage together, each on its share of every op', int)
-    .option('--head-workers <h>', 'give the LM head its own stage, split by vocabulary over h workers', int);
+    .option('--head-workers <h>', 'give the LM head its own stage, split by vocabulary over h workers', int)
+    .option('--max-num-batched-tokens <n>', 'rows per forward step (default 256)', int)
+    .option('--max-num-seqs <n>', 'sequences running at once (default 32)', int)
+    .option('--kv-cache-tokens <n>', 'KV cache capacity in tokens', int)
+    .option('--seed <n>', 'random seed of requests without their own (default 0)', int);
 }
 
-export function addSamplingOptions(cmd: Command): Command {
+export function addSamplingFlags(cmd: Command): Command {
   return cmd
     .option('--max-tokens <n>', 'tokens to generate (default 16)', int)
     .option('--temperature <t>', '0 = greedy (default 1.0)', num)
@@ -44,39 +47,51 @@ export function addSamplingOptions(cmd: Command): Command {
     .option('--repetition-penalty <x>', 'on prompt and generated tokens (default 1.0)', num)
     .option('--presence-penalty <x>', 'in [-2, 2]', num)
     .option('--frequency-penalty <x>', 'in [-2, 2]', num)
-    .option('--seed <n>', 'random seed of the request (default: engine seed 0)', int)
     .option('--stop <text>', 'stop string (repeatable), cut from the output', collect)
     .option('--stop-token-ids <ids>', 'comma-separated token ids that end generation', idList)
     .option('--include-stop-str-in-output', 'keep the matched stop string')
-    .option('--ignore-eos', 'keep generating after <|endoftext|>')
+    .option('--ignore-eos', 'keep generating after the end-of-text token')
     .option('--n <n>', 'completions per prompt', int)
     .option('--logprobs <n>', 'top-N log-probs per generated token (0-20)', int);
 }
 
-const SAMPLING_FLAGS: Record<string, string> = {
+/** commander's camelCase flag → config key. */
+const FLAG_KEYS: Record<string, string> = {
+  input: 'input', output: 'output', model: 'model', inputFormat: 'input_format', workers: 'workers', stages: 'stages',
+  replicas: 'replicas', tensorParallel: 'tensor_parallel', headWorkers: 'head_workers', backend: 'backend',
+  maxNumBatchedTokens: 'max_num_batched_tokens', maxNumSeqs: 'max_num_seqs', kvCacheTokens: 'kv_cache_tokens', seed: 'seed',
+  maxInFlight: 'max_in_flight', progressIntervalS: 'progress_interval_s', shardIndex: 'shard_index', numShards: 'num_shards',
+  metricsJson: 'metrics_json', profile: 'profile',
+};
+const SAMPLING_KEYS: Record<string, string> = {
   maxTokens: 'max_tokens', temperature: 'temperature', topK: 'top_k', topP: 'top_p', minP: 'min_p',
   repetitionPenalty: 'repetition_penalty', presencePenalty: 'presence_penalty', frequencyPenalty: 'frequency_penalty',
-  seed: 'seed', stop: 'stop', stopTokenIds: 'stop_token_ids', includeStopStrInOutput: 'include_stop_str_in_output',
+  stop: 'stop', stopTokenIds: 'stop_token_ids', includeStopStrInOutput: 'include_stop_str_in_output',
   ignoreEos: 'ignore_eos', n: 'n', logprobs: 'logprobs',
 };
 
-/** The sampling fields the user set (the rest take vLLM's defaults). */
-export function samplingFromFlags(opts: Record<string, unknown>): Record<string, unknown> {
+function pick(opts: Record<string, unknown>, keys: Record<string, string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [flag, field] of Object.entries(SAMPLING_FLAGS)) if (opts[flag] !== undefined) out[field] = opts[flag];
+  for (const [flag, key] of Object.entries(keys)) if (opts[flag] !== undefined) out[key] = opts[flag];
   return out;
 }
 
-export function engineFromFlags(opts: Record<string, unknown>): PipelineOptions {
-  return {
-    maxBatchedTokens: opts.maxNumBatchedTokens as number,
-    maxSeqs: opts.maxNumSeqs as number,
-    kvCacheTokens: opts.kvCacheTokens as number | undefined,
-    backend: opts.backend as string,
-    workers: opts.workers as number | undefined,
-    stages: opts.stages as number | undefined,
-    replicas: opts.replicas as number | undefined,
-    tensor: opts.tensorParallel as number | undefined,
-    headWorkers: opts.headWorkers as number | undefined,
-  };
+/** The config keys the flags set (sampling fields under `sampling`); a worker list is left to the caller. */
+export function configFromFlags(opts: Record<string, unknown>): JobConfigInput {
+  const out = pick(opts, FLAG_KEYS);
+  if (Array.isArray(out.workers)) delete out.workers;
+  const sampling = pick(opts, SAMPLING_KEYS);
+  if (Object.keys(sampling).length > 0) out.sampling = sampling;
+  return out as JobConfigInput;
+}
+
+/** defaults < config file (-c) < flags, validated: the options of every command that runs a model. */
+export function resolveOptions(opts: Record<string, unknown>): JobConfig {
+  const file = opts.config !== undefined ? loadConfigFile(opts.config as string) : {};
+  return mergeConfig(file, configFromFlags(opts));
+}
+
+/** The worker counts of `profile`/`bench`: --workers 1,2,4, else the config's workers, else 1. */
+export function workerCounts(opts: Record<string, unknown>, cfg: JobConfig): number[] {
+  return (opts.workers as number[] | undefined) ?? [cfg.workers ?? 1];
 }

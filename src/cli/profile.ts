@@ -10,19 +10,18 @@ import { writeReport } from '../profile/report-html.js';
 import { formatStageTable } from '../profile/stage-stats.js';
 import { makeTrace, traceRun, tracePathFor, type TraceRun } from '../profile/trace.js';
 import { runSynthetic, withEngine } from '../profile/workload.js';
-import { engineOptions } from './bench.js';
-import { addJobOptions, resolveJobConfig, workerCounts } from './run.js';
-import { int } from './options.js';
+import { engineOptions, type JobConfig } from '../job/config.js';
+import { addEngineFlags, int, resolveOptions, workerCounts } from './options.js';
 
 export function profileCommand(): Command {
   const cmd = new Command('profile').description('trace every pipeline stage of a job (-c) or a synthetic batch; HTML timeline report');
-  addJobOptions(cmd, true);
+  addEngineFlags(cmd, true);
   cmd.option('--report <file>', 'HTML report (the trace goes to FILE.trace.msgpack)', 'profile.html')
     .option('--input-len <n>', 'synthetic: prompt tokens per request', int, 32)
     .option('--output-len <n>', 'synthetic: generated tokens per request', int, 16)
     .option('--batch <n>', 'synthetic: requests at once', int, 32);
   return cmd.action(async (opts: Record<string, unknown>) => {
-    const cfg = resolveJobConfig({ ...opts, workers: undefined });
+    const cfg = resolveOptions(opts);
     const runs: TraceRun[] = [];
     for (const w of workerCounts(opts, cfg)) {
       const run = opts.config !== undefined ? await profileJob({ ...cfg, workers: w }) : await profileSynthetic(cfg, w, opts);
@@ -36,7 +35,7 @@ export function profileCommand(): Command {
   });
 }
 
-async function profileJob(cfg: ReturnType<typeof resolveJobConfig>): Promise<TraceRun> {
+async function profileJob(cfg: JobConfig): Promise<TraceRun> {
   const dir = mkdtempSync(join(tmpdir(), 'pipegpt-profile-'));
   try {
     const out = await runJob({ ...cfg, output: join(dir, 'out.jsonl'), metrics_json: undefined }, { keepSpans: true });
@@ -46,7 +45,7 @@ async function profileJob(cfg: ReturnType<typeof resolveJobConfig>): Promise<Tra
   }
 }
 
-async function profileSynthetic(cfg: ReturnType<typeof resolveJobConfig>, workers: number, opts: Record<string, unknown>): Promise<TraceRun> {
+async function profileSynthetic(cfg: JobConfig, workers: number, opts: Record<string, unknown>): Promise<TraceRun> {
   return withEngine(cfg.model, engineOptions(cfg, workers), async (engine) => {
     await runSynthetic(engine, { inputLen: 2, outputLen: 2, batch: 1 }, false); // warm-up
     const r = await runSynthetic(engine, { inputLen: opts.inputLen as number, outputLen: opts.outputLen as number, batch: opts.batch as number });

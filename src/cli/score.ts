@@ -2,19 +2,21 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { LocalEngine } from '../engine/local-engine.js';
+import { LocalEngine } from '../runtime/local-engine.js';
 import { scoreTokens } from '../engine/score.js';
-import { addModelOptions, int } from './options.js';
+import { addEngineFlags, int, resolveOptions } from './options.js';
 
 export function scoreCommand(): Command {
   const cmd = new Command('score').description('negative log-likelihood and perplexity of a file (sliding windows of n_positions, stride n_positions/2)');
-  addModelOptions(cmd);
+  addEngineFlags(cmd);
   return cmd
     .requiredOption('-i, --input <file>', 'text file, or a .json array of token ids')
     .option('--stride <n>', 'window stride in tokens (default n_positions / 2)', int)
     .option('--json', 'print {mean_nll, perplexity, n_scored, token_logprobs}')
     .action((opts: Record<string, unknown>) => {
-      const engine = LocalEngine.open(opts.model as string, { maxBatchedTokens: 64, maxSeqs: 1 });
+      const cfg = resolveOptions(opts);
+      // one window at a time: one sequence, chunks of 64 rows
+      const engine = LocalEngine.open(cfg.model, { backend: cfg.backend, maxBatchedTokens: 64, maxSeqs: 1, kvCacheTokens: cfg.kv_cache_tokens });
       const ids = readIds(opts.input as string, (t) => engine.tok.encode(t));
       const r = scoreTokens(engine, ids, opts.stride as number | undefined);
       if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');

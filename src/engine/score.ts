@@ -3,7 +3,16 @@
 // start at 0, S, 2S, ...; the first scores targets 1..e-1, each later one only the targets past
 // the previous window's end, so every token after the first is scored exactly once and (after
 // the first window) with at least W - S tokens of context. Positions restart at 0 per window.
-import type { LocalEngine } from './local-engine.js';
+import type { BlockTables } from '../kv/block-pool.js';
+import type { ModelConfig } from '../model/config.js';
+import type { ForwardContext } from '../model/forward.js';
+
+/** What scoring needs of an engine: the model in this thread, a workspace and the KV block tables (runtime/local-engine.ts). */
+export interface ScoringEngine {
+  readonly config: ModelConfig;
+  readonly ctx: ForwardContext;
+  readonly tables: BlockTables;
+}
 import { forward } from '../model/forward.js';
 import { RequestError } from '../errors.js';
 
@@ -30,7 +39,7 @@ export function scoreWindows(n: number, window: number, stride: number): Array<{
  * for each index i where needs(i): logits[offset .. offset+V) are the raw logits after ids[start..i]
  * (with logProbs, their log-softmax, computed in place by the backend's logSoftmax kernel).
  */
-export function runWindow(engine: LocalEngine, slot: number, ids: readonly number[], start: number, end: number,
+export function runWindow(engine: ScoringEngine, slot: number, ids: readonly number[], start: number, end: number,
   needs: (i: number) => boolean, visit: (i: number, logits: Float32Array, offset: number) => void, logProbs = false): void {
   const { ctx, tables } = engine, ws = ctx.ws, V = engine.config.vocabSize;
   const chunk = Math.min(ws.maxTokens, ws.maxLogitRows);
@@ -51,14 +60,14 @@ export function runWindow(engine: LocalEngine, slot: number, ids: readonly numbe
 }
 
 /** Raw logits after every prefix of ids (ids.length ≤ n_positions): [ids.length][V]. */
-export function sequenceLogits(engine: LocalEngine, ids: readonly number[]): Float32Array[] {
+export function sequenceLogits(engine: ScoringEngine, ids: readonly number[]): Float32Array[] {
   const out: Float32Array[] = [];
   withSlot(engine, ids.length, (slot) => runWindow(engine, slot, ids, 0, ids.length, () => true,
     (_i, l, o) => out.push(l.slice(o, o + engine.config.vocabSize))));
   return out;
 }
 
-function withSlot(engine: LocalEngine, nTokens: number, fn: (slot: number) => void): void {
+function withSlot(engine: ScoringEngine, nTokens: number, fn: (slot: number) => void): void {
   const slot = engine.tables.acquireSeq();
   try {
     engine.tables.reserve(slot, nTokens);
@@ -68,7 +77,7 @@ function withSlot(engine: LocalEngine, nTokens: number, fn: (slot: number) => vo
   }
 }
 
-export function scoreTokens(engine: LocalEngine, ids: readonly number[], stride?: number): ScoreResult {
+export function scoreTokens(engine: ScoringEngine, ids: readonly number[], stride?: number): ScoreResult {
   const c = engine.config, V = c.vocabSize;
   if (ids.length < 2) throw new RequestError('invalid_prompt', `scoring needs at least 2 tokens, got ${ids.length}`);
   const bad = ids.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= V);

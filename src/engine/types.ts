@@ -33,15 +33,6 @@ export interface Completion {
   error: RequestFailure | null;      // set when the request failed; choices is then empty
 }
 
-export interface EngineOptions {
-  maxBatchedTokens?: number; // rows per forward step (default 256)
-  maxSeqs?: number;          // sequences running at once (default 16)
-  kvCacheTokens?: number;    // KV capacity in tokens (default: maxSeqs · n_positions, at most 1 GiB)
-  blockSize?: number;        // tokens per KV block (default 16)
-  seed?: number;             // used by requests without their own seed (default 0)
-  backend?: string;          // kernel backend name, or "auto" (default): the fastest that loads
-}
-
 /** Why a request failed: a typed code and a message naming the request and the numbers involved. */
 export interface RequestFailure {
   code: RequestErrorCode;

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, SamplingParamError } from '../errors.js';
-import { DEFAULT_MODEL_DIR } from '../engine/local-engine.js';
+import { DEFAULT_MODEL_DIR, type EngineOptions } from '../runtime/options.js';
 import { DEFAULT_SAMPLING, resolveSamplingParams } from '../sampling/params.js';
 
 const posInt = z.int().min(1);
@@ -151,4 +151,13 @@ export function mergeConfig(file: JobConfigInput, flags: JobConfigInput): JobCon
     sampling: { ...JOB_DEFAULTS.sampling, ...(file.sampling ?? {}), ...defined(flags.sampling ?? {}) },
   };
   return validateMerged(merged);
+}
+
+/** The engine options of a resolved config (the one mapping from config keys to the runtime's options). */
+export function engineOptions(cfg: JobConfig, workers = cfg.workers): EngineOptions {
+  return {
+    workers, stages: cfg.stages, replicas: cfg.replicas, tensor: cfg.tensor_parallel, headWorkers: cfg.head_workers,
+    backend: cfg.backend, maxBatchedTokens: cfg.max_num_batched_tokens, maxSeqs: cfg.max_num_seqs,
+    kvCacheTokens: cfg.kv_cache_tokens, seed: cfg.seed,
+  };
 }

@@ -6,10 +6,10 @@ import { basename, dirname, resolve } from 'node:path';
 import { JobError } from '../errors.js';
 import type { StageSpan } from '../engine/executor.js';
 import type { Completion } from '../engine/types.js';
-import { PipelineEngine } from '../pipeline/engine.js';
+import { PipelineEngine } from '../runtime/pipeline-engine.js';
 import type { StagePlan } from '../pipeline/stage-plan.js';
 import { addStageTotals, emptyTotals, statsFromTotals, type StageTotals } from '../profile/stage-stats.js';
-import type { JobConfig } from './config.js';
+import { engineOptions, type JobConfig } from './config.js';
 import { detectFormat, parseLine, readLines, scanInput } from './input.js';
 import { TokenTimer } from './latency.js';
 import { lineErrorRecord, RecordWriter, rejectedRecord, successRecord } from './output.js';
@@ -52,10 +52,7 @@ export async function runJob(cfg: JobConfig, opts: RunOptions = {}): Promise<Job
   const configFile = `${job.output}.config.json`;
   writeFileSync(configFile, JSON.stringify({ ...cfg, input_format: job.format }, null, 2) + '\n');
   const state = await prepareOutput(job.output, opts.resume === true);
-  const engine = await PipelineEngine.create(cfg.model, {
-    workers: cfg.workers, stages: cfg.stages, replicas: cfg.replicas, tensor: cfg.tensor_parallel, headWorkers: cfg.head_workers, backend: cfg.backend,
-    maxBatchedTokens: cfg.max_num_batched_tokens, maxSeqs: cfg.max_num_seqs, kvCacheTokens: cfg.kv_cache_tokens, seed: cfg.seed,
-  });
+  const engine = await PipelineEngine.create(cfg.model, engineOptions(cfg));
   const writer = new RecordWriter(job.output);
   try {
     opts.onStart?.({ total: job.total, skipped: state.done.size, tornBytes: state.tornBytes });

@@ -1,7 +1,7 @@
 // KV storage for a range of layers, laid out once in a SharedArrayBuffer:
 // K and V per layer, each [nBlocks · blockSize, C] (a slot is one token's C-wide key or value).
 import type { ModelConfig } from '../model/config.js';
-import { allocShared } from '../model/huge-pages.js';
+import { allocShared } from '../kernels/native/huge-pages.js';
 
 export interface KvStore {
   buffer: SharedArrayBuffer;

@@ -96,7 +96,11 @@ export function indexCheckpoint(dir: string): CheckpointIndex {
 
 /** Loads the stage's tensors (all of them by default) into one SharedArrayBuffer, as f32. */
 export function loadCheckpoint(dir: string, stage?: StageSpec): ModelWeights {
-  const index = indexCheckpoint(dir);
+  return loadIndexed(indexCheckpoint(dir), stage);
+}
+
+/** loadCheckpoint for a checkpoint already indexed (its headers checked). */
+export function loadIndexed(index: CheckpointIndex, stage?: StageSpec): ModelWeights {
   const layout = planParams(index.config, stage ?? fullModelStage(index.config));
   const weights = allocParams(layout);
   for (const e of layout.entries) {

@@ -4,7 +4,7 @@
 //
 // Legend: L = layers, C = n_embd, I = n_inner, V = vocab_size, P = n_positions.
 import type { ModelConfig } from './config.js';
-import { allocShared } from './huge-pages.js';
+import { allocShared } from '../kernels/native/huge-pages.js';
 
 export interface StageSpec {
   layerStart: number;  // first layer (inclusive)

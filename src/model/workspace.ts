@@ -91,13 +91,17 @@ export function viewBatchSlots(c: ModelConfig, s: SlotSpec, buffer = new SharedA
 }
 
 /** One thread's scratch; without `activations`, att and fc are zero-length (the slot's shared ones are used). */
-export function allocScratch(c: ModelConfig, T: number, M: number, shardV = c.vocabSize, activations = true): Scratch {
+function scratchTable(c: ModelConfig, T: number, M: number, shardV: number, activations: boolean): Table<keyof Scratch> {
   const C = c.nEmbd;
-  const table: Table<keyof Scratch> = [
+  return [
     ['h', 'f32', T * C], ['qkv', 'f32', T * 3 * C], ['proj', 'f32', T * C], ...activationTable(c, activations ? T : 0),
     ['headIn', 'f32', M * C], ['shard', 'f32', shardV < c.vocabSize ? M * shardV : 0],
     ['scratch', 'f32', c.nPositions],
   ];
+}
+
+export function allocScratch(c: ModelConfig, T: number, M: number, shardV = c.vocabSize, activations = true): Scratch {
+  const table = scratchTable(c, T, M, shardV, activations);
   const buffer = new SharedArrayBuffer(layOut(table, null).bytes);
   return layOut(table, buffer).views as unknown as Scratch;
 }
@@ -111,4 +115,9 @@ export function allocWorkspace(c: ModelConfig, maxTokens: number, maxLogitRows: 
 /** A worker's workspace on one slot: the slot and its private scratch, but the slot's att and fc when they are shared. */
 export function workspaceOf(slot: BatchSlot, scratch: Scratch, maxTokens: number, maxLogitRows: number, sharedActivations = false): Workspace {
   return { ...slot, ...scratch, ...(sharedActivations ? { att: slot.att, fc: slot.fc } : {}), maxTokens, maxLogitRows };
+}
+
+/** Bytes of one thread's scratch (allocScratch with the same arguments). */
+export function scratchBytes(c: ModelConfig, T: number, M: number, shardV = c.vocabSize, activations = true): number {
+  return layOut(scratchTable(c, T, M, shardV, activations), null).bytes;
 }

@@ -1,7 +1,8 @@
 // Synthetic workloads for `pipegpt profile` and `pipegpt bench`: B requests of PP prompt tokens
 // (deterministic ids) generating exactly TG tokens each (greedy, ignore_eos), all submitted at once.
 import type { GenerateRequest, RequestFailure } from '../engine/types.js';
-import { PipelineEngine, type PipelineOptions } from '../pipeline/engine.js';
+import { PipelineEngine } from '../runtime/pipeline-engine.js';
+import type { EngineOptions } from '../runtime/options.js';
 import type { RunCapture } from './trace.js';
 
 export interface Synthetic { inputLen: number; outputLen: number; batch: number }
@@ -50,7 +51,7 @@ export async function runSynthetic(engine: PipelineEngine, w: Synthetic, spans =
   return { capture, row, failed: done.flatMap((c) => (c.error ? [c.error] : [])) };
 }
 
-export async function withEngine<T>(model: string, opts: PipelineOptions, fn: (e: PipelineEngine) => Promise<T>): Promise<T> {
+export async function withEngine<T>(model: string, opts: EngineOptions, fn: (e: PipelineEngine) => Promise<T>): Promise<T> {
   const engine = await PipelineEngine.create(model, opts);
   try {
     return await fn(engine);

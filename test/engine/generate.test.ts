@@ -1,7 +1,7 @@
 // The engine's generation loop: KV-cached decoding equals recomputing the whole sequence, a
 // request alone equals the same request inside a mixed batch, stop rules, per-request errors.
 import test from 'ava';
-import { LocalEngine } from '../../src/engine/local-engine.js';
+import { LocalEngine } from '../../src/runtime/local-engine.js';
 import { sequenceLogits } from '../../src/engine/score.js';
 import type { GenerateRequest } from '../../src/engine/types.js';
 import { ckptDir } from '../helpers/paths.js';

@@ -9,7 +9,7 @@ import { registerAllKernels } from '../../src/kernels/register-all.js';
 import { kernelSet } from '../../src/kernels/registry.js';
 import type { KernelSet } from '../../src/kernels/names.js';
 import { gpujsActualMode, gpujsPreferred, setGpujsMode, type GpujsMode } from '../../src/kernels/gpujs/index.js';
-import { LocalEngine } from '../../src/engine/local-engine.js';
+import { LocalEngine } from '../../src/runtime/local-engine.js';
 import { sequenceLogits } from '../../src/engine/score.js';
 import { resolveBackend } from '../../src/kernels/register-all.js';
 import { assertClose } from '../helpers/assert-close.js';

@@ -2,7 +2,7 @@
 // checkpoints in every supported layout: F32; F16 with "transformer." prefix, mask buffers and a
 // tied lm_head; BF16 sharded with an explicit n_inner. Tolerance: max|Δ|/max|ref| ≤ 1e-4.
 import test from 'ava';
-import { LocalEngine } from '../../src/engine/local-engine.js';
+import { LocalEngine } from '../../src/runtime/local-engine.js';
 import { scoreTokens, sequenceLogits } from '../../src/engine/score.js';
 import { assertClose } from '../helpers/assert-close.js';
 import { readGolden } from '../helpers/golden.js';

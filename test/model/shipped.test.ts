@@ -22,16 +22,17 @@ function score(file: string): { mean_nll: number; perplexity: number; n_scored: 
 
 // The whole validation split (every 20th chapter, ~48k tokens), as the training script scored it
 // with torch after the F16 round trip.
-test('score on the validation split equals the training script within 0.5%', (t) => {
+// The loss bar is checked on the number pipegpt computes here, not on the committed training record.
+test('score on the validation split equals the training script within 0.5%, under 4.2 nats/token (issue 2)', (t) => {
   const out = score(training.val.file);
   t.is(out.n_scored, training.val.n_scored);
   const rel = Math.abs(out.perplexity - training.val.perplexity) / training.val.perplexity;
   t.true(rel < 0.005, `pipegpt ${out.perplexity} vs torch ${training.val.perplexity} (${(rel * 100).toFixed(3)}%)`);
+  t.true(out.mean_nll < 4.2, `val mean_nll ${out.mean_nll}`);
 });
 
-test('the shipped model has a validation loss under 4.2 nats/token (issue 2)', (t) => {
-  t.true(training.val.mean_nll < 4.2, `val mean_nll ${training.val.mean_nll}`);
-  const out = score(training.val_excerpt.file);  // and the excerpt agrees with torch as well
+test('the validation excerpt agrees with the training script as well', (t) => {
+  const out = score(training.val_excerpt.file);
   t.is(out.n_scored, training.val_excerpt.n_scored);
   t.true(Math.abs(out.mean_nll - training.val_excerpt.mean_nll) < 0.005 * training.val_excerpt.mean_nll, `${out.mean_nll} vs ${training.val_excerpt.mean_nll}`);
 });

@@ -2,9 +2,10 @@
 // tensor-parallel count,
 // the batch composition or preemption (each row's arithmetic never depends on its batch).
 import test from 'ava';
-import { LocalEngine } from '../../src/engine/local-engine.js';
+import { LocalEngine } from '../../src/runtime/local-engine.js';
 import type { Completion, GenerateRequest } from '../../src/engine/types.js';
-import { PipelineEngine, type PipelineOptions } from '../../src/pipeline/engine.js';
+import { PipelineEngine } from '../../src/runtime/pipeline-engine.js';
+import type { EngineOptions } from '../../src/runtime/options.js';
 import { describePlan } from '../../src/pipeline/stage-plan.js';
 import { randomCheckpoint } from '../helpers/random-checkpoint.js';
 
@@ -23,7 +24,7 @@ test.before(async () => {
   baseline = await LocalEngine.open(MODEL, { backend: 'reference' }).generate(requests());
 });
 
-async function runPipeline(opts: PipelineOptions, reqs = requests()) {
+async function runPipeline(opts: EngineOptions, reqs = requests()) {
   const e = await PipelineEngine.create(MODEL, { backend: 'reference', ...opts });
   try {
     return { out: await e.generate(reqs), plan: describePlan(e.plan), stats: { ...e.stats }, faults: [...e.executor.faults] };
@@ -32,7 +33,7 @@ async function runPipeline(opts: PipelineOptions, reqs = requests()) {
   }
 }
 
-const LAYOUTS: PipelineOptions[] = [
+const LAYOUTS: EngineOptions[] = [
   { stages: 1 }, { stages: 2 }, { stages: 3 }, { stages: 4 },
   { stages: 1, replicas: 2 }, { stages: 2, replicas: 2 }, { workers: 3 }, { stages: 2, headWorkers: 2 },
   { tensor: 2 }, { stages: 2, tensor: 2 }, { replicas: 2, tensor: 2 }, { tensor: 2, microBatches: 1 },

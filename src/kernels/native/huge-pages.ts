@@ -4,7 +4,7 @@
 // VM a first touch costs ~50 µs per 4 KiB page (host-side allocation): committing 1 GiB took
 // 12–14 s in 4 KiB pages and 5 s in huge pages, and a GPT-2-small decode row touching fresh KV
 // slots spent ~0.4 ms in page faults. Contents and results are unchanged.
-import { addon, loadAddon } from '../kernels/native/addon.js';
+import { addon, loadAddon } from './addon.js';
 
 /** Bytes advised (0 without the addon, on other OSes, or for buffers under 2 MiB). */
 export function adviseHugePages(buffer: SharedArrayBuffer): number {

@@ -2,7 +2,7 @@
 // small buffers are left alone, and the buffer's contents behave as before.
 import test from 'ava';
 import { loadAddon } from '../../src/kernels/native/addon.js';
-import { adviseHugePages } from '../../src/model/huge-pages.js';
+import { adviseHugePages } from '../../src/kernels/native/huge-pages.js';
 
 const MiB = 2 ** 20;
 const why = loadAddon() ?? (process.platform !== 'linux' ? `platform ${process.platform}` : null);

@@ -1,0 +1,72 @@
+// The single-threaded engine: one process holds the whole model, runs the flat ragged batch
+// through the forward pass and samples. It is the reference the pipeline runtime must equal, and
+// what scoring runs on. Its memory is planned like the pipeline's (runtime/memory.ts): one
+// batch slot for generation, one workspace for scoring, one KV store for every layer.
+import { Coordinator } from '../engine/coordinator.js';
+import { LocalExecutor } from '../engine/executor.js';
+import type { Completion, GenerateRequest } from '../engine/types.js';
+import { resolveBackend } from '../kernels/register-all.js';
+import { kernelSet } from '../kernels/registry.js';
+import type { BlockTables } from '../kv/block-pool.js';
+import { indexCheckpoint, loadIndexed } from '../model/checkpoint.js';
+import type { ModelConfig } from '../model/config.js';
+import type { ForwardContext } from '../model/forward.js';
+import { fullModelStage, planParams, type ModelWeights } from '../model/param-layout.js';
+import { allocScratch, type BatchSlot, type Workspace } from '../model/workspace.js';
+import { sharedTokenizer, type Gpt2Tokenizer } from '../tokenizer/gpt2.js';
+import { allocateMemory, planMemory, type MemoryPlan } from './memory.js';
+import { withDefaults, type EngineOptions } from './options.js';
+
+export class LocalEngine {
+  readonly tok: Gpt2Tokenizer;
+  readonly ctx: ForwardContext;       // the scoring workspace (slot 0)
+  readonly tables: BlockTables;
+  readonly backend: string;           // the kernel backend that actually runs
+  private coordinator: Coordinator | null = null;
+  private readonly generationSlot: BatchSlot;
+
+  private constructor(readonly config: ModelConfig, readonly memory: MemoryPlan, weights: ModelWeights, backend: string,
+    private readonly seed: number) {
+    this.tok = sharedTokenizer();
+    this.backend = backend;
+    const mem = allocateMemory(config, memory);
+    this.tables = mem.tables;
+    this.ctx = {
+      config, weights, kernels: kernelSet(backend), kv: mem.kv[0], blockTable: mem.tables.table,
+      maxBlocksPerSeq: memory.maxBlocksPerSeq, ws: this.workspace(mem.slots.slots[0]),
+    };
+    this.generationSlot = mem.slots.slots[1];
+  }
+
+  static open(modelDir: string, opts: EngineOptions = {}): LocalEngine {
+    const o = withDefaults(opts);
+    const index = indexCheckpoint(modelDir), c = index.config;
+    const maxLogitRows = Math.min(o.maxBatchedTokens, Math.max(o.maxSeqs, 64));
+    const memory = planMemory(c, {
+      weightsBytes: planParams(c).totalFloats * 4, maxSeqs: o.maxSeqs, maxBatchedTokens: o.maxBatchedTokens,
+      kvCacheTokens: o.kvCacheTokens, blockSize: o.blockSize, stages: [fullModelStage(c)],
+      // two slots: generation gets its own, since scoring calls on this engine may run between its steps
+      slots: { maxTokens: o.maxBatchedTokens, maxLogitRows, count: 2 },
+      scratch: [{ threads: 2, shardV: c.vocabSize, activations: true }],
+    });
+    const backend = resolveBackend(o.backend);
+    return new LocalEngine(c, memory, loadIndexed(index), backend, o.seed);
+  }
+
+  get maxSeqs(): number { return this.memory.maxSeqs; }
+  get maxBatchedTokens(): number { return this.memory.slots.maxTokens; }
+
+  private workspace(slot: BatchSlot): Workspace {
+    const { maxTokens, maxLogitRows } = this.memory.slots;
+    return { ...slot, ...allocScratch(this.config, maxTokens, maxLogitRows), maxTokens, maxLogitRows };
+  }
+
+  /** Runs every request to completion (continuous batching in this thread); results in request order. */
+  generate(requests: GenerateRequest[], onDone?: (c: Completion, index: number) => void): Promise<Completion[]> {
+    if (!this.coordinator) {
+      const ctx = { ...this.ctx, ws: this.workspace(this.generationSlot) };
+      this.coordinator = new Coordinator(new LocalExecutor(ctx, this.backend), this.config, this.tables, this.tok, this.seed);
+    }
+    return this.coordinator.generate(requests, onDone);
+  }
+}
