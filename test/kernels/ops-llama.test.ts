@@ -3,8 +3,11 @@
 // src/kernels), plus batch invariance (a row alone gives the bytes it gives in a batch) and range
 // exactness (a head/column range writes exactly the full call's bytes there and nothing else).
 // Tolerance: max|Δ|/max|ref| ≤ 1e-5 unless stated.
-import type { ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { RopeArgs } from '../../src/kernels/names.js';
+import { nativeSimd, setNativeSimd } from '../../src/kernels/native/index.js';
+import { registerAllKernels } from '../../src/kernels/register-all.js';
+import { kernelSet } from '../../src/kernels/registry.js';
 import { forEachBackend } from '../helpers/backends.js';
 import { assertClose } from '../helpers/assert-close.js';
 import { naive, rand } from '../helpers/naive-ops.js';
@@ -195,3 +198,29 @@ forEachBackend('swiglu [j0, j1), rope [h0, h1) and GQA attention [h0, h1) write 
   }
 });
 
+
+// native/kernels.h promises rmsnorm and rope the same bytes on every SIMD path and in the
+// reference (Σx² in f64 in index order, f32 products without FMA).
+registerAllKernels();
+const sameBytes = nativeSimd() === null ? test.skip : test;
+sameBytes('[native] rmsnorm and rope give the reference backend\'s bytes on every SIMD path', (t) => {
+  const ref = kernelSet('reference'), nat = kernelSet('native');
+  const n = 5, C = 4099, x = rand(n * C, 100, 50), w = rand(C, 101, 1), want = new Float32Array(n * C);
+  ref.rmsnorm(want, x, w, n, C, 1e-6);
+  const a = ropeArgs(6, 2, 64, true, 7, 102), ropeWant = { ...a, qkv: a.qkv.slice() };
+  ref.rope(ropeWant);
+  for (const path of ['default', 'portable'] as const) {
+    const ran = setNativeSimd(path);
+    try {
+      const got = new Float32Array(n * C);
+      nat.rmsnorm(got, x, w, n, C, 1e-6);
+      t.deepEqual(bits(got), bits(want), `rmsnorm on ${ran}`);
+      const r = { ...a, qkv: a.qkv.slice() };
+      nat.rope(r);
+      t.deepEqual(bits(r.qkv), bits(ropeWant.qkv), `rope on ${ran}`);
+    } finally {
+      setNativeSimd('default');
+    }
+  }
+  t.throws(() => setNativeSimd('avx512' as 'portable'), { message: /unknown path/ });
+});
