@@ -33,7 +33,8 @@
 
 #include <cstdint>
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+// -DPG_PORTABLE_ONLY builds the portable path alone (what a non-x86 or non-GCC/clang build gets)
+#if !defined(PG_PORTABLE_ONLY) && (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define PG_HAVE_AVX2_PATH 1
 #define PG_AVX2 __attribute__((target("avx2,fma")))
 #else
