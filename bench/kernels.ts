@@ -178,6 +178,7 @@ for (const b of backends) {
   const table = i32(perm), kCache = f32(nBlocks * bs * C, 1), vCache = f32(nBlocks * bs * C, 1), qkv = f32(n * 3 * C, 1);
   const seqIds = i32(Array.from({ length: n }, (_, i) => i % nSeq)), pos = i32(Array.from({ length: n }, (_, i) => T - 1 - ((i * 29) % T)));
   const slots = i32(Array.from({ length: n }, (_, i) => (perm[(i % nSeq) * maxB + 3] * bs + (i % bs))));
+  const GQA_KV = 4, gqaQkv = f32(n * (NH + 2 * GQA_KV) * 64, 1), ropeCos = f32(1024 * 32, 1), ropeSin = f32(1024 * 32, 1);
   const cases: Array<[string, string, (k: KernelSet) => Float32Array]> = [
     ['embedding', `${n}x${C}`, (k) => { const o = new Float32Array(n * C); k.embedding(o, tokens, positions, wte, wpe, n, C); return o; }],
     ['layernorm', `${n}x${C}`, (k) => { const o = new Float32Array(n * C); k.layernorm(o, x, gw, gb, n, C, 1e-5); return o; }],
@@ -185,12 +186,25 @@ for (const b of backends) {
     ['residual', `${n}x${4 * C}`, (k) => { const o = new Float32Array(n * 4 * C); k.residual(o, big, y, n * 4 * C); return o; }],
     ['kvWrite', `${n}x${C}`, (k) => {
       const kc = new Float32Array(kCache), vc = new Float32Array(vCache);
-      k.kvWrite(qkv, kc, vc, slots, n, C);
+      k.kvWrite(qkv, kc, vc, slots, n, C, C);
       const o = new Float32Array(2 * kc.length); o.set(kc); o.set(vc, kc.length); return o;
     }],
     ['attention', `${n} rows, ${NH} heads, ≤${T} positions`, (k) => {
       const o = new Float32Array(n * C);
-      k.attention({ out: o, qkv, kCache, vCache, seqIds, positions: pos, blockTable: table, maxBlocksPerSeq: maxB, blockSize: bs, n, nHead: NH, C, scratch: new Float32Array(T) });
+      k.attention({ out: o, qkv, kCache, vCache, seqIds, positions: pos, blockTable: table, maxBlocksPerSeq: maxB, blockSize: bs, n, nHead: NH, nKvHead: NH, headDim: C / NH, window: 0, scratch: new Float32Array(T) });
+      return o;
+    }],
+    // Llama-family ops on Qwen2.5-0.5B-like heads (GQA 12 query over 4 KV heads of 64) at C = 768
+    ['rmsnorm', `${n}x${C}`, (k) => { const o = new Float32Array(n * C); k.rmsnorm(o, x, gw, n, C, 1e-6); return o; }],
+    ['swiglu', `${n}x${2 * C}`, (k) => { const o = new Float32Array(n * 2 * C); k.swiglu(o, big, n, 2 * C); return o; }],
+    ['rope', `${n} rows, ${NH}/${GQA_KV} heads of 64, q/k norm`, (k) => {
+      const o = new Float32Array(gqaQkv);
+      k.rope({ qkv: o, positions: pos, cos: ropeCos, sin: ropeSin, n, nHead: NH, nKvHead: GQA_KV, headDim: 64, qNorm: gw.subarray(0, 64), kNorm: gb.subarray(0, 64), eps: 1e-6 });
+      return o;
+    }],
+    ['attention', `${n} rows, GQA ${NH}/${GQA_KV} heads, window 100`, (k) => {
+      const o = new Float32Array(n * C);
+      k.attention({ out: o, qkv: gqaQkv, kCache, vCache, seqIds, positions: pos, blockTable: table, maxBlocksPerSeq: maxB, blockSize: bs, n, nHead: NH, nKvHead: GQA_KV, headDim: 64, window: 100, scratch: new Float32Array(T) });
       return o;
     }],
     ['logSoftmax', `8x${V}`, (k) => { const o = new Float32Array(8 * V); k.logSoftmax(o, logits, 8, V); return o; }],

@@ -2,52 +2,96 @@
 // caller-owned memory (llm.c style) and allocates nothing; a row's result never depends on the
 // other rows in the call (fixed reduction order per row), so batches are invariant.
 //
-// Legend: n = rows (tokens) in the flat ragged batch, C = n_embd, NH = n_head, D = C / NH,
-// I = input width, O = output width, V = vocab_size, m = rows that need logits.
+// Legend: n = rows (tokens) in the flat ragged batch, C = hidden width, NH = query heads,
+// NKV = key/value heads (NH for GPT-2; fewer with grouped-query attention), D = head width,
+// W = (NH + 2·NKV)·D = one row of fused q|k|v, I = input width, O = output width,
+// V = vocab_size, m = rows that need logits, P = positions (context length).
+//
+// Linear weights are stored [I, O] (in × out, HF Conv1D / GPT-2 order; nn.Linear checkpoints are
+// transposed once at load), so every matmul is out = inp · w (+ bias).
 
-export const OPS = ['embedding', 'layernorm', 'matmul', 'gelu', 'residual', 'kvWrite', 'attention', 'lmHead', 'logSoftmax', 'rowArgmax'] as const;
+export const OPS = [
+  'embedding', 'layernorm', 'rmsnorm', 'matmul', 'gelu', 'swiglu', 'residual', 'rope', 'kvWrite', 'attention',
+  'lmHead', 'logSoftmax', 'rowArgmax',
+] as const;
 export type OpName = (typeof OPS)[number];
 
 export interface AttentionArgs {
-  out: Float32Array;        // [n, C]
-  qkv: Float32Array;        // [n, 3C]  q|k|v per row
-  kCache: Float32Array;     // [nSlots, C] this layer's keys, slot = block * blockSize + offset
-  vCache: Float32Array;     // [nSlots, C] this layer's values
+  out: Float32Array;        // [n, NH·D]
+  qkv: Float32Array;        // [n, W]  q heads | k heads | v heads per row
+  kCache: Float32Array;     // [nSlots, NKV·D] this layer's keys, slot = block · blockSize + offset
+  vCache: Float32Array;     // [nSlots, NKV·D] this layer's values
   seqIds: Int32Array;       // [n] row → sequence slot (row of blockTable)
   positions: Int32Array;    // [n] row → position; the row attends to positions 0..pos of its sequence
   blockTable: Int32Array;   // [maxSeqs, maxBlocksPerSeq] block ids
   maxBlocksPerSeq: number;
   blockSize: number;
   n: number;
-  nHead: number;
-  C: number;
+  nHead: number;            // NH; query head h reads key/value head floor(h / (NH / NKV))
+  nKvHead: number;          // NKV (divides NH)
+  headDim: number;          // D; scores are scaled by 1/√D
+  window: number;           // sliding window: attend only to positions t > pos - window (0 = no window)
   scratch: Float32Array;    // [≥ max position + 1] attention scores of one row and head
-  h0?: number;              // heads [h0, h1) only (default all): out columns [h0·D, h1·D) are written,
-  h1?: number;              //   nothing else (a tensor-parallel rank's share)
+  h0?: number;              // query heads [h0, h1) only (default all; a whole number of KV groups):
+  h1?: number;              //   out columns [h0·D, h1·D) are written, nothing else (a tensor-parallel rank's share)
+}
+
+export interface RopeArgs {
+  qkv: Float32Array;        // [n, W] rotated in place: the q heads and the k heads of each row
+  positions: Int32Array;    // [n]
+  cos: Float32Array;        // [P, D/2] cos(pos · inv_freq[i]), built once at load (scaling folded into inv_freq)
+  sin: Float32Array;        // [P, D/2]
+  n: number;
+  nHead: number;            // NH
+  nKvHead: number;          // NKV
+  headDim: number;          // D (even)
+  qNorm: Float32Array | null; // [D] Qwen3: RMSNorm each q head with these weights before rotating (null: none)
+  kNorm: Float32Array | null; // [D] the same for each k head
+  eps: number;              // of qNorm / kNorm
+  h0?: number;              // query heads [h0, h1) and their key heads [h0·NKV/NH, h1·NKV/NH) only
+  h1?: number;              //   (default all; a tensor-parallel rank's share); nothing else is written
 }
 
 export interface KernelSet {
-  /** out[r] = wte[tokens[r]] + wpe[positions[r]]   [n] → [n, C] */
-  embedding(out: Float32Array, tokens: Int32Array, positions: Int32Array, wte: Float32Array, wpe: Float32Array, n: number, C: number): void;
+  /** out[r] = wte[tokens[r]] (+ wpe[positions[r]] when wpe is given)   [n] → [n, C] */
+  embedding(out: Float32Array, tokens: Int32Array, positions: Int32Array, wte: Float32Array, wpe: Float32Array | null, n: number, C: number): void;
   /** Row-wise LayerNorm with biased variance.   [n, C] → [n, C] */
   layernorm(out: Float32Array, inp: Float32Array, w: Float32Array, b: Float32Array, n: number, C: number, eps: number): void;
   /**
-   * out = inp · w + bias, w stored [I, O] (HF Conv1D).   [n, I] → [n, O]
+   * Row-wise RMSNorm (HF LlamaRMSNorm): s = 1/√(Σx²/C + eps), sum of squares in f64 in index
+   * order; out = w · (x · s), each product rounded to f32.   [n, C] → [n, C]; out may alias inp.
+   */
+  rmsnorm(out: Float32Array, inp: Float32Array, w: Float32Array, n: number, C: number, eps: number): void;
+  /**
+   * out = inp · w + bias (bias null: none), w stored [I, O].   [n, I] → [n, O]
    * With [j0, j1) (a tensor-parallel rank's share): w is that column shard, contiguous
    * [I, j1 - j0], bias is still all [O], and only out columns j0..j1-1 are written, each element
    * by the same arithmetic as in the full call.
    */
-  matmul(out: Float32Array, inp: Float32Array, w: Float32Array, bias: Float32Array, n: number, I: number, O: number, j0?: number, j1?: number): void;
+  matmul(out: Float32Array, inp: Float32Array, w: Float32Array, bias: Float32Array | null, n: number, I: number, O: number, j0?: number, j1?: number): void;
   /** tanh-approximation GELU, elementwise; out may alias inp. */
   gelu(out: Float32Array, inp: Float32Array, len: number): void;
+  /**
+   * SwiGLU: out[r, j] = silu(gu[r, j]) · gu[r, I + j], silu(g) = g / (1 + e^-g).   [n, 2I] → [n, I]
+   * With [j0, j1): only out columns j0..j1-1 are written (a tensor-parallel rank's share).
+   */
+  swiglu(out: Float32Array, gu: Float32Array, n: number, I: number, j0?: number, j1?: number): void;
   /** out = a + b elementwise; out may alias a. */
   residual(out: Float32Array, a: Float32Array, b: Float32Array, len: number): void;
-  /** Copies each row's k and v (channels [c0, c1), default all) into its cache slot.   [n, 3C] → kCache/vCache[slots[r]] */
-  kvWrite(qkv: Float32Array, kCache: Float32Array, vCache: Float32Array, slots: Int32Array, n: number, C: number, c0?: number, c1?: number): void;
-  /** Causal attention over the paged KV cache (the rows' own k/v already written).   [n, 3C] → [n, C] */
+  /**
+   * Rotary position embedding, HF rotate_half pairing (i with i + D/2): for each head x of a row at
+   * position p, with c = cos[p, i], s = sin[p, i]: x[i] ← x[i]·c − x[i+D/2]·s, x[i+D/2] ← x[i+D/2]·c + x[i]·s.
+   */
+  rope(a: RopeArgs): void;
+  /**
+   * Copies each row's k and v (channels [c0, c1) of NKV·D, default all) into its cache slot:
+   * qkv row r holds k at [qDim, qDim + kvDim) and v at [qDim + kvDim, qDim + 2·kvDim).   [n, W] → kCache/vCache[slots[r]]
+   */
+  kvWrite(qkv: Float32Array, kCache: Float32Array, vCache: Float32Array, slots: Int32Array, n: number, qDim: number, kvDim: number, c0?: number, c1?: number): void;
+  /** Causal (optionally sliding-window) grouped-query attention over the paged KV cache (the rows' own k/v already written).   [n, W] → [n, NH·D] */
   attention(a: AttentionArgs): void;
-  /** Tied LM head: out = inp · wteᵀ.   [m, C] → [m, V] */
-  lmHead(out: Float32Array, inp: Float32Array, wte: Float32Array, m: number, C: number, V: number): void;
+  /** LM head: out = inp · wᵀ, w stored [V, C] (the tied embedding, or an untied lm_head).   [m, C] → [m, V] */
+  lmHead(out: Float32Array, inp: Float32Array, w: Float32Array, m: number, C: number, V: number): void;
   /** Row-wise log-softmax.   [m, V] → [m, V]; out may alias inp. */
   logSoftmax(out: Float32Array, inp: Float32Array, m: number, V: number): void;
   /**

@@ -1,26 +1,12 @@
 // Registers every backend's kernels once (tfjs register_all_kernels.ts). A backend that cannot
 // load on this machine (no GPU, addon not built) is listed as unavailable with its reason.
 import { KernelRegistryError } from '../errors.js';
-import { registerKernel, type KernelConfig } from './registry.js';
-import { attentionConfig } from './reference/attention.js';
-import { embeddingConfig } from './reference/embedding.js';
-import { geluConfig } from './reference/gelu.js';
-import { kvWriteConfig } from './reference/kv-write.js';
-import { layernormConfig } from './reference/layernorm.js';
-import { lmHeadConfig } from './reference/lm-head.js';
-import { logSoftmaxConfig } from './reference/log-softmax.js';
-import { matmulConfig } from './reference/matmul.js';
-import { residualConfig } from './reference/residual.js';
-import { rowArgmaxConfig } from './reference/row-argmax.js';
+import { registerKernelSet } from './registry.js';
+import { referenceKernels } from './reference/index.js';
 import { loadNativeKernels } from './native/index.js';
 import { gpujsPreferred, loadGpujsKernels } from './gpujs/index.js';
 
 export interface BackendStatus { name: string; available: boolean; reason: string | null }
-
-const referenceKernels: KernelConfig[] = [
-  embeddingConfig, layernormConfig, matmulConfig, geluConfig, residualConfig,
-  kvWriteConfig, attentionConfig, lmHeadConfig, logSoftmaxConfig, rowArgmaxConfig,
-] as KernelConfig[];
 
 /**
  * Backends other than the reference: each loader registers its kernels and returns null, or
@@ -36,7 +22,7 @@ let statuses: BackendStatus[] | null = null;
  */
 export function registerAllKernels(only?: string): BackendStatus[] {
   if (statuses) return statuses;
-  for (const k of referenceKernels) registerKernel(k);
+  registerKernelSet('reference', referenceKernels);
   statuses = [{ name: 'reference', available: true, reason: null }];
   for (const [name, load] of optionalBackends) {
     if (only !== undefined && name !== only) continue;

@@ -17,6 +17,14 @@ export function registerKernel(config: KernelConfig): void {
   registry.set(key, config);
 }
 
+/**
+ * Registers a backend's whole op set in OPS order. Each backend types its set as `KernelSet`, so
+ * an op it lacks (or spells differently) is a compile error, not a registry error at run time.
+ */
+export function registerKernelSet(backend: string, set: KernelSet): void {
+  for (const op of OPS) registerKernel({ backend, op, fn: set[op] } as KernelConfig);
+}
+
 export function getKernel<K extends OpName>(backend: string, op: K): KernelSet[K] {
   const k = registry.get(`${backend}_${op}`);
   if (!k) throw new KernelRegistryError(`no kernel registered for op "${op}" on backend "${backend}" (registered backends: ${registeredBackends().join(', ') || 'none'})`);

@@ -49,11 +49,11 @@ export function blocks(ctx: ForwardContext, n: number, l0: number, l1: number, p
       K.matmul(ws.qkv, ws.h, sh.k, w.attnB, n, C, 3 * C, C + hd0 * D, C + hd1 * D);
       K.matmul(ws.qkv, ws.h, sh.v, w.attnB, n, C, 3 * C, 2 * C + hd0 * D, 2 * C + hd1 * D);
     }
-    K.kvWrite(ws.qkv, kCache, vCache, ws.slots, n, C, hd0 * D, hd1 * D);  // k, v -> cache slots
+    K.kvWrite(ws.qkv, kCache, vCache, ws.slots, n, C, C, hd0 * D, hd1 * D); // k, v -> cache slots
     K.attention({                                                         // [n, 3C] -> [n, C]
       out: ws.att, qkv: ws.qkv, kCache, vCache, seqIds: ws.seqIds, positions: ws.positions,
       blockTable: ctx.blockTable, maxBlocksPerSeq: ctx.maxBlocksPerSeq, blockSize: kv.blockSize,
-      n, nHead: NH, C, scratch: ws.scratch, h0: hd0, h1: hd1,
+      n, nHead: NH, nKvHead: NH, headDim: D, window: 0, scratch: ws.scratch, h0: hd0, h1: hd1,
     });
     part.barrier();                                                       // att complete
     if (!sh) K.matmul(ws.proj, ws.att, w.attnProjW, w.attnProjB, n, C, C); // [n, C] -> [n, C]

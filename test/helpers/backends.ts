@@ -1,8 +1,12 @@
 // The same test body on every kernel backend (tfjs describeWithFlags). A backend that cannot
 // load here is reported as skipped (with the reason in the title), never as passed.
+// The native backend runs twice where its SIMD path is not already the portable one: as picked at
+// load, and as "native-portable" (this thread switched to the portable path for the body, which must
+// be synchronous so no other test runs meanwhile).
 import test, { type ExecutionContext } from 'ava';
 import { registerAllKernels, backendStatus } from '../../src/kernels/register-all.js';
 import { kernelSet } from '../../src/kernels/registry.js';
+import { nativeSimd, setNativeSimd } from '../../src/kernels/native/index.js';
 import type { KernelSet } from '../../src/kernels/names.js';
 
 export function forEachBackend(title: string, body: (t: ExecutionContext, k: KernelSet, backend: string) => void | Promise<void>): void {
@@ -12,5 +16,15 @@ export function forEachBackend(title: string, body: (t: ExecutionContext, k: Ker
   for (const b of all) {
     if (b.available) test(`[${b.name}] ${title}`, (t) => body(t, kernelSet(b.name), b.name));
     else test.skip(`[${b.name}] ${title} (backend unavailable: ${b.reason})`, () => {});
+    if (b.name === 'native' && b.available && nativeSimd() !== 'portable') {
+      test(`[native-portable] ${title}`, (t) => {
+        t.is(setNativeSimd('portable'), 'portable');
+        try {
+          if (body(t, kernelSet('native'), 'native-portable') instanceof Promise) t.fail('a native-portable test body must be synchronous');
+        } finally {
+          setNativeSimd('default');
+        }
+      });
+    }
   }
 }

@@ -76,14 +76,56 @@ function opSet(t: import('ava').ExecutionContext, k: KernelSet, r: KernelSet): v
     const seqIds = Int32Array.from([0, 1, 0, 1]), positions = Int32Array.from([40, 17, 3, 0]);
     const slots = Int32Array.from([5 * bs + 8, 0 * bs + 1, 7 * bs + 3, 0 * bs + 0]);
     const qkv = rand(n * 3 * C, 16, 2);
-    k.kvWrite(qkv, k1, v1, slots, n, C); r.kvWrite(qkv, k2, v2, slots, n, C);
+    k.kvWrite(qkv, k1, v1, slots, n, C, C); r.kvWrite(qkv, k2, v2, slots, n, C, C);
     t.deepEqual(Array.from(k1), Array.from(k2), 'kvWrite k');
     t.deepEqual(Array.from(v1), Array.from(v2), 'kvWrite v');
     const args = (out: Float32Array, kc: Float32Array, vc: Float32Array) => ({ out, qkv, kCache: kc, vCache: vc, seqIds, positions,
-      blockTable: table, maxBlocksPerSeq: maxB, blockSize: bs, n, nHead, C, scratch: new Float32Array(64) });
+      blockTable: table, maxBlocksPerSeq: maxB, blockSize: bs, n, nHead, nKvHead: nHead, headDim: C / nHead, window: 0, scratch: new Float32Array(64) });
     const o1 = new Float32Array(n * C), o2 = new Float32Array(n * C);
     k.attention(args(o1, k1, v1)); r.attention(args(o2, k2, v2));
     close(o1, o2, 1e-5, 'attention');
+  }
+  llamaOps(t, k, r);
+}
+
+/** The Llama-family ops and variants: rmsnorm, swiglu, rope with q/k norm, GQA sliding-window attention, no bias / no wpe. */
+function llamaOps(t: import('ava').ExecutionContext, k: KernelSet, r: KernelSet): void {
+  const close = (a: Float32Array, b: Float32Array, tol: number, label: string): void => assertClose(t, a, b, tol, label);
+  const n = 3, C = 896, I = 300;
+  {
+    const x = rand(n * C, 20, 30), w = rand(C, 21, 1), o1 = new Float32Array(n * C), o2 = new Float32Array(n * C);
+    k.rmsnorm(o1, x, w, n, C, 1e-6); r.rmsnorm(o2, x, w, n, C, 1e-6);
+    close(o1, o2, 1e-4, 'rmsnorm');
+    const gu = rand(n * 2 * I, 22, 20), s1 = new Float32Array(n * I), s2 = new Float32Array(n * I);
+    gu[0] = 1000; gu[1] = -1000;
+    k.swiglu(s1, gu, n, I); r.swiglu(s2, gu, n, I);
+    close(s1, s2, 1e-5, 'swiglu');
+    const wm = rand(C * I, 23, 0.1), m1 = new Float32Array(n * I), m2 = new Float32Array(n * I);
+    k.matmul(m1, x, wm, null, n, C, I); r.matmul(m2, x, wm, null, n, C, I);
+    close(m1, m2, 1e-5, 'matmul, bias null');
+    const tokens = randInt(n, 24, 50), wte = rand(50 * C, 25, 1);
+    k.embedding(o1, tokens, tokens, wte, null, n, C); r.embedding(o2, tokens, tokens, wte, null, n, C);
+    close(o1, o2, 0, 'embedding, wpe null');
+  }
+  {
+    // GQA 14 query heads over 2 KV heads of 64 (Qwen2.5-0.5B), rope with q/k norm, window 5
+    const NH = 14, NKV = 2, D = 64, W = (NH + 2 * NKV) * D, KV = NKV * D, bs = 16, maxB = 4, nBlocks = 9, P = 64, half = D / 2;
+    const cos = new Float32Array(P * half), sin = new Float32Array(P * half);
+    for (let p = 0; p < P; p++) for (let i = 0; i < half; i++) { cos[p * half + i] = Math.cos(p * 1e6 ** (-i / half)); sin[p * half + i] = Math.sin(p * 1e6 ** (-i / half)); }
+    const table = Int32Array.from([7, 2, 5, -1, 0, 8, -1, -1]);
+    const seqIds = Int32Array.from([0, 1, 0, 1]), positions = Int32Array.from([40, 17, 3, 0]);
+    const q1 = rand(4 * W, 26, 2), q2 = q1.slice(), qn = rand(D, 27, 1), kn = rand(D, 28, 1);
+    const rope = (qkv: Float32Array) => ({ qkv, positions, cos, sin, n: 4, nHead: NH, nKvHead: NKV, headDim: D, qNorm: qn, kNorm: kn, eps: 1e-6 });
+    k.rope(rope(q1)); r.rope(rope(q2));
+    close(q1, q2, 1e-5, 'rope with q/k norm');
+    const kc = rand(nBlocks * bs * KV, 29, 1), vc = rand(nBlocks * bs * KV, 30, 1);
+    const args = (out: Float32Array, window: number) => ({ out, qkv: q2, kCache: kc, vCache: vc, seqIds, positions,
+      blockTable: table, maxBlocksPerSeq: maxB, blockSize: bs, n: 4, nHead: NH, nKvHead: NKV, headDim: D, window, scratch: new Float32Array(64) });
+    for (const window of [0, 5]) {
+      const o1 = new Float32Array(4 * NH * D), o2 = new Float32Array(4 * NH * D);
+      k.attention(args(o1, window)); r.attention(args(o2, window));
+      close(o1, o2, 1e-5, `GQA attention, window ${window}`);
+    }
   }
 }
 

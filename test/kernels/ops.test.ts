@@ -18,6 +18,20 @@ forEachBackend('matmul + bias matches the naive product', (t, k) => {
   }
 });
 
+forEachBackend('matmul without bias (null) matches the naive product, whole and on a column shard', (t, k) => {
+  for (const [n, I, O] of [[1, 768, 2304], [3, 33, 17], [40, 600, 300]]) {
+    const x = rand(n * I, 19, 1), w = rand(I * O, 20, 0.2), out = new Float32Array(n * O).fill(5);
+    k.matmul(out, x, w, null, n, I, O);
+    assertClose(t, out, naive.matmul(x, w, null, n, I, O), TOL, `matmul ${n}x${I}x${O} no bias`);
+    const j0 = 3, j1 = O - 1, shard = new Float32Array(I * (j1 - j0)), part = new Float32Array(n * O).fill(-7);
+    for (let i = 0; i < I; i++) shard.set(w.subarray(i * O + j0, i * O + j1), i * (j1 - j0));
+    k.matmul(part, x, shard, null, n, I, O, j0, j1);
+    for (let r = 0; r < n; r++) {
+      t.deepEqual(Array.from(part.slice(r * O + j0, r * O + j1)), Array.from(out.slice(r * O + j0, r * O + j1)), `no bias [${j0}, ${j1}) row ${r}`);
+    }
+  }
+});
+
 forEachBackend('matmul rows do not depend on how many rows share the call', (t, k) => {
   for (const [n, I, O] of [[9, 96, 67], [13, 300, 270], [40, 600, 300]]) {  // one block; several; > 32 rows
     const x = rand(n * I, 4, 1), w = rand(I * O, 5, 0.3), b = rand(O, 6, 0.1);
@@ -68,11 +82,13 @@ forEachBackend('gelu and residual match elementwise', (t, k) => {
   assertClose(t, out, x.map((v, i) => v + y[i]), TOL, 'residual');
 });
 
-forEachBackend('embedding adds token and position rows', (t, k) => {
+forEachBackend('embedding adds token and position rows (or copies token rows when wpe is null)', (t, k) => {
   const V = 50, P = 20, C = 13, n = 6, wte = rand(V * C, 12, 1), wpe = rand(P * C, 13, 1);
   const tokens = randInt(n, 14, V), positions = randInt(n, 15, P), out = new Float32Array(n * C);
   k.embedding(out, tokens, positions, wte, wpe, n, C);
   assertClose(t, out, naive.embedding(tokens, positions, wte, wpe, C), TOL, 'embedding');
+  k.embedding(out, tokens, positions, wte, null, n, C); // no learned positions (Llama)
+  assertClose(t, out, naive.embedding(tokens, positions, wte, null, C), 0, 'embedding, wpe null');
 });
 
 forEachBackend('attention over a paged cache matches dense causal attention', (t, k) => {
@@ -93,7 +109,7 @@ forEachBackend('attention over a paged cache matches dense causal attention', (t
   const qkv = rand(rows.length * 3 * C, 40, 2), out = new Float32Array(rows.length * C);
   k.attention({
     out, qkv, kCache, vCache, seqIds: Int32Array.from(rows.map((r) => r[0])), positions: Int32Array.from(rows.map((r) => r[1])),
-    blockTable: table, maxBlocksPerSeq: maxB, blockSize: bs, n: rows.length, nHead, C, scratch: new Float32Array(64),
+    blockTable: table, maxBlocksPerSeq: maxB, blockSize: bs, n: rows.length, nHead, nKvHead: nHead, headDim: C / nHead, window: 0, scratch: new Float32Array(64),
   });
   rows.forEach(([s, p], r) => {
     const q = qkv.slice(r * 3 * C, r * 3 * C + C);
@@ -104,7 +120,7 @@ forEachBackend('attention over a paged cache matches dense causal attention', (t
 forEachBackend('kvWrite puts k and v of each row into its slot', (t, k) => {
   const C = 10, n = 3, qkv = rand(n * 3 * C, 50, 1), kc = new Float32Array(8 * C), vc = new Float32Array(8 * C);
   const slots = Int32Array.from([5, 0, 7]);
-  k.kvWrite(qkv, kc, vc, slots, n, C);
+  k.kvWrite(qkv, kc, vc, slots, n, C, C);
   for (let r = 0; r < n; r++) {
     t.deepEqual(Array.from(kc.slice(slots[r] * C, (slots[r] + 1) * C)), Array.from(qkv.slice(r * 3 * C + C, r * 3 * C + 2 * C)));
     t.deepEqual(Array.from(vc.slice(slots[r] * C, (slots[r] + 1) * C)), Array.from(qkv.slice(r * 3 * C + 2 * C, r * 3 * C + 3 * C)));
@@ -127,8 +143,10 @@ forEachBackend('kvWrite and attention on a channel/head range touch only that ra
       }
     }
     const before = kc.slice();
-    k.kvWrite(qkv, kc, vc, slots, n, C, h0 === undefined ? undefined : h0 * D, h1 === undefined ? undefined : h1 * D);
-    k.attention({ out, qkv, kCache: kc, vCache: vc, seqIds, positions, blockTable: table, maxBlocksPerSeq: maxB, blockSize: bs, n, nHead, C, scratch: new Float32Array(8), h0, h1 });
+    if (h0 === undefined || h1 === undefined) k.kvWrite(qkv, kc, vc, slots, n, C, C);
+    else k.kvWrite(qkv, kc, vc, slots, n, C, C, h0 * D, h1 * D);
+    k.attention({ out, qkv, kCache: kc, vCache: vc, seqIds, positions, blockTable: table, maxBlocksPerSeq: maxB, blockSize: bs, n, nHead,
+      nKvHead: nHead, headDim: D, window: 0, scratch: new Float32Array(8), h0, h1 });
     return { kc, before, out };
   };
   const full = run();

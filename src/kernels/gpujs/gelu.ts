@@ -1,7 +1,6 @@
 // gpu.js GELU, tanh approximation (GPT-2's "gelu_new"): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
 // tanh(u) is written 1 − 2/(e^{2u} + 1): GLSL ES 1.0 has no tanh, and this form saturates to ±1
 // without NaN for large |u|. Elementwise; out may alias inp (the input is staged first).
-import type { KernelConfig } from '../registry.js';
 import type { KernelSet } from '../names.js';
 import { bucket, kernelFor, padded, runKernel } from './context.js';
 
@@ -20,4 +19,3 @@ export const gelu: KernelSet['gelu'] = (out, inp, len) => {
   out.set(r.subarray(0, len));
 };
 
-export const geluConfig: KernelConfig<'gelu'> = { backend: 'gpujs', op: 'gelu', fn: gelu };

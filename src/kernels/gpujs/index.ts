@@ -1,26 +1,29 @@
 // The gpujs kernel backend: the KernelSet written as gpu.js kernels (see docs/gpujs.md).
-// loadGpujsKernels() registers the ten kernels and returns null, or returns why it cannot load.
+// loadGpujsKernels() registers its kernels and returns null, or returns why it cannot load.
 // It registers even when gpu.js only runs on the CPU here (webasm/cpu, or headless-gl on a software
 // rasterizer) so tests and `--backend gpujs` work; gpujsPreferred() tells `auto` whether to pick it.
-import { registerKernel, type KernelConfig } from '../registry.js';
-import { attentionConfig } from './attention.js';
+import type { KernelSet } from '../names.js';
+import { registerKernelSet } from '../registry.js';
+import { attention } from './attention.js';
 import { gpujsActualMode } from './context.js';
-import { embeddingConfig } from './embedding.js';
-import { geluConfig } from './gelu.js';
-import { kvWriteConfig } from './kv-write.js';
-import { layernormConfig } from './layernorm.js';
-import { lmHeadConfig } from './lm-head.js';
-import { logSoftmaxConfig } from './log-softmax.js';
-import { matmulConfig } from './matmul.js';
-import { residualConfig } from './residual.js';
-import { rowArgmaxConfig } from './row-argmax.js';
+import { embedding } from './embedding.js';
+import { gelu } from './gelu.js';
+import { kvWrite } from './kv-write.js';
+import { layernorm } from './layernorm.js';
+import { lmHead } from './lm-head.js';
+import { logSoftmax } from './log-softmax.js';
+import { matmul } from './matmul.js';
+import { residual } from './residual.js';
+import { rmsnorm } from './rmsnorm.js';
+import { rope } from './rope.js';
+import { rowArgmax } from './row-argmax.js';
+import { swiglu } from './swiglu.js';
 
 export { GPUJS_MODES, type GpujsMode, type GpujsActualMode, setGpujsMode, gpujsActualMode, gpujsRequestedMode, gpujsPreferred, glDriverKind, compiledKernelCount } from './context.js';
 
-export const gpujsKernels: KernelConfig[] = [
-  embeddingConfig, layernormConfig, matmulConfig, geluConfig, residualConfig,
-  kvWriteConfig, attentionConfig, lmHeadConfig, logSoftmaxConfig, rowArgmaxConfig,
-] as KernelConfig[];
+export const gpujsKernels: KernelSet = {
+  embedding, layernorm, rmsnorm, matmul, gelu, swiglu, residual, rope, kvWrite, attention, lmHead, logSoftmax, rowArgmax,
+};
 
 let registered = false;
 
@@ -31,7 +34,7 @@ export function loadGpujsKernels(): string | null {
     return (e as Error).message;
   }
   if (!registered) {
-    for (const k of gpujsKernels) registerKernel(k);
+    registerKernelSet('gpujs', gpujsKernels);
     registered = true;
   }
   return null;

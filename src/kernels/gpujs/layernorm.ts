@@ -2,7 +2,6 @@
 // Two kernels: per-row statistics (one thread per row: mean, then Σ(x−mean)² — two-pass, like the
 // reference), then one thread per element. Statistics accumulate in the mode's float (f32 on
 // headlessgl/webasm, f64 on cpu) where the reference uses f64.
-import type { KernelConfig } from '../registry.js';
 import type { KernelSet } from '../names.js';
 import { as2d, bucket, kernelFor, padded, rowCol, runKernel } from './context.js';
 
@@ -41,4 +40,3 @@ export const layernorm: KernelSet['layernorm'] = (out, inp, w, b, n, C, eps) => 
   out.set(r.subarray(0, n * C));
 };
 
-export const layernormConfig: KernelConfig<'layernorm'> = { backend: 'gpujs', op: 'layernorm', fn: layernorm };

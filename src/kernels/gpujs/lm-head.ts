@@ -1,7 +1,6 @@
 // gpu.js tied LM head: logits[r, v] = Σ_c inp[r, c] · wte[v, c].   [m, C] → [m, V]
 // One thread per logit, c summed in order (rows independent). wte is read as a 2-D [V][C] input so
 // that indices stay integer-exact past 2^24 elements (50257 × 768 > 2^24).
-import type { KernelConfig } from '../registry.js';
 import type { KernelSet } from '../names.js';
 import { as2d, bucket, kernelFor, padded, rowCol, runKernel } from './context.js';
 
@@ -23,4 +22,3 @@ export const lmHead: KernelSet['lmHead'] = (out, inp, wte, m, C, V) => {
   out.set(r.subarray(0, m * V));
 };
 
-export const lmHeadConfig: KernelConfig<'lmHead'> = { backend: 'gpujs', op: 'lmHead', fn: lmHead };

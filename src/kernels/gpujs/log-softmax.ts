@@ -5,7 +5,6 @@
 // 65535 loop iterations per shader invocation (a single-thread-per-row kernel silently stops
 // summing past it under headless-gl on a software GL), spreads the work over more threads, and
 // sums in two levels (better f32 accuracy). The chunking depends only on V: rows stay independent.
-import type { KernelConfig } from '../registry.js';
 import type { KernelSet } from '../names.js';
 import { as2d, bucket, kernelFor, padded, rowCol, runKernel } from './context.js';
 
@@ -70,4 +69,3 @@ export const logSoftmax: KernelSet['logSoftmax'] = (out, inp, m, V) => {
   out.set(r.subarray(0, m * V));
 };
 
-export const logSoftmaxConfig: KernelConfig<'logSoftmax'> = { backend: 'gpujs', op: 'logSoftmax', fn: logSoftmax };

@@ -1,8 +1,7 @@
-// gpu.js matmul + bias, weights [I, O] (HF Conv1D): out = inp · w + bias.   [n, I] → [n, O]
+// gpu.js matmul + bias, weights [I, O]: out = inp · w + bias (bias null: zeros).   [n, I] → [n, O]
 // One thread per output element; it starts from bias[j] and sums k = 0..I-1 in order, like the
 // reference, so a row's result never depends on the other rows (or on the padding rows).
 // A column range [j0, j1) runs the kernel over the column shard w [I, W = j1 - j0].
-import type { KernelConfig } from '../registry.js';
 import type { KernelSet } from '../names.js';
 import { as2d, bucket, kernelFor, padded, rowCol, runKernel } from './context.js';
 
@@ -15,15 +14,22 @@ const SOURCE = `function (inp, w, bias) {
   return s;
 }`;
 
+const zeroRows = new Map<number, Float32Array>();
+function zeros(O: number): Float32Array {
+  let z = zeroRows.get(O);
+  if (!z) zeroRows.set(O, (z = new Float32Array(O)));
+  return z;
+}
+
 export const matmul: KernelSet['matmul'] = (out, inp, w, bias, n, I, O, j0 = 0, j1 = O) => {
   const W = j1 - j0;
   if (n === 0 || W === 0) return;
   const nb = bucket(n);
   const k = kernelFor(`matmul|${nb}|${I}|${O}|${j0}|${W}`, SOURCE, nb * W, { I, W, J0: j0 });
   const x = padded('matmul.inp', inp, n * I, nb * I);
-  const r = runKernel(k, as2d(x, I, nb), as2d(w, W, I), bias.length === O ? bias : bias.subarray(0, O));
+  const b = bias ? (bias.length === O ? bias : bias.subarray(0, O)) : zeros(O);
+  const r = runKernel(k, as2d(x, I, nb), as2d(w, W, I), b);
   if (W === O) out.set(r.subarray(0, n * O));
   else for (let i = 0; i < n; i++) out.set(r.subarray(i * W, (i + 1) * W), i * O + j0);
 };
 
-export const matmulConfig: KernelConfig<'matmul'> = { backend: 'gpujs', op: 'matmul', fn: matmul };

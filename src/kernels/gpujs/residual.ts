@@ -1,5 +1,4 @@
 // gpu.js residual add: out = a + b, elementwise; out may alias a (inputs are staged first).
-import type { KernelConfig } from '../registry.js';
 import type { KernelSet } from '../names.js';
 import { bucket, kernelFor, padded, runKernel } from './context.js';
 
@@ -15,4 +14,3 @@ export const residual: KernelSet['residual'] = (out, a, b, len) => {
   out.set(r.subarray(0, len));
 };
 
-export const residualConfig: KernelConfig<'residual'> = { backend: 'gpujs', op: 'residual', fn: residual };

@@ -3,7 +3,6 @@
 // value (-1 if none); the host then merges a row's chunks in order against x[0] with the same
 // strict comparison, which gives exactly the scalar definition (names.ts). Chunks keep each
 // thread under llvmpipe's 65535 loop iterations (see log-softmax.ts).
-import type { KernelConfig } from '../registry.js';
 import type { KernelSet } from '../names.js';
 import { as2d, bucket, kernelFor, padded, rowCol, runKernel } from './context.js';
 
@@ -45,4 +44,3 @@ export const rowArgmax: KernelSet['rowArgmax'] = (idx, max, inp, m, V) => {
   }
 };
 
-export const rowArgmaxConfig: KernelConfig<'rowArgmax'> = { backend: 'gpujs', op: 'rowArgmax', fn: rowArgmax };

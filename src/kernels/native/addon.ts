@@ -1,4 +1,4 @@
-// Loads the compiled Node-API addon (native/kernels.cc → build/Release/pipegpt_native.node, built
+// Loads the compiled Node-API addon (native/*.cc → build/Release/pipegpt_native.node, built
 // by tools/build-native.mjs at install). Never throws: loadAddon() returns the reason it cannot
 // load (disabled, not built, built for another platform, load error). Context-aware, so it loads in
 // every worker thread; it holds no JS state.
@@ -8,16 +8,30 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KernelSet } from '../names.js';
 
-/** The addon's exports: the KernelSet ops as they are, except attention's arguments passed positionally. */
-export type NativeAddon = Omit<KernelSet, 'attention'> & {
-  simd: 'avx2-fma' | 'portable';
+/**
+ * The addon's exports: the KernelSet ops as they are, except attention's and rope's arguments
+ * passed positionally. The SIMD path is chosen once at load (CPU features; PIPEGPT_NATIVE_SIMD=portable
+ * forces the portable path) and can be changed per thread with setSimd.
+ */
+export type NativeAddon = Omit<KernelSet, 'attention' | 'rope'> & {
+  /** The path picked at load for the whole process. */
+  simd: NativeSimdPath;
   arch: string;
   /** madvise(MADV_HUGEPAGE) on the 2 MiB-aligned part of the view; returns the bytes advised. */
   hugePages(view: Uint8Array): number;
+  /**
+   * Runs this thread's later calls on a path ('default' = the one picked at load); returns the
+   * path now in use. Throws for a path this CPU lacks. For tests: other threads are unaffected.
+   */
+  setSimd(path: NativeSimdPath | 'default'): NativeSimdPath;
   attention(out: Float32Array, qkv: Float32Array, kCache: Float32Array, vCache: Float32Array, seqIds: Int32Array,
     positions: Int32Array, blockTable: Int32Array, maxBlocksPerSeq: number, blockSize: number, n: number, nHead: number,
-    C: number, scratch: Float32Array, h0?: number, h1?: number): void;
+    nKvHead: number, headDim: number, window: number, scratch: Float32Array, h0?: number, h1?: number): void;
+  rope(qkv: Float32Array, positions: Int32Array, cos: Float32Array, sin: Float32Array, n: number, nHead: number,
+    nKvHead: number, headDim: number, qNorm: Float32Array | null, kNorm: Float32Array | null, eps: number, h0?: number, h1?: number): void;
 };
+
+export type NativeSimdPath = 'avx2-fma' | 'portable';
 
 export const ADDON_RELATIVE_PATH = join('build', 'Release', 'pipegpt_native.node');
 

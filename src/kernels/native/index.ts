@@ -1,32 +1,44 @@
-// The "native" kernel backend: the Node-API addon built from native/kernels.cc. loadNativeKernels()
-// registers its ten kernels and returns null, or returns why it cannot load here (then registers
-// nothing). Which SIMD path the addon picked at load: nativeSimd().
-import { registerKernel, type KernelConfig } from '../registry.js';
-import { addon, loadAddon } from './addon.js';
-import { attentionConfig } from './attention.js';
-import { embeddingConfig } from './embedding.js';
-import { geluConfig } from './gelu.js';
-import { kvWriteConfig } from './kv-write.js';
-import { layernormConfig } from './layernorm.js';
-import { lmHeadConfig } from './lm-head.js';
-import { logSoftmaxConfig } from './log-softmax.js';
-import { matmulConfig } from './matmul.js';
-import { residualConfig } from './residual.js';
-import { rowArgmaxConfig } from './row-argmax.js';
+// The "native" kernel backend: the Node-API addon built from native/*.cc. loadNativeKernels()
+// registers its kernels and returns null, or returns why it cannot load here (then registers
+// nothing). Which SIMD path the addon picked at load: nativeSimd(); another for this thread
+// (tests): setNativeSimd().
+import type { KernelSet } from '../names.js';
+import { registerKernelSet } from '../registry.js';
+import { addon, loadAddon, type NativeSimdPath } from './addon.js';
+import { attention } from './attention.js';
+import { embedding } from './embedding.js';
+import { gelu } from './gelu.js';
+import { kvWrite } from './kv-write.js';
+import { layernorm } from './layernorm.js';
+import { lmHead } from './lm-head.js';
+import { logSoftmax } from './log-softmax.js';
+import { matmul } from './matmul.js';
+import { residual } from './residual.js';
+import { rmsnorm } from './rmsnorm.js';
+import { rope } from './rope.js';
+import { rowArgmax } from './row-argmax.js';
+import { swiglu } from './swiglu.js';
 
-export const nativeKernels: KernelConfig[] = [
-  embeddingConfig, layernormConfig, matmulConfig, geluConfig, residualConfig,
-  kvWriteConfig, attentionConfig, lmHeadConfig, logSoftmaxConfig, rowArgmaxConfig,
-] as KernelConfig[];
+export const nativeKernels: KernelSet = {
+  embedding, layernorm, rmsnorm, matmul, gelu, swiglu, residual, rope, kvWrite, attention, lmHead, logSoftmax, rowArgmax,
+};
 
 export function loadNativeKernels(): string | null {
   const reason = loadAddon();
   if (reason !== null) return reason;
-  for (const k of nativeKernels) registerKernel(k);
+  registerKernelSet('native', nativeKernels);
   return null;
 }
 
 /** "avx2-fma" | "portable" once loaded, else null. */
 export function nativeSimd(): string | null {
   return loadAddon() === null ? addon().simd : null;
+}
+
+/**
+ * Runs this thread's later native calls on `path` ('default': the one picked at load) and returns
+ * the path now in use; throws when the addon is not loaded or this CPU lacks the path.
+ */
+export function setNativeSimd(path: NativeSimdPath | 'default'): NativeSimdPath {
+  return addon().setSimd(path);
 }

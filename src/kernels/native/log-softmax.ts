@@ -1,8 +1,6 @@
-// Native logSoftmax: row-wise log-softmax, Σ exp in f64 (native/kernels.cc logsoftmax_k).
-import type { KernelConfig } from '../registry.js';
+// Native logSoftmax: row-wise log-softmax, Σ exp in f64 (native/simd_avx2.cc, portable.cc).
 import type { KernelSet } from '../names.js';
 import { addon } from './addon.js';
 
 export const logSoftmax: KernelSet['logSoftmax'] = (out, inp, m, V) => addon().logSoftmax(out, inp, m, V);
 
-export const logSoftmaxConfig: KernelConfig<'logSoftmax'> = { backend: 'native', op: 'logSoftmax', fn: logSoftmax };

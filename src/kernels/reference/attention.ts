@@ -1,7 +1,7 @@
-// Reference causal attention over the paged KV cache. Row r (sequence s, position p) attends to
-// positions 0..p of s, whose keys/values sit at slot blockTable[s][t / bs]·bs + t % bs.
-// Scores are scaled by 1/√D and soft-maxed in f64.   [n, 3C] → [n, C]
-import type { KernelConfig } from '../registry.js';
+// Reference causal grouped-query attention over the paged KV cache. Row r (sequence s, position p)
+// attends to positions t0..p of s (t0 = p - window + 1 with a sliding window, else 0), whose
+// keys/values sit at slot blockTable[s][t / bs]·bs + t % bs; query head h reads KV head h / G
+// (G = NH / NKV). Scores are scaled by 1/√D and soft-maxed in f64.   [n, W] → [n, NH·D]
 import type { AttentionArgs, KernelSet } from '../names.js';
 
 function slotOf(a: AttentionArgs, seq: number, t: number): number {
@@ -10,30 +10,30 @@ function slotOf(a: AttentionArgs, seq: number, t: number): number {
 }
 
 export const attention: KernelSet['attention'] = (a) => {
-  const { out, qkv, kCache, vCache, C, nHead, scratch } = a;
-  const D = C / nHead, scale = 1 / Math.sqrt(D), h0 = a.h0 ?? 0, h1 = a.h1 ?? nHead;
+  const { out, qkv, kCache, vCache, nHead: NH, nKvHead: NKV, headDim: D, scratch } = a;
+  const W = (NH + 2 * NKV) * D, KV = NKV * D, G = NH / NKV;
+  const scale = 1 / Math.sqrt(D), h0 = a.h0 ?? 0, h1 = a.h1 ?? NH;
   for (let r = 0; r < a.n; r++) {
     const seq = a.seqIds[r], pos = a.positions[r];
+    const t0 = a.window > 0 ? Math.max(0, pos - a.window + 1) : 0;
     for (let h = h0; h < h1; h++) {
-      const q = r * 3 * C + h * D;
+      const q = r * W + h * D, kh = Math.floor(h / G) * D;
       let max = -Infinity;
-      for (let t = 0; t <= pos; t++) {
-        const k = slotOf(a, seq, t) * C + h * D;
+      for (let t = t0; t <= pos; t++) {
+        const k = slotOf(a, seq, t) * KV + kh;
         let s = 0;
         for (let d = 0; d < D; d++) s += qkv[q + d] * kCache[k + d];
-        scratch[t] = s * scale;
-        if (scratch[t] > max) max = scratch[t];
+        scratch[t - t0] = s * scale;
+        if (scratch[t - t0] > max) max = scratch[t - t0];
       }
       let sum = 0;
-      for (let t = 0; t <= pos; t++) sum += Math.exp(scratch[t] - max);
-      const o = r * C + h * D;
+      for (let t = t0; t <= pos; t++) sum += Math.exp(scratch[t - t0] - max);
+      const o = r * NH * D + h * D;
       for (let d = 0; d < D; d++) out[o + d] = 0;
-      for (let t = 0; t <= pos; t++) {
-        const p = Math.exp(scratch[t] - max) / sum, v = slotOf(a, seq, t) * C + h * D;
+      for (let t = t0; t <= pos; t++) {
+        const p = Math.exp(scratch[t - t0] - max) / sum, v = slotOf(a, seq, t) * KV + kh;
         for (let d = 0; d < D; d++) out[o + d] += p * vCache[v + d];
       }
     }
   }
 };
-
-export const attentionConfig: KernelConfig<'attention'> = { backend: 'reference', op: 'attention', fn: attention };

@@ -1,5 +1,4 @@
 // Reference GELU, tanh approximation (GPT-2's "gelu_new"): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
-import type { KernelConfig } from '../registry.js';
 import type { KernelSet } from '../names.js';
 
 const S = Math.sqrt(2 / Math.PI);
@@ -11,4 +10,3 @@ export const gelu: KernelSet['gelu'] = (out, inp, len) => {
   }
 };
 
-export const geluConfig: KernelConfig<'gelu'> = { backend: 'reference', op: 'gelu', fn: gelu };

@@ -1,5 +1,4 @@
 // Reference LayerNorm, biased variance, statistics accumulated in f64.   [n, C] → [n, C]
-import type { KernelConfig } from '../registry.js';
 import type { KernelSet } from '../names.js';
 
 export const layernorm: KernelSet['layernorm'] = (out, inp, w, b, n, C, eps) => {
@@ -18,4 +17,3 @@ export const layernorm: KernelSet['layernorm'] = (out, inp, w, b, n, C, eps) => 
   }
 };
 
-export const layernormConfig: KernelConfig<'layernorm'> = { backend: 'reference', op: 'layernorm', fn: layernorm };

@@ -1,5 +1,4 @@
 // Reference tied LM head: logits[r, v] = Σ_c inp[r, c] · wte[v, c].   [m, C] → [m, V]
-import type { KernelConfig } from '../registry.js';
 import type { KernelSet } from '../names.js';
 
 export const lmHead: KernelSet['lmHead'] = (out, inp, wte, m, C, V) => {
@@ -14,4 +13,3 @@ export const lmHead: KernelSet['lmHead'] = (out, inp, wte, m, C, V) => {
   }
 };
 
-export const lmHeadConfig: KernelConfig<'lmHead'> = { backend: 'reference', op: 'lmHead', fn: lmHead };

@@ -1,5 +1,4 @@
 // Reference row-wise log-softmax, max-subtracted, sum in f64.   [m, V] → [m, V]
-import type { KernelConfig } from '../registry.js';
 import type { KernelSet } from '../names.js';
 
 export const logSoftmax: KernelSet['logSoftmax'] = (out, inp, m, V) => {
@@ -14,4 +13,3 @@ export const logSoftmax: KernelSet['logSoftmax'] = (out, inp, m, V) => {
   }
 };
 
-export const logSoftmaxConfig: KernelConfig<'logSoftmax'> = { backend: 'reference', op: 'logSoftmax', fn: logSoftmax };

@@ -1,5 +1,4 @@
 // Reference rowArgmax: the definition itself (names.ts).   [m, V] → idx [m], max [m]
-import type { KernelConfig } from '../registry.js';
 import type { KernelSet } from '../names.js';
 
 export const rowArgmax: KernelSet['rowArgmax'] = (idx, max, inp, m, V) => {
@@ -14,4 +13,3 @@ export const rowArgmax: KernelSet['rowArgmax'] = (idx, max, inp, m, V) => {
   }
 };
 
-export const rowArgmaxConfig: KernelConfig<'rowArgmax'> = { backend: 'reference', op: 'rowArgmax', fn: rowArgmax };

@@ -1,0 +1,89 @@
+// Drivers: the loops over rows and heads of matmul, rmsnorm, swiglu, rope and attention. They
+// hold no ISA-specific arithmetic; each calls the inner kernels of the Path it is given, so every
+// path shares the same indexing, windows and head ranges.
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "kernels.h"
+
+namespace pg {
+
+// columns [j0, j1) of out [n, O] = x · w + bias; w is the contiguous column shard [I, j1 - j0]
+// (all of w [I, O] when the range is everything); bias null: none (each chain starts from 0)
+void matmul(const Path& p, float* out, const float* x, const float* w, const float* bias, i64 n, i64 I, i64 O, i64 j0, i64 j1) {
+  const i64 W = j1 - j0;
+  for (i64 r = 0; r < n; r++) {
+    if (bias) std::memcpy(out + r * O + j0, bias + j0, (size_t)W * sizeof(float));
+    else std::memset(out + r * O + j0, 0, (size_t)W * sizeof(float));
+  }
+  p.matmul_acc(out + j0, x, w, n, I, W, W, O);
+}
+
+namespace {
+// Σ x² in f64, one accumulator in index order: the same on every path and in the reference
+double sum_squares(const float* x, i64 C) {
+  double s = 0;
+  for (i64 c = 0; c < C; c++) {
+    const double v = x[c];
+    s += v * v;
+  }
+  return s;
+}
+inline double rms_scale(const float* x, i64 C, double eps) { return 1.0 / std::sqrt(sum_squares(x, C) / (double)C + eps); }
+}  // namespace
+
+void rmsnorm(const Path& p, float* out, const float* inp, const float* w, i64 n, i64 C, double eps) {
+  for (i64 r = 0; r < n; r++) p.scale_mul(out + r * C, inp + r * C, w, rms_scale(inp + r * C, C, eps), C);
+}
+
+// out [n, I] columns [j0, j1) from gu [n, 2I] = gate | up
+void swiglu(const Path& p, float* out, const float* gu, i64 n, i64 I, i64 j0, i64 j1) {
+  for (i64 r = 0; r < n; r++) p.swiglu(out + r * I + j0, gu + r * 2 * I + j0, gu + r * 2 * I + I + j0, j1 - j0);
+}
+
+void rope(const Path& p, const RopeArgs& a) {
+  const i64 D = a.D, half = D / 2, W = (a.nHead + 2 * a.nKv) * D, G = a.nHead / a.nKv;
+  auto head = [&](float* x, const float* nw, const float* cs, const float* sn) {
+    if (nw) p.scale_mul(x, x, nw, rms_scale(x, D, a.eps), D);  // Qwen3 q_norm / k_norm, before rotating
+    p.rotate_half(x, cs, sn, half);
+  };
+  for (i64 r = 0; r < a.n; r++) {
+    const i64 pos = a.pos[r];
+    const float* cs = a.cos + pos * half;
+    const float* sn = a.sin + pos * half;
+    float* row = a.qkv + r * W;
+    for (i64 h = a.h0; h < a.h1; h++) head(row + h * D, a.qn, cs, sn);
+    for (i64 h = a.h0 / G; h < a.h1 / G; h++) head(row + (a.nHead + h) * D, a.kn, cs, sn);
+  }
+}
+
+namespace {
+thread_local std::vector<i64> g_slots;
+}
+
+// Row r (sequence s, position P) attends to positions t0..P of s (t0 = P - window + 1 with a
+// window, else 0); query head h reads KV head h / G. qkv rows are [NH·D q | NKV·D k | NKV·D v],
+// cache rows NKV·D, out rows NH·D.
+void attention(const Path& p, const AttnArgs& a) {
+  const i64 D = a.D, KV = a.nKv * D, W = (a.nHead + 2 * a.nKv) * D, QO = a.nHead * D, G = a.nHead / a.nKv;
+  const float scale = (float)(1.0 / std::sqrt((double)D));
+  for (i64 r = 0; r < a.n; r++) {
+    const i64 s = a.seq[r], P = a.pos[r];
+    const i64 t0 = a.window > 0 && P - a.window + 1 > 0 ? P - a.window + 1 : 0, T = P + 1 - t0;
+    if ((i64)g_slots.size() < T) g_slots.resize((size_t)T);
+    i64* off = g_slots.data();  // cache row offset of each attended position
+    for (i64 i = 0; i < T; i++) {
+      const i64 t = t0 + i;
+      off[i] = ((i64)a.table[s * a.maxB + t / a.bs] * a.bs + t % a.bs) * KV;
+    }
+    for (i64 h = a.h0; h < a.h1; h++) {
+      const i64 kv = (h / G) * D;
+      p.attn_scores(a.scratch, a.qkv + r * W + h * D, a.kc + kv, off, T, D, scale);
+      p.softmax(a.scratch, T);
+      p.attn_values(a.out + r * QO + h * D, a.vc + kv, off, a.scratch, T, D);
+    }
+  }
+}
+
+}  // namespace pg

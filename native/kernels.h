@@ -1,0 +1,111 @@
+// pipegpt native kernels: the KernelSet ops (src/kernels/names.ts) in C++ behind plain Node-API.
+//
+// Files:
+//   kernels.h        this: shared types, the per-ISA dispatch table (Path), the drivers
+//   portable.cc      ops with one implementation, and the portable Path (plain C++ the compiler
+//                    may auto-vectorize with the baseline ISA)
+//   drivers.cc       attention, rope, rmsnorm, matmul: loops over rows/heads that call a Path's
+//                    inner kernels (no ISA-specific arithmetic of their own)
+//   simd_avx2*.cc    the avx2-fma Path: explicit AVX2/FMA intrinsics (functions compiled with
+//                    target("avx2,fma")); simd_avx2_gemm.cc holds matmul and lmHead
+//   dispatch.cc      the one place that picks a Path: at load, per CPU (PIPEGPT_NATIVE_SIMD=portable
+//                    forces the portable one), and per thread on request (setSimd, for tests)
+//   napi*.{h,cc}     the Node-API glue: argument checks, then one driver call
+// A new ISA (say avx512 / AMX) is a new simd_*.cc defining a Path, plus one entry in dispatch.cc.
+//
+// Batch invariance: within one path, every output element is produced by the same sequence of
+// floating-point operations whatever the number of rows in the call and whichever tile handles it.
+//   matmul   out[r,j] = bias[j] (0 without bias), then one FMA (avx2) / mul+add (portable) per k
+//            in order k = 0..I-1, on a single f32 accumulator (stored/reloaded exactly between k-blocks);
+//   lmHead   out[r,v] = hsum8(acc) where acc lane l sums c ≡ l (mod 8) in increasing c with FMA
+//            (a partial last chunk is read zero-padded) and hsum8 is one fixed tree;
+//   rmsnorm, the q/k norm of rope: Σx² in f64 in index order (one accumulator, both paths), then
+//            w · f32(x · s) elementwise; rope's rotation is f32 mul, mul, sub/add without FMA. Both
+//            are bit-identical across paths (and to the reference backend).
+// every kernel (GEMV, packed GEMM, row tiles, remainder tiles) follows exactly that recipe.
+// Column ranges (a tensor-parallel rank's share of a matmul) run the same code with w a
+// contiguous column shard [I, j1 - j0] and out + j0 with row stride O. The chain per element is
+// unchanged. Every file is built with -ffp-contract=off so scalar code never gets contracted silently.
+//
+// All kernels are single-threaded, allocate only thread_local scratch, and keep no JS state, so
+// the addon loads in any number of worker threads.
+#pragma once
+
+#include <cstdint>
+
+// -DPG_PORTABLE_ONLY builds the portable path alone (what a non-x86 or non-GCC/clang build gets)
+#if !defined(PG_PORTABLE_ONLY) && (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define PG_HAVE_AVX2_PATH 1
+#define PG_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define PG_HAVE_AVX2_PATH 0
+#endif
+
+namespace pg {
+
+using i64 = int64_t;
+
+// The inner kernels whose code differs by ISA. Rows of a call never interact, so each entry is
+// per row (or per row segment) unless it says otherwise.
+struct Path {
+  const char* name;  // "portable" | "avx2-fma" (exported to JS as-is)
+  // out[r, 0:O] += x[r, :] · w for n rows; out already holds the bias (or 0). out row stride ldo,
+  // w [I, O] with row stride ldw.
+  void (*matmul_acc)(float* out, const float* x, const float* w, i64 n, i64 I, i64 O, i64 ldw, i64 ldo);
+  void (*lmhead)(float* out, const float* x, const float* w, i64 m, i64 C, i64 V);  // all m rows
+  void (*gelu)(float* out, const float* inp, i64 len);
+  // o[j] = silu(g[j]) · u[j], silu(g) = g / (1 + e^-g) evaluated as (g ≥ 0 ? g : g·e) / (1 + e), e = e^-|g|
+  void (*swiglu)(float* o, const float* g, const float* u, i64 len);
+  // o[c] = w[c] · f32(x[c] · s) (f64 product rounded to f32, then an f32 product); o may be x
+  void (*scale_mul)(float* o, const float* x, const float* w, double s, i64 len);
+  // x[i], x[i + half] ← x[i]·c − x[i+half]·s, x[i+half]·c + x[i]·s (f32, no FMA), i < half
+  void (*rotate_half)(float* x, const float* cos, const float* sin, i64 half);
+  void (*logsoftmax_row)(float* o, const float* x, i64 V);  // o may be x
+  void (*argmax_row)(const float* x, i64 V, int32_t* idx, float* mx);
+  // attention of one (row, head) over T keys/values at k + off[t], v + off[t]:
+  void (*attn_scores)(float* sc, const float* q, const float* k, const i64* off, i64 T, i64 D, float scale);
+  void (*softmax)(float* sc, i64 T);  // in place, Σ in f64
+  void (*attn_values)(float* o, const float* v, const i64* off, const float* p, i64 T, i64 D);
+};
+
+extern const Path kPortablePath;
+#if PG_HAVE_AVX2_PATH
+extern const Path kAvx2Path;
+#endif
+
+// dispatch.cc
+const Path& default_path();   // picked once per process: CPU features, PIPEGPT_NATIVE_SIMD
+const Path& path();           // this thread's (the default unless set_path changed it)
+// "portable" | "avx2-fma" | "default"; false (path unchanged) when unknown or not supported here
+bool set_path(const char* name);
+
+struct AttnArgs {
+  float* out; const float* qkv; const float* kc; const float* vc;
+  const int32_t* seq; const int32_t* pos; const int32_t* table;
+  i64 maxB, bs, n, nHead, nKv, D, window;
+  float* scratch;
+  i64 h0, h1;  // query heads computed: [h0, h1), whole KV groups
+};
+
+struct RopeArgs {
+  float* qkv; const int32_t* pos; const float* cos; const float* sin;
+  i64 n, nHead, nKv, D;
+  const float* qn; const float* kn;  // [D] per-head norm weights, or null
+  double eps;
+  i64 h0, h1;  // query heads [h0, h1) and key heads [h0 / G, h1 / G), G = nHead / nKv
+};
+
+// portable.cc: ops with a single implementation
+void embedding(float* out, const int32_t* tok, const int32_t* pos, const float* wte, const float* wpe, i64 n, i64 C);
+void residual(float* out, const float* a, const float* b, i64 len);
+void kvwrite(const float* qkv, float* kc, float* vc, const int32_t* slots, i64 n, i64 qDim, i64 kvDim, i64 c0, i64 c1);
+void layernorm(float* out, const float* inp, const float* w, const float* b, i64 n, i64 C, double eps);
+
+// drivers.cc
+void matmul(const Path& p, float* out, const float* x, const float* w, const float* bias, i64 n, i64 I, i64 O, i64 j0, i64 j1);
+void rmsnorm(const Path& p, float* out, const float* inp, const float* w, i64 n, i64 C, double eps);
+void swiglu(const Path& p, float* out, const float* gu, i64 n, i64 I, i64 j0, i64 j1);
+void rope(const Path& p, const RopeArgs& a);
+void attention(const Path& p, const AttnArgs& a);
+
+}  // namespace pg

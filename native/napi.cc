@@ -1,0 +1,324 @@
+// Node-API glue: one function per KernelSet op (src/kernels/native/addon.ts types them), each
+// checking its arguments (napi_args.h) and calling one driver on this thread's Path (dispatch.cc).
+#include <node_api.h>
+
+#include <cstdint>
+#include <cstring>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+#include "kernels.h"
+#include "napi_args.h"
+
+namespace pg {
+namespace {
+
+// embedding(out, tokens, positions, wte, wpe | null, n, C)
+napi_value js_embedding(napi_env env, napi_callback_info info) {
+  const char* F = "embedding";
+  Args a(env, info, 7, F);
+  const i64 n = a.num(5, F, "n"), C = a.num(6, F, "C");
+  float* out = a.f32(0, n * C, F, "out");
+  int32_t* tok = a.i32(1, n, F, "tokens");
+  int32_t* pos = a.i32(2, n, F, "positions");
+  float* wte = a.f32(3, 0, F, "wte");
+  float* wpe = a.f32_or_null(4, 0, F, "wpe");
+  if (!a.ok) return nullptr;
+  const i64 lte = a.len(3), lpe = wpe ? a.len(4) : 0;
+  for (i64 r = 0; r < n; r++)
+    if (tok[r] < 0 || (i64)(tok[r] + 1) * C > lte || (wpe && (pos[r] < 0 || (i64)(pos[r] + 1) * C > lpe))) {
+      a.fail(F, "token or position out of range");
+      return nullptr;
+    }
+  embedding(out, tok, pos, wte, wpe, n, C);
+  return nullptr;
+}
+
+napi_value js_layernorm(napi_env env, napi_callback_info info) {
+  const char* F = "layernorm";
+  Args a(env, info, 7, F);
+  const i64 n = a.num(4, F, "n"), C = a.num(5, F, "C");
+  const double eps = a.dbl(6, F, "eps");
+  float* out = a.f32(0, n * C, F, "out");
+  float* inp = a.f32(1, n * C, F, "inp");
+  float* w = a.f32(2, C, F, "w");
+  float* b = a.f32(3, C, F, "b");
+  if (!a.ok) return nullptr;
+  layernorm(out, inp, w, b, n, C, eps);
+  return nullptr;
+}
+
+// rmsnorm(out, inp, w, n, C, eps)
+napi_value js_rmsnorm(napi_env env, napi_callback_info info) {
+  const char* F = "rmsnorm";
+  Args a(env, info, 6, F);
+  const i64 n = a.num(3, F, "n"), C = a.num(4, F, "C");
+  const double eps = a.dbl(5, F, "eps");
+  float* out = a.f32(0, n * C, F, "out");
+  float* inp = a.f32(1, n * C, F, "inp");
+  float* w = a.f32(2, C, F, "w");
+  if (!a.ok) return nullptr;
+  rmsnorm(path(), out, inp, w, n, C, eps);
+  return nullptr;
+}
+
+// matmul(out, inp, w, bias | null, n, I, O[, j0, j1]); with a range, w is the column shard [I, j1 - j0]
+napi_value js_matmul(napi_env env, napi_callback_info info) {
+  const char* F = "matmul";
+  Args a(env, info, 7, F);
+  const i64 n = a.num(4, F, "n"), I = a.num(5, F, "I"), O = a.num(6, F, "O");
+  i64 j0 = 0, j1 = O;
+  a.range(7, O, F, "j0, j1", j0, j1);
+  float* out = a.f32(0, n * O, F, "out");
+  float* inp = a.f32(1, n * I, F, "inp");
+  float* w = a.f32(2, I * (j1 - j0), F, "w");
+  float* b = a.f32_or_null(3, O, F, "bias");
+  if (!a.ok) return nullptr;
+  if (n > 0 && j1 > j0) matmul(path(), out, inp, w, b, n, I, O, j0, j1);
+  return nullptr;
+}
+
+napi_value js_gelu(napi_env env, napi_callback_info info) {
+  const char* F = "gelu";
+  Args a(env, info, 3, F);
+  const i64 len = a.num(2, F, "len");
+  float* out = a.f32(0, len, F, "out");
+  float* inp = a.f32(1, len, F, "inp");
+  if (!a.ok) return nullptr;
+  path().gelu(out, inp, len);
+  return nullptr;
+}
+
+// swiglu(out, gu, n, I[, j0, j1])
+napi_value js_swiglu(napi_env env, napi_callback_info info) {
+  const char* F = "swiglu";
+  Args a(env, info, 4, F);
+  const i64 n = a.num(2, F, "n"), I = a.num(3, F, "I");
+  i64 j0 = 0, j1 = I;
+  a.range(4, I, F, "j0, j1", j0, j1);
+  float* out = a.f32(0, n * I, F, "out");
+  float* gu = a.f32(1, n * 2 * I, F, "gu");
+  if (!a.ok) return nullptr;
+  swiglu(path(), out, gu, n, I, j0, j1);
+  return nullptr;
+}
+
+napi_value js_residual(napi_env env, napi_callback_info info) {
+  const char* F = "residual";
+  Args a(env, info, 4, F);
+  const i64 len = a.num(3, F, "len");
+  float* out = a.f32(0, len, F, "out");
+  float* x = a.f32(1, len, F, "a");
+  float* y = a.f32(2, len, F, "b");
+  if (!a.ok) return nullptr;
+  residual(out, x, y, len);
+  return nullptr;
+}
+
+// Query heads [h0, h1) (whole groups of G = nHead / nKv) at argument i; false after a throw.
+bool heads(Args& a, size_t i, const char* F, i64 nHead, i64 nKv, i64 D, i64& h0, i64& h1) {
+  if (a.ok && (nHead == 0 || nKv == 0 || nHead % nKv != 0 || D == 0)) a.fail(F, "need nHead, nKvHead, headDim > 0 and nKvHead dividing nHead");
+  h0 = 0;
+  h1 = nHead;
+  a.range(i, nHead, F, "h0, h1", h0, h1);
+  if (a.ok && (h0 % (nHead / nKv) != 0 || h1 % (nHead / nKv) != 0)) a.fail(F, "h0, h1 must be whole key/value groups (multiples of nHead / nKvHead)");
+  return a.ok;
+}
+
+// rope(qkv, positions, cos, sin, n, nHead, nKvHead, headDim, qNorm | null, kNorm | null, eps[, h0, h1])
+napi_value js_rope(napi_env env, napi_callback_info info) {
+  const char* F = "rope";
+  Args a(env, info, 11, F);
+  RopeArgs k{};
+  k.n = a.num(4, F, "n"); k.nHead = a.num(5, F, "nHead"); k.nKv = a.num(6, F, "nKvHead"); k.D = a.num(7, F, "headDim");
+  k.eps = a.dbl(10, F, "eps");
+  if (a.ok && k.D % 2 != 0) a.fail(F, "headDim must be even");
+  if (!heads(a, 11, F, k.nHead, k.nKv, k.D, k.h0, k.h1)) return nullptr;
+  k.qkv = a.f32(0, k.n * (k.nHead + 2 * k.nKv) * k.D, F, "qkv");
+  k.pos = a.i32(1, k.n, F, "positions");
+  k.cos = a.f32(2, 0, F, "cos");
+  k.sin = a.f32(3, 0, F, "sin");
+  k.qn = a.f32_or_null(8, k.D, F, "qNorm");
+  k.kn = a.f32_or_null(9, k.D, F, "kNorm");
+  if (!a.ok) return nullptr;
+  const i64 rows = (a.len(2) < a.len(3) ? a.len(2) : a.len(3)) / (k.D / 2);  // positions in the tables
+  for (i64 r = 0; r < k.n; r++)
+    if (k.pos[r] < 0 || k.pos[r] >= rows) { a.fail(F, "position out of range of the cos/sin tables"); return nullptr; }
+  rope(path(), k);
+  return nullptr;
+}
+
+// kvWrite(qkv, kCache, vCache, slots, n, qDim, kvDim[, c0, c1])
+napi_value js_kvwrite(napi_env env, napi_callback_info info) {
+  const char* F = "kvWrite";
+  Args a(env, info, 7, F);
+  const i64 n = a.num(4, F, "n"), qDim = a.num(5, F, "qDim"), kvDim = a.num(6, F, "kvDim");
+  i64 c0 = 0, c1 = kvDim;
+  a.range(7, kvDim, F, "c0, c1", c0, c1);
+  float* qkv = a.f32(0, n * (qDim + 2 * kvDim), F, "qkv");
+  float* kc = a.f32(1, 0, F, "kCache");
+  float* vc = a.f32(2, 0, F, "vCache");
+  int32_t* slots = a.i32(3, n, F, "slots");
+  if (!a.ok) return nullptr;
+  const i64 lk = a.len(1), lv = a.len(2);
+  for (i64 r = 0; r < n; r++)
+    if (slots[r] < 0 || (i64)(slots[r] + 1) * kvDim > lk || (i64)(slots[r] + 1) * kvDim > lv) {
+      a.fail(F, "slot out of range");
+      return nullptr;
+    }
+  kvwrite(qkv, kc, vc, slots, n, qDim, kvDim, c0, c1);
+  return nullptr;
+}
+
+// attention(out, qkv, kCache, vCache, seqIds, positions, blockTable, maxBlocksPerSeq, blockSize, n,
+//           nHead, nKvHead, headDim, window, scratch[, h0, h1])
+napi_value js_attention(napi_env env, napi_callback_info info) {
+  const char* F = "attention";
+  Args a(env, info, 15, F);
+  AttnArgs k{};
+  k.maxB = a.num(7, F, "maxBlocksPerSeq"); k.bs = a.num(8, F, "blockSize"); k.n = a.num(9, F, "n");
+  k.nHead = a.num(10, F, "nHead"); k.nKv = a.num(11, F, "nKvHead"); k.D = a.num(12, F, "headDim"); k.window = a.num(13, F, "window");
+  if (a.ok && k.bs == 0) a.fail(F, "blockSize must be > 0");
+  if (!heads(a, 15, F, k.nHead, k.nKv, k.D, k.h0, k.h1)) return nullptr;
+  const i64 KV = k.nKv * k.D;
+  k.out = a.f32(0, k.n * k.nHead * k.D, F, "out");
+  k.qkv = a.f32(1, k.n * (k.nHead + 2 * k.nKv) * k.D, F, "qkv");
+  k.kc = a.f32(2, 0, F, "kCache");
+  k.vc = a.f32(3, 0, F, "vCache");
+  k.seq = a.i32(4, k.n, F, "seqIds");
+  k.pos = a.i32(5, k.n, F, "positions");
+  k.table = a.i32(6, 0, F, "blockTable");
+  k.scratch = a.f32(14, 0, F, "scratch");
+  if (!a.ok) return nullptr;
+  const i64 lk = a.len(2), lv = a.len(3), lt = a.len(6), ls = a.len(14);
+  const i64 cacheRows = (lk < lv ? lk : lv) / KV;
+  for (i64 r = 0; r < k.n; r++) {
+    const i64 s = k.seq[r], p = k.pos[r];
+    const i64 t0 = k.window > 0 && p - k.window + 1 > 0 ? p - k.window + 1 : 0;
+    if (s < 0 || p < 0 || p + 1 - t0 > ls || p / k.bs >= k.maxB || (s + 1) * k.maxB > lt) {
+      a.fail(F, "sequence id or position out of range (or scratch too small)");
+      return nullptr;
+    }
+    for (i64 b = t0 / k.bs; b <= p / k.bs; b++) {
+      const i64 blk = k.table[s * k.maxB + b];
+      if (blk < 0 || (blk + 1) * k.bs > cacheRows) { a.fail(F, "block table entry out of range"); return nullptr; }
+    }
+  }
+  attention(path(), k);
+  return nullptr;
+}
+
+napi_value js_lmhead(napi_env env, napi_callback_info info) {
+  const char* F = "lmHead";
+  Args a(env, info, 6, F);
+  const i64 m = a.num(3, F, "m"), C = a.num(4, F, "C"), V = a.num(5, F, "V");
+  float* out = a.f32(0, m * V, F, "out");
+  float* inp = a.f32(1, m * C, F, "inp");
+  float* w = a.f32(2, V * C, F, "w");
+  if (!a.ok) return nullptr;
+  path().lmhead(out, inp, w, m, C, V);
+  return nullptr;
+}
+
+napi_value js_logsoftmax(napi_env env, napi_callback_info info) {
+  const char* F = "logSoftmax";
+  Args a(env, info, 4, F);
+  const i64 m = a.num(2, F, "m"), V = a.num(3, F, "V");
+  float* out = a.f32(0, m * V, F, "out");
+  float* inp = a.f32(1, m * V, F, "inp");
+  if (!a.ok) return nullptr;
+  const Path& p = path();
+  for (i64 r = 0; r < m; r++) p.logsoftmax_row(out + r * V, inp + r * V, V);
+  return nullptr;
+}
+
+// rowArgmax(idx, max, inp, m, V)
+napi_value js_rowargmax(napi_env env, napi_callback_info info) {
+  const char* F = "rowArgmax";
+  Args a(env, info, 5, F);
+  const i64 m = a.num(3, F, "m"), V = a.num(4, F, "V");
+  if (a.ok && m > 0 && V == 0) a.fail(F, "V must be at least 1");
+  int32_t* idx = a.i32(0, m, F, "idx");
+  float* mx = a.f32(1, m, F, "max");
+  float* inp = a.f32(2, m * V, F, "inp");
+  if (!a.ok) return nullptr;
+  const Path& p = path();
+  for (i64 r = 0; r < m; r++) p.argmax_row(inp + r * V, V, idx + r, mx + r);
+  return nullptr;
+}
+
+// hugePages(view: Uint8Array) → bytes advised. Asks Linux to back the 2 MiB-aligned part of a
+// (not yet touched) buffer with transparent huge pages (MADV_HUGEPAGE; THP "madvise" mode): a page
+// fault then maps 2 MiB instead of 4 KiB, and streaming weights needs 512× fewer TLB entries.
+// 0 where unsupported; never changes the buffer's contents.
+napi_value js_hugepages(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  napi_typedarray_type type;
+  size_t length = 0, offset = 0;
+  void* data = nullptr;
+  napi_value ab;
+  if (argc < 1 || napi_get_typedarray_info(env, argv[0], &type, &length, &data, &ab, &offset) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(env, nullptr, "hugePages(view): expected a Uint8Array");
+    return nullptr;
+  }
+  double advised = 0;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const uintptr_t H = (uintptr_t)2 << 20;
+  const uintptr_t b = ((uintptr_t)data + H - 1) & ~(H - 1), e = ((uintptr_t)data + length) & ~(H - 1);
+  if (e > b && madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE) == 0) advised = (double)(e - b);
+#endif
+  napi_value r;
+  napi_create_double(env, advised, &r);
+  return r;
+}
+
+
+napi_value str(napi_env env, const char* s) {
+  napi_value v;
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
+// setSimd(name: "portable" | "avx2-fma" | "default") → the path this thread now runs. For tests
+// (both paths in one process); throws when the path is unknown or this CPU lacks it.
+napi_value js_setsimd(napi_env env, napi_callback_info info) {
+  const char* F = "setSimd";
+  Args a(env, info, 1, F);
+  char name[32] = {0};
+  size_t got = 0;
+  if (a.ok && napi_get_value_string_utf8(env, a.v[0], name, sizeof name, &got) != napi_ok) a.fail(F, "name must be a string");
+  if (a.ok && !set_path(name)) a.fail(F, "unknown path, or not supported by this CPU (known: portable, avx2-fma, default)");
+  if (!a.ok) return nullptr;
+  return str(env, path().name);
+}
+
+}  // namespace
+}  // namespace pg
+
+NAPI_MODULE_INIT() {
+  using namespace pg;
+  struct { const char* name; napi_callback cb; } fns[] = {
+      {"embedding", js_embedding}, {"layernorm", js_layernorm}, {"rmsnorm", js_rmsnorm}, {"matmul", js_matmul},
+      {"gelu", js_gelu}, {"swiglu", js_swiglu}, {"residual", js_residual}, {"rope", js_rope}, {"kvWrite", js_kvwrite},
+      {"attention", js_attention}, {"lmHead", js_lmhead}, {"logSoftmax", js_logsoftmax}, {"rowArgmax", js_rowargmax},
+      {"hugePages", js_hugepages}, {"setSimd", js_setsimd},
+  };
+  for (auto& f : fns) {
+    napi_value fn;
+    if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn) != napi_ok) return nullptr;
+    napi_set_named_property(env, exports, f.name, fn);
+  }
+  napi_set_named_property(env, exports, "simd", str(env, default_path().name));
+#if defined(__x86_64__)
+  const char* arch = "x64";
+#elif defined(__aarch64__)
+  const char* arch = "arm64";
+#else
+  const char* arch = "other";
+#endif
+  napi_set_named_property(env, exports, "arch", str(env, arch));
+  return exports;
+}

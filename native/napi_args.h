@@ -1,0 +1,106 @@
+// Node-API argument checking for napi.cc. Arguments are typed-array views (ordinary or
+// SharedArrayBuffer-backed); the kernels work on their memory directly. Sizes are checked so a bad
+// call throws a TypeError naming the function and argument, never crashes.
+#pragma once
+
+#include <node_api.h>
+
+#include <cstdio>
+
+#include "kernels.h"
+
+namespace pg {
+
+struct Args {
+  napi_env env;
+  napi_value v[20];
+  size_t argc = 20;
+  bool ok = true;
+  Args(napi_env e, napi_callback_info info, size_t want, const char* fn) : env(e) {
+    napi_get_cb_info(env, info, &argc, v, nullptr, nullptr);
+    if (argc < want) fail(fn, "too few arguments");
+  }
+  void fail(const char* fn, const char* msg) {
+    if (!ok) return;
+    ok = false;
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "pipegpt_native.%s: %s", fn, msg);
+    napi_throw_type_error(env, nullptr, buf);
+  }
+  template <typename T>
+  T* arr(size_t i, napi_typedarray_type want, i64 need, const char* fn, const char* name) {
+    if (!ok) return nullptr;
+    bool is = false;
+    napi_is_typedarray(env, v[i], &is);
+    char msg[160];
+    if (!is) { std::snprintf(msg, sizeof msg, "%s must be a typed array", name); fail(fn, msg); return nullptr; }
+    napi_typedarray_type type;
+    size_t len;
+    void* data;
+    napi_get_typedarray_info(env, v[i], &type, &len, &data, nullptr, nullptr);
+    if (type != want) {
+      std::snprintf(msg, sizeof msg, "%s must be a %s", name, want == napi_float32_array ? "Float32Array" : "Int32Array");
+      fail(fn, msg);
+      return nullptr;
+    }
+    if (need < 0 || (i64)len < need) {
+      std::snprintf(msg, sizeof msg, "%s has %zu elements, needs %lld", name, len, (long long)need);
+      fail(fn, msg);
+      return nullptr;
+    }
+    if (len > 0 && !data) { std::snprintf(msg, sizeof msg, "%s is detached", name); fail(fn, msg); return nullptr; }
+    return static_cast<T*>(data);
+  }
+  float* f32(size_t i, i64 need, const char* fn, const char* name) { return arr<float>(i, napi_float32_array, need, fn, name); }
+  int32_t* i32(size_t i, i64 need, const char* fn, const char* name) { return arr<int32_t>(i, napi_int32_array, need, fn, name); }
+  i64 num(size_t i, const char* fn, const char* name) {
+    if (!ok) return 0;
+    int64_t x = 0;
+    if (napi_get_value_int64(env, v[i], &x) != napi_ok || x < 0) {
+      char msg[128];
+      std::snprintf(msg, sizeof msg, "%s must be a non-negative integer", name);
+      fail(fn, msg);
+    }
+    return x;
+  }
+  // optional [lo, hi) at arguments i, i + 1 (absent or undefined: [0, max)); needs lo ≤ hi ≤ max
+  void range(size_t i, i64 max, const char* fn, const char* name, i64& lo, i64& hi) {
+    if (!ok || argc < i + 2) return;
+    napi_valuetype t;
+    napi_typeof(env, v[i], &t);
+    if (t == napi_undefined) return;
+    lo = num(i, fn, name);
+    hi = num(i + 1, fn, name);
+    if (ok && (lo > hi || hi > max)) {
+      char msg[160];
+      std::snprintf(msg, sizeof msg, "%s must satisfy 0 <= lo <= hi <= %lld, got %lld, %lld", name, (long long)max, (long long)lo, (long long)hi);
+      fail(fn, msg);
+    }
+  }
+  double dbl(size_t i, const char* fn, const char* name) {
+    if (!ok) return 0;
+    double x = 0;
+    if (napi_get_value_double(env, v[i], &x) != napi_ok) {
+      char msg[128];
+      std::snprintf(msg, sizeof msg, "%s must be a number", name);
+      fail(fn, msg);
+    }
+    return x;
+  }
+  // elements of the typed array at argument i (call after it was checked)
+  i64 len(size_t i) {
+    size_t l = 0;
+    napi_get_typedarray_info(env, v[i], nullptr, &l, nullptr, nullptr, nullptr);
+    return (i64)l;
+  }
+  bool absent(size_t i) {
+    if (argc <= i) return true;
+    napi_valuetype t;
+    napi_typeof(env, v[i], &t);
+    return t == napi_null || t == napi_undefined;
+  }
+  // a Float32Array, or null/undefined (returns nullptr, ok stays true)
+  float* f32_or_null(size_t i, i64 need, const char* fn, const char* name) { return absent(i) ? nullptr : f32(i, need, fn, name); }
+};
+
+}  // namespace pg

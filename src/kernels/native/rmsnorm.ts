@@ -1,0 +1,6 @@
+// Native rmsnorm: Σx² in f64 in index order, then w · f32(x · s); bit-identical to
+// reference/rmsnorm.ts on every SIMD path (native/drivers.cc rmsnorm).
+import type { KernelSet } from '../names.js';
+import { addon } from './addon.js';
+
+export const rmsnorm: KernelSet['rmsnorm'] = (out, inp, w, n, C, eps) => addon().rmsnorm(out, inp, w, n, C, eps);
