@@ -10,6 +10,7 @@ import { BlockPool, BlockTables } from '../src/kv/block-pool.js';
 import { viewKvStore } from '../src/kv/kv-store.js';
 import type { ModelConfig } from '../src/model/config.js';
 import { forward, type ForwardContext } from '../src/model/forward.js';
+import { wholePart } from '../src/model/tensor-parallel.js';
 import { planParams, viewParams } from '../src/model/param-layout.js';
 import { allocWorkspace } from '../src/model/workspace.js';
 
@@ -33,8 +34,9 @@ const blockSize = 16, maxBlocksPerSeq = Math.ceil(c.nPositions / blockSize);
 const nBlocks = M * Math.ceil((L + steps) / blockSize);
 const tables = new BlockTables(new BlockPool(nBlocks), blockSize, M, maxBlocksPerSeq);
 const ws = allocWorkspace(c, 256, M);
+const weights = viewParams(planParams(c), params), part = wholePart(weights.layers, c);
 const ctx: ForwardContext = {
-  config: c, kernels: timed, weights: viewParams(planParams(c), params), kv: viewKvStore(c, 0, c.nLayer, nBlocks, blockSize),
+  config: c, kernels: timed, weights, kv: viewKvStore(c, 0, c.nLayer, nBlocks, blockSize),
   blockTable: tables.table, maxBlocksPerSeq, ws,
 };
 
@@ -53,10 +55,10 @@ let n = 0;
 for (let s = 0; s < M; s++) {
   for (let p = 0; p < L; p++) {
     row(n++, s, p, false);
-    if (n === 256) { forward(ctx, n); n = 0; }
+    if (n === 256) { forward(ctx, n, part); n = 0; }
   }
 }
-if (n > 0) forward(ctx, n);
+if (n > 0) forward(ctx, n, part);
 
 parentPort!.once('message', () => {
   timing = true;
@@ -65,7 +67,7 @@ parentPort!.once('message', () => {
   for (let i = 0; i < steps; i++) {
     const t = performance.now();
     for (let s = 0; s < M; s++) row(s, s, L + i, true);
-    forward(ctx, M);  // [M] tokens -> [M, V] logits
+    forward(ctx, M, part);  // [M] tokens -> [M, V] logits
     stepMs.push(performance.now() - t);
   }
   const result: ThreadResult = { decodeMs: performance.now() - t0, stepMs, opMs };

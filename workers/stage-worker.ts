@@ -6,7 +6,7 @@ import { threadId, workerData } from 'node:worker_threads';
 import { registerAllKernels } from '../src/kernels/register-all.js';
 import { kernelSet } from '../src/kernels/registry.js';
 import { blocks, embed, head, headInput, headLogits, type ForwardContext } from '../src/model/forward.js';
-import { rankWeightShards, shareOf, type TensorPart } from '../src/model/tensor-parallel.js';
+import { rankLinears, shareOf, wholePart, type TensorPart } from '../src/model/tensor-parallel.js';
 import { planParams, viewParams } from '../src/model/param-layout.js';
 import { allocScratch, viewBatchSlots, workspaceOf } from '../src/model/workspace.js';
 import { viewKvStore } from '../src/kv/kv-store.js';
@@ -32,13 +32,14 @@ const contexts: ForwardContext[] = slots.map((slot) => ({
   config: c, kernels, weights, kv, blockTable, maxBlocksPerSeq: init.maxBlocksPerSeq,
   ws: workspaceOf(slot, scratch, init.slotSpec.maxTokens, init.slotSpec.maxLogitRows, T > 1),
 }));
-// a task may be any rank: views of every rank's weight shards (laid out by the engine at load)
+// a task may be any rank: every rank's linears (the engine laid the weights out as T ranks' column shards at load)
 const stageLayers = weights.layers.slice(stage.layerStart, stage.layerEnd);
-const shards = Array.from({ length: T }, (_, rank) => (T > 1 ? rankWeightShards(stageLayers, c, rank, T) : []));
+const linears = Array.from({ length: T }, (_, rank) => rankLinears(stageLayers, c, rank, T));
+const whole = wholePart(stageLayers, c);
 const barriers = slots.map((slot) => new SlotBarrier(slot.header, T));
 const parts: TensorPart[][] = barriers.map((barrier, k) => {
   const header = slots[k].header, claim = (count: number) => { const i = Atomics.add(header, CLAIM, 1); return i < count ? i : -1; };
-  return Array.from({ length: T }, (_, rank) => ({ rank, size: T, barrier: () => barrier.wait(), claim, shards: shards[rank] }));
+  return Array.from({ length: T }, (_, rank) => ({ rank, size: T, barrier: () => barrier.wait(), claim, layers: linears[rank] }));
 });
 const faults = init.fault ? new Int32Array(init.fault.remaining) : null;
 let tasksRun = 0;
@@ -80,8 +81,8 @@ export default function run(task: StageTask | PingTask): StageResult | null {
 }
 
 function runWhole(ctx: ForwardContext, task: StageTask): number {
-  if (stage.embeddings) embed(ctx, task.n);
-  blocks(ctx, task.n, stage.layerStart, stage.layerEnd);
+  if (stage.embeddings) embed(ctx, task.n, whole);
+  blocks(ctx, task.n, stage.layerStart, stage.layerEnd, whole);
   if (!stage.head) return 0;
   if (stage.vocabShards === 1) return head(ctx, task.n);
   const [v0, v1] = partIds(task.rank);

@@ -17,7 +17,7 @@ export function inspectCommand(): Command {
       const c = ix.config, params = parameterCount(c);
       const info = {
         model: opts.model, preset: presetName(c), n_layer: c.nLayer, n_head: c.nHead, n_embd: c.nEmbd,
-        n_positions: c.nPositions, vocab_size: c.vocabSize, n_inner: c.nInner, layer_norm_epsilon: c.layerNormEps,
+        n_positions: c.nPositions, vocab_size: c.vocabSize, n_inner: c.nInner, family: c.family, norm_eps: c.normEps, kv_heads: c.nKvHead, head_dim: c.headDim,
         parameters: params, files: ix.files.length, dtypes_on_disk: ix.dtypes,
         weights_bytes_f32: params * 4, kv_bytes_per_token: kvBytesPerToken(c),
       };

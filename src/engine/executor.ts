@@ -2,6 +2,7 @@
 // slot. LocalExecutor does it in this thread; the pipeline executor (pipeline/executor.ts)
 // sends it through the stage workers. Both run the same forward.ts.
 import { forward, type ForwardContext } from '../model/forward.js';
+import type { TensorPart } from '../model/tensor-parallel.js';
 import type { BatchSlot } from '../model/workspace.js';
 
 export interface StageSpan {
@@ -39,14 +40,14 @@ export class LocalExecutor implements Executor {
   readonly maxLogitRows: number;
   readonly headParts = 1;
   private steps = 0;
-  constructor(private readonly ctx: ForwardContext, readonly backend: string) {
+  constructor(private readonly ctx: ForwardContext, private readonly part: TensorPart, readonly backend: string) {
     this.slots = [ctx.ws];
     this.maxTokens = ctx.ws.maxTokens;
     this.maxLogitRows = ctx.ws.maxLogitRows;
   }
   async run(_slot: number, n: number): Promise<StepResult> {
     const start = wallNow();
-    const m = forward(this.ctx, n);
+    const m = forward(this.ctx, n, this.part);
     return { m, spans: [{ stage: 0, worker: 0, start, end: wallNow(), rows: n, step: ++this.steps }], retries: 0 };
   }
   async close(): Promise<void> {}

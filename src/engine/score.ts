@@ -6,12 +6,14 @@
 import type { BlockTables } from '../kv/block-pool.js';
 import type { ModelConfig } from '../model/config.js';
 import type { ForwardContext } from '../model/forward.js';
+import type { TensorPart } from '../model/tensor-parallel.js';
 
 /** What scoring needs of an engine: the model in this thread, a workspace and the KV block tables (runtime/local-engine.ts). */
 export interface ScoringEngine {
   readonly config: ModelConfig;
   readonly ctx: ForwardContext;
   readonly tables: BlockTables;
+  readonly part: TensorPart;        // the whole model in this thread
 }
 import { forward } from '../model/forward.js';
 import { RequestError } from '../errors.js';
@@ -53,7 +55,7 @@ export function runWindow(engine: ScoringEngine, slot: number, ids: readonly num
       ws.slots[r] = tables.slot(slot, i - start);
       ws.needsLogits[r] = needs(i) ? 1 : 0;
     }
-    const m = forward(ctx, n);
+    const m = forward(ctx, n, engine.part);
     if (logProbs) ctx.kernels.logSoftmax(ws.logits, ws.logits, m, V); // [m, V] in place
     for (let k = 0; k < m; k++) visit(p0 + ws.logitRows[k], ws.logits, k * V);
   }

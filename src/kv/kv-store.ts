@@ -1,23 +1,24 @@
 // KV storage for a range of layers, laid out once in a SharedArrayBuffer:
-// K and V per layer, each [nBlocks · blockSize, C] (a slot is one token's C-wide key or value).
+// K and V per layer, each [nBlocks · blockSize, NKV·D] (a slot is one token's key or value for
+// every KV head: grouped-query attention makes the cache NH/NKV times smaller).
 import type { ModelConfig } from '../model/config.js';
 import { allocShared } from '../kernels/native/huge-pages.js';
 
 export interface KvStore {
   buffer: SharedArrayBuffer;
   layerStart: number;
-  k: Float32Array[]; // k[l - layerStart]: [nSlots, C]
-  v: Float32Array[]; // v[l - layerStart]: [nSlots, C]
+  k: Float32Array[]; // k[l - layerStart]: [nSlots, NKV·D]
+  v: Float32Array[]; // v[l - layerStart]: [nSlots, NKV·D]
   nBlocks: number;
   blockSize: number;
 }
 
 export function kvBytesPerToken(c: ModelConfig, nLayers = c.nLayer): number {
-  return 2 * nLayers * c.nEmbd * 4;
+  return 2 * nLayers * c.nKvHead * c.headDim * 4;
 }
 
 export function viewKvStore(c: ModelConfig, layerStart: number, layerEnd: number, nBlocks: number, blockSize: number, buffer?: SharedArrayBuffer): KvStore {
-  const perLayer = nBlocks * blockSize * c.nEmbd; // floats
+  const perLayer = nBlocks * blockSize * c.nKvHead * c.headDim; // floats
   const nL = layerEnd - layerStart;
   // pages are mapped on first write (in a worker's kvWrite), 2 MiB at a time where possible
   buffer ??= allocShared(2 * nL * perLayer * 4);

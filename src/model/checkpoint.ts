@@ -1,16 +1,14 @@
-// Loads a Hugging Face GPT-2 directory (config.json + model.safetensors, or shards listed in
+// Loads a Hugging Face model directory (config.json + model.safetensors, or shards listed in
 // model.safetensors.index.json) into the SharedArrayBuffer laid out by param-layout.ts.
 // Only the tensors of the requested stage are read, so a pipeline stage loads only its layers.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors.js';
 import { readModelConfig, type ModelConfig } from './config.js';
+import { canonicalName, checkpointTensors, ignoredTensor, type TensorTarget } from './checkpoint-names.js';
 import { allocParams, fullModelStage, planParams, type ModelWeights, type StageSpec } from './param-layout.js';
+import { fillRopeTables } from './rope.js';
 import { FLOAT_DTYPES, openSafetensors, readTensorF32, type SafetensorsFile, type TensorInfo } from './safetensors.js';
-
-/** Tensors a GPT-2 checkpoint may carry that pipegpt does not need: causal-mask buffers and the tied head. */
-const IGNORED = /^(h\.\d+\.attn\.(bias|masked_bias)|lm_head\.weight)$/;
-const PREFIX = 'transformer.';
 
 export interface TensorSource { file: SafetensorsFile; info: TensorInfo }
 
@@ -18,14 +16,10 @@ export interface CheckpointIndex {
   dir: string;
   config: ModelConfig;
   files: string[];
-  /** canonical name (no "transformer.") → where its data lives */
+  /** canonical name (checkpoint-names.ts) → where its data lives */
   tensors: Map<string, TensorSource>;
   /** bytes of weight data on disk, per dtype */
   dtypes: Record<string, number>;
-}
-
-export function canonicalName(name: string): string {
-  return name.startsWith(PREFIX) ? name.slice(PREFIX.length) : name;
 }
 
 function shardFiles(dir: string): string[] {
@@ -63,32 +57,32 @@ function shardFiles(dir: string): string[] {
 export function indexCheckpoint(dir: string): CheckpointIndex {
   const config = readModelConfig(join(dir, 'config.json'));
   const files = shardFiles(dir);
-  const expected = new Map(planParams(config).entries.map((e) => [e.name, e.shape]));
+  const expected = checkpointTensors(config);
   const tensors = new Map<string, TensorSource>();
   const dtypes: Record<string, number> = {};
   for (const path of files) {
     const file = openSafetensors(path);
     for (const info of file.tensors.values()) {
-      const name = canonicalName(info.name);
-      if (IGNORED.test(name)) continue;
-      const shape = expected.get(name);
-      if (!shape) throw new CheckpointError(path, `unexpected tensor "${info.name}" (not part of a GPT-2 with ${config.nLayer} layers)`);
+      const name = canonicalName(config, info.name);
+      if (ignoredTensor(config, name)) continue;
+      const target = expected.get(name);
+      if (!target) throw new CheckpointError(path, `unexpected tensor "${info.name}" (not part of a ${config.family} model with ${config.nLayer} layers)`);
       if (tensors.has(name)) {
         throw new CheckpointError(path, `tensor "${info.name}" appears twice (also in ${tensors.get(name)!.file.path})`);
       }
       if (!FLOAT_DTYPES.has(info.dtype)) {
         throw new CheckpointError(path, `tensor "${info.name}": unsupported dtype ${info.dtype} (expected F32, F16 or BF16)`);
       }
-      if (shape.join(',') !== info.shape.join(',')) {
-        throw new CheckpointError(path, `tensor "${info.name}" has shape [${info.shape}] but config.json implies [${shape}]`);
+      if (target.shape.join(',') !== info.shape.join(',')) {
+        throw new CheckpointError(path, `tensor "${info.name}" has shape [${info.shape}] but config.json implies [${target.shape}]`);
       }
       tensors.set(name, { file, info });
       dtypes[info.dtype] = (dtypes[info.dtype] ?? 0) + info.byteLength;
     }
   }
-  for (const [name, shape] of expected) {
+  for (const [name, target] of expected) {
     if (!tensors.has(name)) {
-      throw new CheckpointError(files.length === 1 ? files[0] : dir, `missing tensor "${name}" (expected shape [${shape}])`);
+      throw new CheckpointError(files.length === 1 ? files[0] : dir, `missing tensor "${name}" (expected shape [${target.shape}])`);
     }
   }
   return { dir, config, files, tensors, dtypes };
@@ -101,11 +95,26 @@ export function loadCheckpoint(dir: string, stage?: StageSpec): ModelWeights {
 
 /** loadCheckpoint for a checkpoint already indexed (its headers checked). */
 export function loadIndexed(index: CheckpointIndex, stage?: StageSpec): ModelWeights {
-  const layout = planParams(index.config, stage ?? fullModelStage(index.config));
+  const c = index.config, layout = planParams(c, stage ?? fullModelStage(c));
   const weights = allocParams(layout);
-  for (const e of layout.entries) {
-    const src = index.tensors.get(e.name)!;
-    readTensorF32(src.file, src.info, new Float32Array(weights.buffer, e.offset * 4, e.size));
+  const entries = new Map(layout.entries.map((e) => [e.name, e]));
+  for (const [name, t] of checkpointTensors(c, layout.stage.layerStart, layout.stage.layerEnd, true)) {
+    const e = entries.get(t.entry);
+    if (!e) continue; // another stage's tensor (e.g. the embeddings of a middle stage)
+    const src = index.tensors.get(name)!, dest = new Float32Array(weights.buffer, e.offset * 4, e.size);
+    place(src, t, dest, e.shape[e.shape.length - 1]);
   }
+  if (weights.rope) fillRopeTables(c, weights.rope.cos, weights.rope.sin);
   return weights;
+}
+
+/** Writes one checkpoint tensor into its entry: whole, at a column offset, or transposed ([out, in] → columns of [in, O]). */
+function place(src: TensorSource, t: TensorTarget, dest: Float32Array, O: number): void {
+  const size = t.shape.reduce((a, b) => a * b, 1);
+  if (!t.transpose) { readTensorF32(src.file, src.info, dest.subarray(t.col, t.col + size)); return; }
+  const [out, inp] = t.shape, tmp = new Float32Array(size);
+  readTensorF32(src.file, src.info, tmp);
+  for (let j = 0; j < out; j++) {
+    for (let i = 0; i < inp; i++) dest[i * O + t.col + j] = tmp[j * inp + i];
+  }
 }

@@ -1,20 +1,26 @@
 // Parameter memory as a table (llm.c fill_in_parameter_sizes): one SharedArrayBuffer holds every
-// tensor a stage needs, each at a fixed offset, read through named Float32Array views. A pipeline
-// stage lays out only its own layers, plus the embeddings (first stage) or ln_f + wte (last stage).
+// tensor a stage needs, each at a fixed offset, read through named Float32Array views. The table
+// is the same for every family (model/config.ts says which entries exist and how wide); where a
+// family's checkpoint tensors go is in checkpoint-names.ts.
 //
-// Legend: L = layers, C = n_embd, I = n_inner, V = vocab_size, P = n_positions.
-import type { ModelConfig } from './config.js';
+// Every linear weight is stored [I, O] (in × out): q|k|v fused into one [C, W] matrix, gate|up
+// into one [C, 2I] (SwiGLU), so one matmul computes each. The RoPE cos/sin tables are computed at
+// load into the same buffer, so every worker reads the same numbers.
+//
+// Legend: L = layers, C = hidden, W = (NH + 2·NKV)·D, QD = NH·D, I = MLP width, U = I (GELU) or
+// 2I (SwiGLU), V = vocab, P = context, D = head width.
 import { allocShared } from '../kernels/native/huge-pages.js';
+import { qkvDims, type ModelConfig } from './config.js';
 
 export interface StageSpec {
   layerStart: number;  // first layer (inclusive)
   layerEnd: number;    // last layer (exclusive)
-  embeddings: boolean; // wte + wpe for the input side
-  head: boolean;       // ln_f + wte (tied LM head) for the output side
+  embeddings: boolean; // wte (+ wpe) for the input side
+  head: boolean;       // final norm + LM head for the output side
 }
 
 export interface LayoutEntry {
-  name: string;     // canonical HF name without "transformer." (e.g. "h.3.mlp.c_fc.weight")
+  name: string;     // internal name, e.g. "L3.qkv.w" (checkpoint-names.ts maps checkpoint tensors onto it)
   shape: number[];
   offset: number;   // in floats, from the start of the buffer
   size: number;     // in floats
@@ -27,35 +33,43 @@ export interface ParamLayout {
   totalFloats: number;
 }
 
+/** A norm's weights: LayerNorm has a bias, RMSNorm none. */
+export interface NormWeights { w: Float32Array; b: Float32Array | null }
+
+/** One block's tensors as stored (linear weights [I, O]; tensor-parallel stages rewrite them as column shards: tensor-parallel.ts). */
 export interface LayerWeights {
-  ln1W: Float32Array; ln1B: Float32Array;           // [C]
-  attnW: Float32Array; attnB: Float32Array;         // [C, 3C], [3C]  (q|k|v columns)
-  attnProjW: Float32Array; attnProjB: Float32Array; // [C, C], [C]
-  ln2W: Float32Array; ln2B: Float32Array;           // [C]
-  fcW: Float32Array; fcB: Float32Array;             // [C, I], [I]
-  fcProjW: Float32Array; fcProjB: Float32Array;     // [I, C], [C]
+  norm1: NormWeights;                                  // [C]
+  qkv: Float32Array; qkvB: Float32Array | null;        // [C, W], [W]
+  qNorm: Float32Array | null; kNorm: Float32Array | null; // [D] (Qwen3)
+  o: Float32Array; oB: Float32Array | null;            // [QD, C], [C]
+  norm2: NormWeights;                                  // [C]
+  up: Float32Array; upB: Float32Array | null;          // [C, U], [U]
+  down: Float32Array; downB: Float32Array | null;      // [I, C], [C]
 }
 
 export interface ModelWeights {
   buffer: SharedArrayBuffer;
   layout: ParamLayout;
-  wte: Float32Array | null;  // [V, C]  token embedding, also the tied LM head
-  wpe: Float32Array | null;  // [P, C]
-  lnfW: Float32Array | null; // [C]
-  lnfB: Float32Array | null; // [C]
-  layers: LayerWeights[];    // layers[l - layerStart]
+  wte: Float32Array | null;     // [V, C]  token embedding (also the LM head when tied)
+  wpe: Float32Array | null;     // [P, C]  learned positions (GPT-2)
+  normF: NormWeights | null;    // [C]
+  lmHead: Float32Array | null;  // [V, C]  the LM head: wte when tied
+  rope: { cos: Float32Array; sin: Float32Array } | null; // [P, D/2] each
+  layers: LayerWeights[];       // layers[l - layerStart]
 }
 
-/** Per-layer tensors: HF suffix, view name, shape. */
-function layerTable(c: ModelConfig): Array<[string, keyof LayerWeights, number[]]> {
-  const { nEmbd: C, nInner: I } = c;
+/** Per-layer entries: suffix, shape, and whether this family has it. */
+function layerTable(c: ModelConfig): Array<[string, number[], boolean]> {
+  const { nEmbd: C, nInner: I, headDim: D } = c, { q: QD, width: W } = qkvDims(c);
+  const U = c.mlp === 'swiglu' ? 2 * I : I, ln = c.norm === 'layernorm';
   return [
-    ['ln_1.weight', 'ln1W', [C]], ['ln_1.bias', 'ln1B', [C]],
-    ['attn.c_attn.weight', 'attnW', [C, 3 * C]], ['attn.c_attn.bias', 'attnB', [3 * C]],
-    ['attn.c_proj.weight', 'attnProjW', [C, C]], ['attn.c_proj.bias', 'attnProjB', [C]],
-    ['ln_2.weight', 'ln2W', [C]], ['ln_2.bias', 'ln2B', [C]],
-    ['mlp.c_fc.weight', 'fcW', [C, I]], ['mlp.c_fc.bias', 'fcB', [I]],
-    ['mlp.c_proj.weight', 'fcProjW', [I, C]], ['mlp.c_proj.bias', 'fcProjB', [C]],
+    ['norm1.w', [C], true], ['norm1.b', [C], ln],
+    ['qkv.w', [C, W], true], ['qkv.b', [W], c.qkvBias],
+    ['qnorm', [D], c.qkNorm], ['knorm', [D], c.qkNorm],
+    ['o.w', [QD, C], true], ['o.b', [C], c.oBias],
+    ['norm2.w', [C], true], ['norm2.b', [C], ln],
+    ['up.w', [C, U], true], ['up.b', [U], c.mlpBias],
+    ['down.w', [I, C], true], ['down.b', [C], c.mlpBias],
   ];
 }
 
@@ -66,15 +80,20 @@ export function fullModelStage(c: ModelConfig): StageSpec {
 const ALIGN = 16; // floats: every tensor starts on a 64-byte boundary (SIMD-friendly)
 
 /** The size table: which tensors a stage holds and where. */
-export function planParams(config: ModelConfig, stage: StageSpec = fullModelStage(config)): ParamLayout {
-  const { nEmbd: C, vocabSize: V, nPositions: P } = config;
+export function planParams(c: ModelConfig, stage: StageSpec = fullModelStage(c)): ParamLayout {
+  const { nEmbd: C, vocabSize: V, nPositions: P } = c;
   const wanted: Array<[string, number[]]> = [];
-  if (stage.embeddings || stage.head) wanted.push(['wte.weight', [V, C]]);
-  if (stage.embeddings) wanted.push(['wpe.weight', [P, C]]);
+  if (stage.embeddings || (stage.head && c.tied)) wanted.push(['wte', [V, C]]);
+  if (stage.embeddings && c.positions === 'learned') wanted.push(['wpe', [P, C]]);
+  if (c.positions === 'rope' && stage.layerEnd > stage.layerStart) wanted.push(['rope.cos', [P, c.headDim / 2]], ['rope.sin', [P, c.headDim / 2]]);
   for (let l = stage.layerStart; l < stage.layerEnd; l++) {
-    for (const [suffix, , shape] of layerTable(config)) wanted.push([`h.${l}.${suffix}`, shape]);
+    for (const [suffix, shape, has] of layerTable(c)) if (has) wanted.push([`L${l}.${suffix}`, shape]);
   }
-  if (stage.head) wanted.push(['ln_f.weight', [C]], ['ln_f.bias', [C]]);
+  if (stage.head) {
+    wanted.push(['normf.w', [C]]);
+    if (c.norm === 'layernorm') wanted.push(['normf.b', [C]]);
+    if (!c.tied) wanted.push(['lm_head', [V, C]]);
+  }
   const entries: LayoutEntry[] = [];
   let offset = 0;
   for (const [name, shape] of wanted) {
@@ -82,30 +101,32 @@ export function planParams(config: ModelConfig, stage: StageSpec = fullModelStag
     entries.push({ name, shape, offset, size });
     offset += Math.ceil(size / ALIGN) * ALIGN;
   }
-  return { config, stage, entries, totalFloats: offset };
+  return { config: c, stage, entries, totalFloats: offset };
 }
 
 /** Named views over an existing buffer (a worker calls this on the SharedArrayBuffer it was sent). */
 export function viewParams(layout: ParamLayout, buffer: SharedArrayBuffer): ModelWeights {
   const byName = new Map<string, Float32Array>();
   for (const e of layout.entries) byName.set(e.name, new Float32Array(buffer, e.offset * 4, e.size));
+  const get = (name: string) => byName.get(name) ?? null;
+  const norm = (p: string): NormWeights | null => (byName.has(`${p}.w`) ? { w: byName.get(`${p}.w`)!, b: get(`${p}.b`) } : null);
   const { stage } = layout;
   const layers: LayerWeights[] = [];
   for (let l = stage.layerStart; l < stage.layerEnd; l++) {
-    const lw = {} as LayerWeights;
-    for (const [suffix, key] of layerTable(layout.config)) lw[key] = byName.get(`h.${l}.${suffix}`)!;
-    layers.push(lw);
+    const g = (s: string) => get(`L${l}.${s}`);
+    layers.push({
+      norm1: norm(`L${l}.norm1`)!, qkv: g('qkv.w')!, qkvB: g('qkv.b'), qNorm: g('qnorm'), kNorm: g('knorm'),
+      o: g('o.w')!, oB: g('o.b'), norm2: norm(`L${l}.norm2`)!, up: g('up.w')!, upB: g('up.b'), down: g('down.w')!, downB: g('down.b'),
+    });
   }
+  const cos = get('rope.cos'), sin = get('rope.sin');
   return {
-    buffer, layout, layers,
-    wte: byName.get('wte.weight') ?? null,
-    wpe: byName.get('wpe.weight') ?? null,
-    lnfW: byName.get('ln_f.weight') ?? null,
-    lnfB: byName.get('ln_f.bias') ?? null,
+    buffer, layout, layers, wte: get('wte'), wpe: get('wpe'), normF: norm('normf'),
+    lmHead: get('lm_head') ?? (stage.head ? get('wte') : null), rope: cos && sin ? { cos, sin } : null,
   };
 }
 
-/** A fresh buffer for the layout (backed by huge pages where possible: see huge-pages.ts). */
+/** A fresh buffer for the layout (backed by huge pages where possible: see kernels/native/huge-pages.ts). */
 export function allocParams(layout: ParamLayout): ModelWeights {
   return viewParams(layout, allocShared(layout.totalFloats * 4));
 }

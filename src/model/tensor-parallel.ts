@@ -1,16 +1,35 @@
-// Tensor parallelism inside one pipeline stage (Megatron-style, on threads): `size` workers run
-// the same micro-batch, each computing a slice of every matmul's output columns, of the attention
-// heads, and (for row-wise ops) of the rows, meeting at a barrier between ops (forward.ts blocks).
+// Linear weights as typed views, and tensor parallelism inside one pipeline stage (Megatron-style,
+// on threads): `size` workers run the same micro-batch, each computing a slice of every linear's
+// output columns, of the attention heads (whole KV-head groups), and (row-wise ops) of the rows,
+// meeting at a barrier between ops (forward.ts blocks).
 //
 // A column slice of a row-major [I, O] weight is I separate pieces, which the hardware prefetcher
 // streams badly (measured: a rank's half of c_fc took 69 % of the whole call, not 50 %). So a
-// tensor-parallel stage stores each of its matmul weights as column shards, rank-major, each a
+// tensor-parallel stage stores each of its linear weights as column shards, rank-major, each a
 // contiguous [I, width] block (shardLayerColumns, once at load): a rank streams one contiguous
-// stretch per matmul. With size 1 the layout is the checkpoint's own.
+// stretch per block. With size 1 the layout is the checkpoint's own. A `Linear` says which
+// layout its views hold, and forward.ts calls one linear() whatever it is.
 //
-// Legend: C = n_embd, I = n_inner, NH = n_head, D = C / NH, T = size (ranks).
-import type { ModelConfig } from './config.js';
+// Legend: C = hidden, I = MLP width, NH/NKV = query/KV heads, D = head width, QD = NH·D, KD = NKV·D.
+import type { KernelSet } from '../kernels/names.js';
+import { qkvDims, type ModelConfig } from './config.js';
 import type { LayerWeights } from './param-layout.js';
+
+/** A linear layer out = inp · w + bias as this thread computes it: column blocks [j0, j1) of the [I, O] output, each a contiguous [I, j1 - j0] weight. */
+export interface Linear {
+  I: number;
+  O: number;
+  bias: Float32Array | null;   // [O], all of it
+  blocks: Array<{ w: Float32Array; j0: number; j1: number }>; // one block [0, O) for a whole linear
+}
+
+/** The four linears of one block, as one thread sees them. */
+export interface LayerLinears { qkv: Linear; o: Linear; up: Linear; down: Linear }
+
+/** out[:, blocks] = inp · w + bias   [n, I] → [n, O]; each element by the kernel's one arithmetic, whatever the blocks. */
+export function linear(K: KernelSet, out: Float32Array, inp: Float32Array, lin: Linear, n: number): void {
+  for (const b of lin.blocks) K.matmul(out, inp, b.w, lin.bias, n, lin.I, lin.O, b.j0, b.j1);
+}
 
 /** A rank's share of a stage; `barrier()` returns once every rank reached it (writes before are visible after). */
 export interface TensorPart {
@@ -19,11 +38,13 @@ export interface TensorPart {
   barrier(): void;
   /** The next unclaimed piece of work of this step (shared by the ranks), or -1 once `count` are taken. */
   claim(count: number): number;
-  shards: LayerShards[]; // this rank's weight shards of layers l0.. of blocks(…, l0, l1, part) (empty for size 1)
+  layers: LayerLinears[]; // this thread's linears of the layers it runs (layers[l - l0] in forward.ts blocks(…, l0, l1, part))
 }
 
-/** The single-worker part: everything, no barriers. */
-export const WHOLE: TensorPart = { rank: 0, size: 1, barrier: () => {}, claim: () => -1, shards: [] };
+/** The single-thread part of a stage: every linear whole, no barriers. */
+export function wholePart(layers: LayerWeights[], c: ModelConfig): TensorPart {
+  return { rank: 0, size: 1, barrier: () => {}, claim: () => -1, layers: rankLinears(layers, c, 0, 1) };
+}
 
 /** [lo, hi) of `total` for `rank` of `size`, cut on multiples of `unit` (GEMM panel width) where possible. */
 export function shareOf(total: number, rank: number, size: number, unit = 1): [number, number] {
@@ -44,37 +65,45 @@ export function headPieces(size: number): number {
 }
 
 export interface RankShares {
-  heads: [number, number]; // attention heads
-  cCols: [number, number]; // output columns of the two c_proj matmuls  [.., C]
-  iCols: [number, number]; // output columns of c_fc                    [.., I]
+  kvHeads: [number, number]; // key/value heads (whole groups) ...
+  heads: [number, number];   // ... and their query heads
+  cCols: [number, number];   // output columns of o and down  [.., C]
+  iCols: [number, number];   // MLP columns                   [.., I]
 }
 
 export function rankShares(c: ModelConfig, rank: number, size: number): RankShares {
-  return { heads: shareOf(c.nHead, rank, size), cCols: shareOf(c.nEmbd, rank, size, 16), iCols: shareOf(c.nInner, rank, size, 16) };
+  const kvHeads = shareOf(c.nKvHead, rank, size), rep = c.nHead / c.nKvHead;
+  return { kvHeads, heads: [kvHeads[0] * rep, kvHeads[1] * rep], cCols: shareOf(c.nEmbd, rank, size, 16), iCols: shareOf(c.nInner, rank, size, 16) };
 }
 
-type MatmulKey = 'attnW' | 'attnProjW' | 'fcW' | 'fcProjW';
-const MATMULS: Array<[MatmulKey, (c: ModelConfig) => [number, number]]> = [
-  ['attnW', (c) => [c.nEmbd, 3 * c.nEmbd]], ['attnProjW', (c) => [c.nEmbd, c.nEmbd]],
-  ['fcW', (c) => [c.nEmbd, c.nInner]], ['fcProjW', (c) => [c.nInner, c.nEmbd]],
-];
+type LinearKey = keyof LayerLinears;
+const STORAGE: Record<LinearKey, 'qkv' | 'o' | 'up' | 'down'> = { qkv: 'qkv', o: 'o', up: 'up', down: 'down' };
 
-/** Column blocks of one rank, in storage order: c_attn has three (its heads' q, k and v columns). */
-function rankBlocks(c: ModelConfig, key: MatmulKey, rank: number, size: number): Array<[number, number]> {
-  const s = rankShares(c, rank, size), D = c.nEmbd / c.nHead, C = c.nEmbd;
+/** [I, O] of each linear. */
+function shape(c: ModelConfig, key: LinearKey): [number, number] {
+  const { q: QD, width: W } = qkvDims(c), U = c.mlp === 'swiglu' ? 2 * c.nInner : c.nInner;
+  return { qkv: [c.nEmbd, W], o: [QD, c.nEmbd], up: [c.nEmbd, U], down: [c.nInner, c.nEmbd] }[key] as [number, number];
+}
+
+/** Column blocks of one rank, in storage order: qkv has three (its heads' q, k and v), a SwiGLU up two (gate and up). */
+function rankBlocks(c: ModelConfig, key: LinearKey, rank: number, size: number): Array<[number, number]> {
+  if (size === 1) return [[0, shape(c, key)[1]]];
+  const s = rankShares(c, rank, size), D = c.headDim, { q: QD, kv: KD } = qkvDims(c);
   switch (key) {
-    case 'attnW': return [0, C, 2 * C].map((base) => [base + s.heads[0] * D, base + s.heads[1] * D]);
-    case 'fcW': return [s.iCols];
+    case 'qkv': return [[s.heads[0] * D, s.heads[1] * D], [QD + s.kvHeads[0] * D, QD + s.kvHeads[1] * D], [QD + KD + s.kvHeads[0] * D, QD + KD + s.kvHeads[1] * D]];
+    case 'up': return c.mlp === 'swiglu' ? [s.iCols, [c.nInner + s.iCols[0], c.nInner + s.iCols[1]]] : [s.iCols];
     default: return [s.cCols];
   }
 }
 
-/** Rewrites the layers' matmul weights (HF [I, O] row-major) as rank-major contiguous column shards. */
+const BIAS: Record<LinearKey, 'qkvB' | 'oB' | 'upB' | 'downB'> = { qkv: 'qkvB', o: 'oB', up: 'upB', down: 'downB' };
+
+/** Rewrites the layers' linear weights ([I, O] row-major) as rank-major contiguous column shards. */
 export function shardLayerColumns(layers: LayerWeights[], c: ModelConfig, size: number): void {
   if (size === 1) return;
   for (const lw of layers) {
-    for (const [key, shape] of MATMULS) {
-      const [I, O] = shape(c), w = lw[key], src = w.slice(); // one tensor's copy, freed after
+    for (const key of Object.keys(STORAGE) as LinearKey[]) {
+      const [I, O] = shape(c, key), w = lw[STORAGE[key]], src = w.slice(); // one tensor's copy, freed after
       let off = 0;
       for (let rank = 0; rank < size; rank++) {
         for (const [j0, j1] of rankBlocks(c, key, rank, size)) {
@@ -87,28 +116,18 @@ export function shardLayerColumns(layers: LayerWeights[], c: ModelConfig, size: 
   }
 }
 
-/** One rank's weight shards of one layer; each is a contiguous [I, width] view. */
-export interface LayerShards {
-  q: Float32Array; k: Float32Array; v: Float32Array; // [C, heads·D] each
-  attnProj: Float32Array;                            // [C, cCols]
-  fc: Float32Array;                                  // [C, iCols]
-  fcProj: Float32Array;                              // [I, cCols]
-}
-
-/** Views of `rank`'s shards in layers laid out by shardLayerColumns (built once per worker). */
-export function rankWeightShards(layers: LayerWeights[], c: ModelConfig, rank: number, size: number): LayerShards[] {
-  const views = (lw: LayerWeights, key: MatmulKey): Float32Array[] => {
-    const [I] = MATMULS.find(([k]) => k === key)![1](c);
+/** `rank`'s linears of layers laid out by shardLayerColumns with `size` ranks (size 1: the checkpoint's layout). */
+export function rankLinears(layers: LayerWeights[], c: ModelConfig, rank: number, size: number): LayerLinears[] {
+  const view = (lw: LayerWeights, key: LinearKey): Linear => {
+    const [I, O] = shape(c, key);
     let off = 0;
     for (let r = 0; r < rank; r++) for (const [j0, j1] of rankBlocks(c, key, r, size)) off += I * (j1 - j0);
-    return rankBlocks(c, key, rank, size).map(([j0, j1]) => {
-      const view = lw[key].subarray(off, off + I * (j1 - j0));
+    const blocks = rankBlocks(c, key, rank, size).map(([j0, j1]) => {
+      const w = lw[STORAGE[key]].subarray(off, off + I * (j1 - j0));
       off += I * (j1 - j0);
-      return view;
+      return { w, j0, j1 };
     });
+    return { I, O, bias: lw[BIAS[key]], blocks };
   };
-  return layers.map((lw) => {
-    const [q, k, v] = views(lw, 'attnW');
-    return { q, k, v, attnProj: views(lw, 'attnProjW')[0], fc: views(lw, 'fcW')[0], fcProj: views(lw, 'fcProjW')[0] };
-  });
+  return layers.map((lw) => ({ qkv: view(lw, 'qkv'), o: view(lw, 'o'), up: view(lw, 'up'), down: view(lw, 'down') }));
 }

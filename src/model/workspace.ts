@@ -7,9 +7,10 @@
 // activations that the ranks of a tensor-parallel stage write in parts and all read (att, fc):
 // those live in the slot (SlotSpec.sharedActivations), since a slot is in one stage at a time.
 //
-// Legend: T = max rows per micro-batch, M = max rows needing logits, C = n_embd, I = n_inner,
-// V = vocab_size, P = vocabulary parts of the head (scratch: n_positions), K = micro-batch slots.
-import type { ModelConfig } from './config.js';
+// Legend: T = max rows per micro-batch, M = max rows needing logits, C = hidden, I = MLP width,
+// W = q|k|v width, QD = NH·D, V = vocab_size, P = vocabulary parts of the head (scratch: context
+// length), K = micro-batch slots.
+import { qkvDims, type ModelConfig } from './config.js';
 
 export interface BatchSlot extends Activations { // att, fc: zero-length unless SlotSpec.sharedActivations
   header: Int32Array;      // [8] see pipeline/protocol.ts (step id, stage progress, barrier)
@@ -27,14 +28,15 @@ export interface BatchSlot extends Activations { // att, fc: zero-length unless 
 
 /** The activations a tensor-parallel stage shares (each rank writes its columns, all read all). */
 export interface Activations {
-  att: Float32Array;       // [T, C] attention output before c_proj
-  fc: Float32Array;        // [T, I]
+  att: Float32Array;       // [T, QD] attention output before the o projection
+  fc: Float32Array;        // [T, I] MLP activation (input of the down projection)
 }
 
 export interface Scratch extends Activations {
-  h: Float32Array;         // [T, C] LayerNorm output
-  qkv: Float32Array;       // [T, 3C]
-  proj: Float32Array;      // [T, C] c_proj / mlp c_proj output
+  h: Float32Array;         // [T, C] norm output
+  qkv: Float32Array;       // [T, W]
+  gu: Float32Array;        // [T, 2I] SwiGLU gate|up (empty for GELU models); a rank reads only its own columns
+  proj: Float32Array;      // [T, C] o / down projection output
   headIn: Float32Array;    // [M, C] ln_f output of the rows that sample
   shard: Float32Array;     // [M, Vs] logits of one vocabulary shard before scattering (Vs ≤ V)
   scratch: Float32Array;   // [P] attention scores of one row and head
@@ -57,7 +59,7 @@ function layOut<K extends string>(table: Table<K>, buffer: SharedArrayBuffer | n
 }
 
 function activationTable(c: ModelConfig, T: number): Table<keyof Activations> {
-  return [['att', 'f32', T * c.nEmbd], ['fc', 'f32', T * c.nInner]];
+  return [['att', 'f32', T * qkvDims(c).q], ['fc', 'f32', T * c.nInner]];
 }
 
 function slotTable(c: ModelConfig, s: SlotSpec): Table<keyof BatchSlot> {
@@ -94,7 +96,8 @@ export function viewBatchSlots(c: ModelConfig, s: SlotSpec, buffer = new SharedA
 function scratchTable(c: ModelConfig, T: number, M: number, shardV: number, activations: boolean): Table<keyof Scratch> {
   const C = c.nEmbd;
   return [
-    ['h', 'f32', T * C], ['qkv', 'f32', T * 3 * C], ['proj', 'f32', T * C], ...activationTable(c, activations ? T : 0),
+    ['h', 'f32', T * C], ['qkv', 'f32', T * qkvDims(c).width], ['gu', 'f32', c.mlp === 'swiglu' ? T * 2 * c.nInner : 0],
+    ['proj', 'f32', T * C], ...activationTable(c, activations ? T : 0),
     ['headIn', 'f32', M * C], ['shard', 'f32', shardV < c.vocabSize ? M * shardV : 0],
     ['scratch', 'f32', c.nPositions],
   ];

@@ -11,6 +11,7 @@ import type { BlockTables } from '../kv/block-pool.js';
 import { indexCheckpoint, loadIndexed } from '../model/checkpoint.js';
 import type { ModelConfig } from '../model/config.js';
 import type { ForwardContext } from '../model/forward.js';
+import { wholePart, type TensorPart } from '../model/tensor-parallel.js';
 import { fullModelStage, planParams, type ModelWeights } from '../model/param-layout.js';
 import { allocScratch, type BatchSlot, type Workspace } from '../model/workspace.js';
 import { sharedTokenizer, type Gpt2Tokenizer } from '../tokenizer/gpt2.js';
@@ -21,6 +22,7 @@ export class LocalEngine {
   readonly tok: Gpt2Tokenizer;
   readonly ctx: ForwardContext;       // the scoring workspace (slot 0)
   readonly tables: BlockTables;
+  readonly part: TensorPart;          // every linear whole: one thread runs the whole model
   readonly backend: string;           // the kernel backend that actually runs
   private coordinator: Coordinator | null = null;
   private readonly generationSlot: BatchSlot;
@@ -36,6 +38,7 @@ export class LocalEngine {
       maxBlocksPerSeq: memory.maxBlocksPerSeq, ws: this.workspace(mem.slots.slots[0]),
     };
     this.generationSlot = mem.slots.slots[1];
+    this.part = wholePart(weights.layers, config);
   }
 
   static open(modelDir: string, opts: EngineOptions = {}): LocalEngine {
@@ -65,7 +68,7 @@ export class LocalEngine {
   generate(requests: GenerateRequest[], onDone?: (c: Completion, index: number) => void): Promise<Completion[]> {
     if (!this.coordinator) {
       const ctx = { ...this.ctx, ws: this.workspace(this.generationSlot) };
-      this.coordinator = new Coordinator(new LocalExecutor(ctx, this.backend), this.config, this.tables, this.tok, this.seed);
+      this.coordinator = new Coordinator(new LocalExecutor(ctx, this.part, this.backend), this.config, this.tables, this.tok, this.seed);
     }
     return this.coordinator.generate(requests, onDone);
   }

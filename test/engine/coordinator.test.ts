@@ -6,12 +6,12 @@ import test from 'ava';
 import { Coordinator } from '../../src/engine/coordinator.js';
 import type { Executor, StepResult } from '../../src/engine/executor.js';
 import { BlockPool, BlockTables } from '../../src/kv/block-pool.js';
-import type { ModelConfig } from '../../src/model/config.js';
+import { parseModelConfig, type ModelConfig } from '../../src/model/config.js';
 import { viewBatchSlots, type BatchSlot } from '../../src/model/workspace.js';
 import { sharedTokenizer } from '../../src/tokenizer/gpt2.js';
 
 const V = 64;
-const config = { nLayer: 1, nHead: 1, nEmbd: 8, nPositions: 128, vocabSize: V, nInner: 32, layerNormEps: 1e-5, activation: 'gelu_new', bosTokenId: 63, eosTokenId: 63 } as ModelConfig;
+const config: ModelConfig = parseModelConfig({ n_layer: 1, n_head: 1, n_embd: 8, n_positions: 128, vocab_size: V, eos_token_id: 63 }, 'test');
 const next = (tok: number) => (tok * 7 + 3) % 50; // never the EOS id 63, nor 7, 9 or 42
 
 class FakeExecutor implements Executor {

@@ -84,7 +84,7 @@ test('a missing config field is named', (t) => {
 
 test('a config field of the wrong type names field and value', (t) => {
   const c = config(); c.n_embd = '32';
-  expectError(t, tempCheckpoint(SRC, build(tensors()), c), /config field "n_embd" must be an integer ≥ 1, got "32"/, 'config.json');
+  expectError(t, tempCheckpoint(SRC, build(tensors()), c), /config field "n_embd" must be an integer in \[1, 65536\], got "32"/, 'config.json');
 });
 
 test('invalid config.json and a missing weights file are reported', (t) => {

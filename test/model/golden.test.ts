@@ -1,12 +1,16 @@
-// The engine against the independent numpy reference (tools/make_golden.py), on random
-// checkpoints in every supported layout: F32; F16 with "transformer." prefix, mask buffers and a
-// tied lm_head; BF16 sharded with an explicit n_inner. Tolerance: max|Δ|/max|ref| ≤ 1e-4.
+// The engine against the independent numpy references, on random checkpoints of every family in
+// every supported layout. GPT-2 (tools/make_golden.py): F32; F16 with "transformer." prefix, mask
+// buffers and a tied lm_head; BF16 sharded with an explicit n_inner. Llama families
+// (tools/make_golden_llama.py, cross-checked against HF transformers): SmolLM2 (GQA 9/3), Qwen2.5
+// (q/k/v biases, BF16 sharded), Qwen3 (q/k norm, head_dim ≠ hidden/heads), Llama 3.2 (llama3 rope
+// scaling, untied), Mistral (sliding window), TinyLlama (linear rope scaling, every bias).
+// Tolerance: max|Δ|/max|ref| ≤ 1e-4.
 import test from 'ava';
 import { LocalEngine } from '../../src/runtime/local-engine.js';
 import { scoreTokens, sequenceLogits } from '../../src/engine/score.js';
 import { assertClose } from '../helpers/assert-close.js';
 import { readGolden } from '../helpers/golden.js';
-import { CKPT_CASES, ckptDir } from '../helpers/paths.js';
+import { CKPT_CASES, LLAMA_CASES, ckptDir } from '../helpers/paths.js';
 import { backendStatus } from '../../src/kernels/register-all.js';
 
 const TOL = 1e-4;
@@ -15,7 +19,7 @@ const TOL = 1e-4;
 const BACKENDS = backendStatus().filter((b) => b.name !== 'gpujs');
 for (const b of BACKENDS.filter((x) => !x.available)) test.skip(`[${b.name}] whole-model golden tests (backend unavailable: ${b.reason})`, () => {});
 
-for (const { name: backend } of BACKENDS.filter((x) => x.available)) for (const name of CKPT_CASES) {
+for (const { name: backend } of BACKENDS.filter((x) => x.available)) for (const name of [...CKPT_CASES, ...LLAMA_CASES]) {
   const g = readGolden(name);
   const engine = LocalEngine.open(ckptDir(name), { maxBatchedTokens: 7, backend }); // 7: prompts span several chunks
 

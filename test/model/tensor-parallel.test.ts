@@ -1,9 +1,9 @@
 // Tensor-parallel shares and weight shards (src/model/tensor-parallel.ts), checked against the
 // plain column slices of the unsharded matrices.
 import test from 'ava';
-import { parseModelConfig } from '../../src/model/config.js';
+import { parseModelConfig, qkvDims } from '../../src/model/config.js';
 import type { LayerWeights } from '../../src/model/param-layout.js';
-import { rankShares, rankWeightShards, shardLayerColumns, shareOf } from '../../src/model/tensor-parallel.js';
+import { rankLinears, rankShares, shardLayerColumns, shareOf } from '../../src/model/tensor-parallel.js';
 
 test('shareOf cuts [0, total) into contiguous, disjoint shares on multiples of the unit', (t) => {
   for (const [total, size, unit] of [[768, 2, 16], [3072, 3, 16], [50257, 2, 8], [12, 5, 1], [7, 3, 16]]) {
@@ -21,8 +21,11 @@ test('shareOf cuts [0, total) into contiguous, disjoint shares on multiples of t
   t.deepEqual(shareOf(12, 1, 2), [6, 12]);
 });
 
-const c = parseModelConfig({ n_layer: 1, n_head: 4, n_embd: 32, n_positions: 16, vocab_size: 50 }, 'tp');
-const D = 8, C = 32, I = 128;
+const gpt2 = parseModelConfig({ n_layer: 1, n_head: 4, n_embd: 32, n_positions: 16, vocab_size: 50 }, 'tp');
+// GQA: 8 query heads in 2 KV groups of 4, head_dim 4 ≠ hidden / heads, SwiGLU (gate|up fused)
+const llama = parseModelConfig({ model_type: 'llama', num_hidden_layers: 1, num_attention_heads: 8, num_key_value_heads: 2, head_dim: 4,
+  hidden_size: 48, intermediate_size: 80, max_position_embeddings: 16, vocab_size: 50, eos_token_id: 1 }, 'tp');
+
 /** w[k, j] = 1000·k + j + salt: every element tells where it came from. */
 const matrix = (rows: number, cols: number, salt: number) => Float32Array.from({ length: rows * cols }, (_, i) => 1000 * Math.floor(i / cols) + (i % cols) + salt / 8);
 const columns = (w: Float32Array, rows: number, cols: number, j0: number, j1: number) => {
@@ -31,21 +34,34 @@ const columns = (w: Float32Array, rows: number, cols: number, j0: number, j1: nu
   return out;
 };
 
-for (const size of [2, 3]) {
-  test(`${size} ranks: each rank's shards are exactly its columns of the checkpoint's matrices`, (t) => {
-    const orig = { attnW: matrix(C, 3 * C, 1), attnProjW: matrix(C, C, 2), fcW: matrix(C, I, 3), fcProjW: matrix(I, C, 4) };
-    const lw = { attnW: orig.attnW.slice(), attnProjW: orig.attnProjW.slice(), fcW: orig.fcW.slice(), fcProjW: orig.fcProjW.slice() } as unknown as LayerWeights;
+for (const [name, c] of [['gpt2', gpt2], ['llama GQA + SwiGLU', llama]] as const) for (const size of [1, 2, 3]) {
+  if (c.nKvHead < size) continue;
+  test(`${name}, ${size} rank(s): each rank's linears are exactly its columns of the checkpoint's matrices, with the kernel's column ranges`, (t) => {
+    const { q: QD, kv: KD, width: W } = qkvDims(c), C = c.nEmbd, I = c.nInner, U = c.mlp === 'swiglu' ? 2 * I : I, D = c.headDim;
+    const orig = { qkv: matrix(C, W, 1), o: matrix(QD, C, 2), up: matrix(C, U, 3), down: matrix(I, C, 4) };
+    const lw = { qkv: orig.qkv.slice(), o: orig.o.slice(), up: orig.up.slice(), down: orig.down.slice(), qkvB: null, oB: null, upB: null, downB: null } as unknown as LayerWeights;
     shardLayerColumns([lw], c, size);
-    t.notDeepEqual(Array.from(lw.fcW), Array.from(orig.fcW)); // rearranged in place
+    if (size > 1) t.notDeepEqual(Array.from(lw.up), Array.from(orig.up)); // rearranged in place
+    const cover = new Map<string, number>();
     for (let rank = 0; rank < size; rank++) {
-      const [sh] = rankWeightShards([lw], c, rank, size), s = rankShares(c, rank, size);
-      const [h0, h1] = s.heads;
-      t.deepEqual(Array.from(sh.q), columns(orig.attnW, C, 3 * C, h0 * D, h1 * D), `rank ${rank} q`);
-      t.deepEqual(Array.from(sh.k), columns(orig.attnW, C, 3 * C, C + h0 * D, C + h1 * D), `rank ${rank} k`);
-      t.deepEqual(Array.from(sh.v), columns(orig.attnW, C, 3 * C, 2 * C + h0 * D, 2 * C + h1 * D), `rank ${rank} v`);
-      t.deepEqual(Array.from(sh.attnProj), columns(orig.attnProjW, C, C, ...s.cCols), `rank ${rank} attn c_proj`);
-      t.deepEqual(Array.from(sh.fc), columns(orig.fcW, C, I, ...s.iCols), `rank ${rank} c_fc`);
-      t.deepEqual(Array.from(sh.fcProj), columns(orig.fcProjW, I, C, ...s.cCols), `rank ${rank} mlp c_proj`);
+      const [lin] = rankLinears([lw], c, rank, size), s = rankShares(c, rank, size);
+      const [g0, g1] = s.kvHeads, [h0, h1] = s.heads;
+      t.is(h1 - h0, (g1 - g0) * (c.nHead / c.nKvHead), 'query heads come in whole KV groups');
+      const want = { qkv: [[h0 * D, h1 * D], [QD + g0 * D, QD + g1 * D], [QD + KD + g0 * D, QD + KD + g1 * D]], o: [s.cCols], down: [s.cCols],
+        up: c.mlp === 'swiglu' ? [s.iCols, [I + s.iCols[0], I + s.iCols[1]]] : [s.iCols] };
+      const dims = { qkv: [C, W], o: [QD, C], up: [C, U], down: [I, C] };
+      for (const key of ['qkv', 'o', 'up', 'down'] as const) {
+        const blocks = size === 1 ? [[0, dims[key][1]]] : want[key];
+        t.deepEqual(lin[key].blocks.map((b) => [b.j0, b.j1]), blocks, `rank ${rank} ${key} ranges`);
+        lin[key].blocks.forEach((b) => {
+          t.deepEqual(Array.from(b.w), columns(orig[key], dims[key][0], dims[key][1], b.j0, b.j1), `rank ${rank} ${key} [${b.j0}, ${b.j1})`);
+          for (let j = b.j0; j < b.j1; j++) cover.set(`${key}:${j}`, (cover.get(`${key}:${j}`) ?? 0) + 1);
+        });
+      }
+    }
+    for (const key of ['qkv', 'o', 'up', 'down'] as const) {
+      const O = { qkv: W, o: C, up: U, down: C }[key];
+      for (let j = 0; j < O; j++) t.is(cover.get(`${key}:${j}`), 1, `${key} column ${j} computed by exactly one rank`);
     }
   });
 }
