@@ -60,11 +60,17 @@ void rope(const Path& p, const RopeArgs& a) {
 
 namespace {
 thread_local std::vector<i64> g_slots;
-}
+thread_local std::vector<float> g_scores;
+// Keys per block: the query heads of one KV group take turns over a block of K (then V) rows while
+// it is in L1/L2, instead of each head streaming all T rows from memory.
+constexpr i64 TB = 64;
+}  // namespace
 
 // Row r (sequence s, position P) attends to positions t0..P of s (t0 = P - window + 1 with a
 // window, else 0); query head h reads KV head h / G. qkv rows are [NH·D q | NKV·D k | NKV·D v],
-// cache rows NKV·D, out rows NH·D.
+// cache rows NKV·D, out rows NH·D. Scores live in thread-local rows [G, T] (the caller's scratch
+// holds one head's row only). Blocking over t changes no bits (Path: attn_scores per t,
+// attn_values accumulating in t order).
 void attention(const Path& p, const AttnArgs& a) {
   const i64 D = a.D, KV = a.nKv * D, W = (a.nHead + 2 * a.nKv) * D, QO = a.nHead * D, G = a.nHead / a.nKv;
   const float scale = (float)(1.0 / std::sqrt((double)D));
@@ -72,16 +78,28 @@ void attention(const Path& p, const AttnArgs& a) {
     const i64 s = a.seq[r], P = a.pos[r];
     const i64 t0 = a.window > 0 && P - a.window + 1 > 0 ? P - a.window + 1 : 0, T = P + 1 - t0;
     if ((i64)g_slots.size() < T) g_slots.resize((size_t)T);
+    if ((i64)g_scores.size() < G * T) g_scores.resize((size_t)(G * T));
     i64* off = g_slots.data();  // cache row offset of each attended position
     for (i64 i = 0; i < T; i++) {
       const i64 t = t0 + i;
       off[i] = ((i64)a.table[s * a.maxB + t / a.bs] * a.bs + t % a.bs) * KV;
     }
-    for (i64 h = a.h0; h < a.h1; h++) {
-      const i64 kv = (h / G) * D;
-      p.attn_scores(a.scratch, a.qkv + r * W + h * D, a.kc + kv, off, T, D, scale);
-      p.softmax(a.scratch, T);
-      p.attn_values(a.out + r * QO + h * D, a.vc + kv, off, a.scratch, T, D);
+    for (i64 g = a.h0 / G; g < a.h1 / G; g++) {  // KV head g serves query heads [g·G, g·G + G)
+      const float* k = a.kc + g * D;
+      const float* v = a.vc + g * D;
+      float* sc = g_scores.data();  // head j's scores: sc + j·T
+      for (i64 tb = 0; tb < T; tb += TB) {
+        const i64 len = T - tb < TB ? T - tb : TB;
+        for (i64 j = 0; j < G; j++) p.attn_scores(sc + j * T + tb, a.qkv + r * W + (g * G + j) * D, k, off + tb, len, D, scale);
+      }
+      for (i64 j = 0; j < G; j++) {
+        p.softmax(sc + j * T, T);
+        std::memset(a.out + r * QO + (g * G + j) * D, 0, (size_t)D * sizeof(float));
+      }
+      for (i64 tb = 0; tb < T; tb += TB) {
+        const i64 len = T - tb < TB ? T - tb : TB;
+        for (i64 j = 0; j < G; j++) p.attn_values(a.out + r * QO + (g * G + j) * D, v, off + tb, sc + j * T + tb, len, D);
+      }
     }
   }
 }

@@ -62,10 +62,12 @@ struct Path {
   void (*rotate_half)(float* x, const float* cos, const float* sin, i64 half);
   void (*logsoftmax_row)(float* o, const float* x, i64 V);  // o may be x
   void (*argmax_row)(const float* x, i64 V, int32_t* idx, float* mx);
-  // attention of one (row, head) over T keys/values at k + off[t], v + off[t]:
+  // attention of one (row, head) over T keys/values at k + off[t], v + off[t]. Scores are
+  // independent per t and values accumulate onto o in t order, so the driver may call both on
+  // consecutive blocks of t with the same result bits as one call over all T:
   void (*attn_scores)(float* sc, const float* q, const float* k, const i64* off, i64 T, i64 D, float scale);
-  void (*softmax)(float* sc, i64 T);  // in place, Σ in f64
-  void (*attn_values)(float* o, const float* v, const i64* off, const float* p, i64 T, i64 D);
+  void (*softmax)(float* sc, i64 T);  // in place over the whole row, Σ in f64
+  void (*attn_values)(float* o, const float* v, const i64* off, const float* p, i64 T, i64 D);  // o += Σ p[t]·v_t
 };
 
 extern const Path kPortablePath;
@@ -83,7 +85,7 @@ struct AttnArgs {
   float* out; const float* qkv; const float* kc; const float* vc;
   const int32_t* seq; const int32_t* pos; const int32_t* table;
   i64 maxB, bs, n, nHead, nKv, D, window;
-  float* scratch;
+  float* scratch;  // the caller's (size-checked for the contract; the driver keeps its own score rows)
   i64 h0, h1;  // query heads computed: [h0, h1), whole KV groups
 };
 

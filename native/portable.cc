@@ -163,7 +163,6 @@ void softmax(float* sc, i64 T) {
 }
 
 void attn_values(float* o, const float* v, const i64* off, const float* p, i64 T, i64 D) {
-  for (i64 d = 0; d < D; d++) o[d] = 0;
   for (i64 t = 0; t < T; t++) {
     const float pt = p[t];
     const float* vt = v + off[t];

@@ -102,11 +102,12 @@ PG_AVX2 void dots4(const float* q, const float* k0, const float* k1, const float
 
 template <int NCH>
 PG_AVX2 void weighted_sum(float* o, const float* vc, const i64* voff, const float* p, i64 T, i64 D, i64 d0) {
-  __m256 acc[NCH];
-  for (int c = 0; c < NCH; c++) acc[c] = _mm256_setzero_ps();
   const i64 rem = D - d0 - (NCH - 1) * 8;  // lanes used in the last chunk (1..8)
   const __m256i m = tail_mask(rem < 8 ? rem : 7);
   const bool full = rem >= 8;
+  __m256 acc[NCH];  // the chains continue from o (0 before the first block of keys)
+  for (int c = 0; c < NCH - 1; c++) acc[c] = _mm256_loadu_ps(o + d0 + c * 8);
+  acc[NCH - 1] = full ? _mm256_loadu_ps(o + d0 + (NCH - 1) * 8) : _mm256_maskload_ps(o + d0 + (NCH - 1) * 8, m);
   for (i64 t = 0; t < T; t++) {
     const __m256 pv = _mm256_set1_ps(p[t]);
     const float* v = vc + voff[t] + d0;
@@ -219,7 +220,7 @@ PG_AVX2 void attn_scores(float* sc, const float* q, const float* k, const i64* o
   for (t = 0; t < T; t++) sc[t] *= scale;
 }
 
-// D in chunks of up to 64 columns (8 accumulators of 8 lanes), each summed over t in order
+// o += Σ_t p[t]·v_t: D in chunks of up to 64 columns (8 accumulators of 8 lanes), one FMA per t in order
 PG_AVX2 void attn_values(float* o, const float* v, const i64* off, const float* p, i64 T, i64 D) {
   for (i64 d0 = 0; d0 < D; d0 += 64) {
     const int nch = (int)((D - d0 + 7) / 8 < 8 ? (D - d0 + 7) / 8 : 8);

@@ -107,6 +107,28 @@ forEachBackend('grouped-query attention (and a sliding window) over a paged cach
   }
 });
 
+// Past one 64-key block of the native driver: a sequence of 300 in 16-slot blocks, reversed table.
+forEachBackend('GQA attention over 300 positions (several key blocks) matches dense attention, with and without a window', (t, k) => {
+  const NH = 8, NKV = 2, D = 64, KV = NKV * D, W = (NH + 2 * NKV) * D, bs = 16, L = 300, maxB = Math.ceil(L / bs);
+  const table = Int32Array.from({ length: maxB }, (_, i) => maxB - 1 - i);
+  const keys = rand(L * KV, 110, 1), vals = rand(L * KV, 111, 1), kCache = new Float32Array(maxB * bs * KV), vCache = new Float32Array(maxB * bs * KV);
+  for (let p = 0; p < L; p++) {
+    const slot = table[Math.floor(p / bs)] * bs + (p % bs);
+    kCache.set(keys.subarray(p * KV, (p + 1) * KV), slot * KV);
+    vCache.set(vals.subarray(p * KV, (p + 1) * KV), slot * KV);
+  }
+  const positions = Int32Array.from([299, 150, 64, 63, 127, 128]), n = positions.length, qkv = rand(n * W, 112, 1);
+  for (const window of [0, 100, 64]) {
+    const out = new Float32Array(n * NH * D);
+    k.attention({ out, qkv, kCache, vCache, seqIds: new Int32Array(n), positions, blockTable: table, maxBlocksPerSeq: maxB, blockSize: bs, n,
+      nHead: NH, nKvHead: NKV, headDim: D, window, scratch: new Float32Array(L) });
+    positions.forEach((p, r) => {
+      const want = naive.gqaRow(qkv.slice(r * W, r * W + NH * D), keys, vals, p, NH, NKV, D, window);
+      assertClose(t, out.slice(r * NH * D, (r + 1) * NH * D), want, TOL, `window ${window} position ${p}`);
+    });
+  }
+});
+
 forEachBackend('kvWrite with qDim ≠ kvDim, whole and on channel ranges, writes exactly its channels', (t, k) => {
   const qDim = 48, kvDim = 16, W = qDim + 2 * kvDim, n = 3, qkv = rand(n * W, 91, 1), slots = Int32Array.from([5, 0, 7]);
   for (const [c0, c1] of [[0, kvDim], [0, 8], [8, 16], [3, 13], [16, 16]]) {
