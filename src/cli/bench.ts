@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import { formatBenchTable, runSynthetic, withEngine, type BenchRow } from '../profile/workload.js';
 import { RequestError } from '../errors.js';
-import { addJobOptions, intList, resolveJobConfig, workerCounts } from './run.js';
+import { addJobOptions, intList, resolveJobConfig, resolveJobConfigAndModel, workerCounts } from './run.js';
 import { int } from './options.js';
 
 export function engineOptions(cfg: ReturnType<typeof resolveJobConfig>, workers?: number) {
@@ -22,7 +22,7 @@ export function benchCommand(): Command {
     .option('--batch <list>', 'requests at once (B), comma-separated', intList, [1, 8])
     .option('--json', 'print the rows as JSON lines');
   return cmd.action(async (opts: Record<string, unknown>) => {
-    const cfg = resolveJobConfig({ ...opts, workers: undefined });
+    const cfg = await resolveJobConfigAndModel({ ...opts, workers: undefined });
     const workerList = workerCounts(opts, cfg);
     const rows: BenchRow[] = [];
     for (const w of workerList) {

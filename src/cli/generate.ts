@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import { PipelineEngine } from '../pipeline/engine.js';
 import type { Completion, GenerateRequest } from '../engine/types.js';
-import { addModelOptions, addPipelineOptions, addSamplingOptions, engineFromFlags, idList, samplingFromFlags } from './options.js';
+import { addModelOptions, addPipelineOptions, addSamplingOptions, engineFromFlags, idList, modelDir, samplingFromFlags } from './options.js';
 
 export function generateCommand(): Command {
   const cmd = new Command('generate').description('generate text from one or more prompts');
@@ -19,7 +19,7 @@ export function generateCommand(): Command {
   addSamplingOptions(cmd);
   return cmd.action(async (opts: Record<string, unknown>) => {
     const requests = toRequests(opts);
-    const engine = await PipelineEngine.create(opts.model as string, engineFromFlags(opts));
+    const engine = await PipelineEngine.create(await modelDir(opts.model as string, opts), engineFromFlags(opts));
     try {
       const results = await engine.generate(requests);
       for (const c of results) printCompletion(c, opts.json === true);

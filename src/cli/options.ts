@@ -2,6 +2,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_MODEL_DIR } from '../engine/local-engine.js';
 import type { PipelineOptions } from '../pipeline/engine.js';
+import { resolveModel, type ResolveOptions } from '../hub/index.js';
 
 export const num = (v: string): number => {
   const x = Number(v);
@@ -16,9 +17,22 @@ export const int = (v: string): number => {
 export const idList = (v: string): number[] => v.split(',').map((s) => int(s.trim()));
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
+export const MODEL_HELP = 'GPT-2 directory (config.json + model.safetensors), or a Hugging Face Hub id org/name[@revision] (cached, else downloaded)';
+export const TOKEN_HELP = 'Hugging Face token for gated or private repos (default: HF_TOKEN)';
+
+/** --model as a directory: a hub id is resolved from the Hugging Face cache or downloaded into it. */
+export async function modelDir(spec: string, opts: Record<string, unknown>): Promise<string> {
+  return (await resolveModel(spec, hubFromFlags(opts))).dir;
+}
+
+export function hubFromFlags(opts: Record<string, unknown>): ResolveOptions {
+  return { token: opts.token as string | undefined, quiet: opts.quiet === true };
+}
+
 export function addModelOptions(cmd: Command): Command {
   return cmd
-    .option('--model <dir>', 'Hugging Face GPT-2 directory (config.json + model.safetensors)', DEFAULT_MODEL_DIR)
+    .option('--model <dir|id>', MODEL_HELP, DEFAULT_MODEL_DIR)
+    .option('--token <token>', TOKEN_HELP)
     .option('--max-num-batched-tokens <n>', 'rows per forward step', int, 256)
     .option('--max-num-seqs <n>', 'sequences running at once', int, 32)
     .option('--kv-cache-tokens <n>', 'KV cache capacity in tokens', int)

@@ -11,7 +11,7 @@ import { formatStageTable } from '../profile/stage-stats.js';
 import { makeTrace, traceRun, tracePathFor, type TraceRun } from '../profile/trace.js';
 import { runSynthetic, withEngine } from '../profile/workload.js';
 import { engineOptions } from './bench.js';
-import { addJobOptions, resolveJobConfig, workerCounts } from './run.js';
+import { addJobOptions, resolveJobConfig, resolveJobConfigAndModel, workerCounts } from './run.js';
 import { int } from './options.js';
 
 export function profileCommand(): Command {
@@ -22,7 +22,7 @@ export function profileCommand(): Command {
     .option('--output-len <n>', 'synthetic: generated tokens per request', int, 16)
     .option('--batch <n>', 'synthetic: requests at once', int, 32);
   return cmd.action(async (opts: Record<string, unknown>) => {
-    const cfg = resolveJobConfig({ ...opts, workers: undefined });
+    const cfg = await resolveJobConfigAndModel({ ...opts, workers: undefined });
     const runs: TraceRun[] = [];
     for (const w of workerCounts(opts, cfg)) {
       const run = opts.config !== undefined ? await profileJob({ ...cfg, workers: w }) : await profileSynthetic(cfg, w, opts);

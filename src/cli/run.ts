@@ -8,7 +8,7 @@ import { runJob } from '../job/runner.js';
 import { formatMetrics } from '../job/summary.js';
 import { writeReport } from '../profile/report-html.js';
 import { makeTrace, traceRun } from '../profile/trace.js';
-import { addSamplingOptions, int, num, samplingFromFlags } from './options.js';
+import { MODEL_HELP, TOKEN_HELP, addSamplingOptions, hubFromFlags, int, modelDir, num, samplingFromFlags } from './options.js';
 
 export const intList = (v: string): number[] => v.split(',').map((s) => int(s.trim()));
 
@@ -22,7 +22,8 @@ export function addJobOptions(cmd: Command, workerList = false): Command {
     .option('--tensor-parallel <t>', 'worker threads that run each micro-batch of a stage together, each on its share of every op', int)
     .option('--head-workers <h>', 'give the LM head its own stage, split by vocabulary over h workers', int)
     .option('-c, --config <file>', 'job config (YAML or JSON); see docs/jobs.md')
-    .option('--model <dir>', 'Hugging Face GPT-2 directory')
+    .option('--model <dir|id>', MODEL_HELP)
+    .option('--token <token>', TOKEN_HELP)
     .option('--backend <name>', 'kernel backend: auto, reference, native, gpujs')
     .option('--max-num-batched-tokens <n>', 'rows per forward step', int)
     .option('--max-num-seqs <n>', 'sequences running at once', int)
@@ -47,6 +48,12 @@ export function configFromFlags(opts: Record<string, unknown>): JobConfigInput {
 /** The worker counts of `profile`/`bench`: --workers 1,2,4, else the config's workers, else 1. */
 export function workerCounts(opts: Record<string, unknown>, cfg: JobConfig): number[] {
   return (opts.workers as number[] | undefined) ?? [cfg.workers ?? 1];
+}
+
+/** resolveJobConfig with the model as a directory (a hub id downloaded if needed): profile, bench. */
+export async function resolveJobConfigAndModel(opts: Record<string, unknown>): Promise<JobConfig> {
+  const cfg = resolveJobConfig(opts);
+  return { ...cfg, model: await modelDir(cfg.model, opts) };
 }
 
 export function resolveJobConfig(opts: Record<string, unknown>): JobConfig {
@@ -82,7 +89,7 @@ export function runCommand(): Command {
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     try {
       const out = await runJob(cfg, {
-        resume: opts.resume === true, signal: ac.signal, keepSpans: cfg.profile !== undefined,
+        resume: opts.resume === true, signal: ac.signal, keepSpans: cfg.profile !== undefined, hub: hubFromFlags(opts),
         progress: { quiet: opts.quiet === true, tty: process.stderr.isTTY === true, intervalS: cfg.progress_interval_s, write: (s) => process.stderr.write(s) },
         onStart: (s) => {
           if (s.skipped > 0 || s.tornBytes > 0) {

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { LocalEngine } from '../engine/local-engine.js';
 import { scoreTokens } from '../engine/score.js';
-import { addModelOptions, int } from './options.js';
+import { addModelOptions, int, modelDir } from './options.js';
 
 export function scoreCommand(): Command {
   const cmd = new Command('score').description('negative log-likelihood and perplexity of a file (sliding windows of n_positions, stride n_positions/2)');
@@ -13,8 +13,8 @@ export function scoreCommand(): Command {
     .requiredOption('-i, --input <file>', 'text file, or a .json array of token ids')
     .option('--stride <n>', 'window stride in tokens (default n_positions / 2)', int)
     .option('--json', 'print {mean_nll, perplexity, n_scored, token_logprobs}')
-    .action((opts: Record<string, unknown>) => {
-      const engine = LocalEngine.open(opts.model as string, { maxBatchedTokens: 64, maxSeqs: 1 });
+    .action(async (opts: Record<string, unknown>) => {
+      const engine = LocalEngine.open(await modelDir(opts.model as string, opts), { maxBatchedTokens: 64, maxSeqs: 1 });
       const ids = readIds(opts.input as string, (t) => engine.tok.encode(t));
       const r = scoreTokens(engine, ids, opts.stride as number | undefined);
       if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
