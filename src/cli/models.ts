@@ -2,8 +2,8 @@
 // with size on disk and which revisions point at which commit.
 import { Command } from 'commander';
 import { listCachedModels } from '../hub/index.js';
+import { formatBytes as size } from '../hub/progress.js';
 
-const size = (b: number) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(1)} MiB`);
 
 export function modelsCommand(): Command {
   return new Command('models')

@@ -73,7 +73,13 @@ export async function repoFiles(c: HubClient, revision: string): Promise<{ commi
  */
 export async function headFile(c: HubClient, commit: string, file: string): Promise<FileMeta> {
   checkFileName(file, c.repo);
-  const res = await hubFetch(c, resolveUrl(c, commit, file), { method: 'HEAD', redirect: 'manual' }, file);
+  let url = resolveUrl(c, commit, file);
+  let res = await hubFetch(c, url, { method: 'HEAD', redirect: 'manual' }, file);
+  // a renamed repo answers with a relative redirect to its new name: followed, as Python does
+  for (let hops = 0; res.status >= 300 && res.status < 400 && res.headers.get('location')?.startsWith('/') && hops < 5; hops++) {
+    url = new URL(res.headers.get('location')!, url).href;
+    res = await hubFetch(c, url, { method: 'HEAD', redirect: 'manual' }, file);
+  }
   const h = res.headers;
   const got = checkCommit(h.get('x-repo-commit'), c.repo, file);
   if (got !== commit) throw new HubError('hostile', `${c.repo}/${file}: asked for commit ${commit}, the hub answered ${got}; nothing was written`);

@@ -4,18 +4,24 @@ import { formatEta } from '../job/progress.js';
 
 export interface HubProgressSink { tty: boolean; write: (s: string) => void; intervalS?: number }
 
-const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+/** 1023 B, 12.0 KiB, 3.4 MiB, 1.20 GiB */
+export function formatBytes(b: number): string {
+  if (b < 1024) return `${Math.round(b)} B`;
+  if (b < 2 ** 20) return `${(b / 1024).toFixed(1)} KiB`;
+  if (b < 2 ** 30) return `${(b / 2 ** 20).toFixed(1)} MiB`;
+  return `${(b / 2 ** 30).toFixed(2)} GiB`;
+}
 
 export class ByteProgress {
   private done = 0;
   private files = 0;
   private t0 = Date.now();
-  private last = 0;
+  private last = Date.now(); // the first periodic line comes after one interval
 
   constructor(private readonly sink: HubProgressSink | null, private readonly repo: string,
     private readonly total: number, private readonly nFiles: number) {}
 
-  /** Bytes already on disk from an earlier, interrupted run: counted as done, not in the rate. */
+  /** Bytes already on disk (an interrupted run's, or a concurrent pull's): counted as done, not in the rate. */
   resumed(n: number): void {
     this.done += n;
     this.t0 = Date.now();
@@ -43,7 +49,7 @@ export class ByteProgress {
     const s = (Date.now() - this.t0) / 1000, fresh = this.done - this.doneAtStart;
     const rate = s > 0 ? fresh / s : 0;
     const eta = rate > 0 ? (this.total - this.done) / rate : NaN;
-    return `pull ${this.repo}: ${this.files}/${this.nFiles} files  ${mib(this.done)}/${mib(this.total)}  ${mib(rate)}/s  ETA ${formatEta(eta)}`;
+    return `pull ${this.repo}: ${this.files}/${this.nFiles} files  ${formatBytes(this.done)}/${formatBytes(this.total)}  ${formatBytes(rate)}/s  ETA ${formatEta(eta)}`;
   }
 
   private draw(suffix: string): void {

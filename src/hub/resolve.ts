@@ -32,11 +32,12 @@ export async function resolveModel(spec: string, opts: ResolveOptions = {}): Pro
   const id = parseHubId(spec);
   const env = opts.env ?? process.env;
   const cache = new RepoCache(hubCacheDir(env), id.repo);
-  if (!opts.refresh) {
+  const offline = opts.offline ?? truthy(env.HF_HUB_OFFLINE);
+  if (!opts.refresh || offline) {
     const hit = cachedSnapshot(cache, id.revision);
     if (hit) return hit;
   }
-  if (opts.offline ?? truthy(env.HF_HUB_OFFLINE)) throw offlineMiss(cache, id);
+  if (offline) throw offlineMiss(cache, id);
   const client: HubClient = { endpoint: (env.HF_ENDPOINT || 'https://huggingface.co').replace(/\/+$/, ''), repo: id.repo, token: tokenFor(opts, env) };
   const sink = opts.quiet ? null : (opts.progress ?? { tty: process.stderr.isTTY === true, write: (s: string) => void process.stderr.write(s) });
   return download(client, cache, id, sink);
@@ -52,18 +53,15 @@ function tokenFor(opts: ResolveOptions, env: NodeJS.ProcessEnv): string | undefi
   }
 }
 
-/** The files the loader reads, for a snapshot in the cache; null when config or weights are missing. */
-function neededFiles(cache: RepoCache, commit: string): string[] | null {
-  if (!cache.has(commit, CONFIG)) return null;
-  if (cache.has(commit, SINGLE)) return [CONFIG, SINGLE];
-  if (!cache.has(commit, INDEX)) return null;
-  const shards = shardsOf(cache.repo, cache.pointer(commit, INDEX));
-  return shards.every((s) => cache.has(commit, s)) ? [CONFIG, INDEX, ...shards] : null;
+/** True when the snapshot holds the weights the loader reads: model.safetensors, or the index and all its shards. */
+function hasWeights(cache: RepoCache, commit: string): boolean {
+  if (cache.has(commit, SINGLE)) return true;
+  return cache.has(commit, INDEX) && shardsOf(cache.repo, cache.pointer(commit, INDEX)).every((s) => cache.has(commit, s));
 }
 
 function cachedSnapshot(cache: RepoCache, revision: string): ResolvedModel | null {
   const commit = cache.commitFor(revision);
-  if (commit === null || neededFiles(cache, commit) === null) return null;
+  if (commit === null || !cache.has(commit, CONFIG) || !hasWeights(cache, commit)) return null;
   return { dir: cache.snapshotDir(commit), commit, repo: cache.repo };
 }
 
@@ -73,7 +71,7 @@ function offlineMiss(cache: RepoCache, id: HubId): HubError {
   if (commit === null) {
     return new HubError('offline', `${id.repo}@${id.revision}: offline mode (HF_HUB_OFFLINE) and the revision is not in the cache ${cache.root} (no refs/${id.revision}); ${fix}`);
   }
-  const missing = [CONFIG, `${SINGLE} (or ${INDEX} and its shards)`].filter((f, i) => i === 0 ? !cache.has(commit, CONFIG) : true);
+  const missing = [...(cache.has(commit, CONFIG) ? [] : [CONFIG]), ...(hasWeights(cache, commit) ? [] : [`${SINGLE} (or ${INDEX} and its shards)`])];
   return new HubError('offline', `${id.repo}@${id.revision}: offline mode (HF_HUB_OFFLINE) and snapshot ${commit} in ${cache.root} lacks ${missing.join(', ')}; ${fix}`);
 }
 
@@ -99,6 +97,7 @@ async function fetchFiles(c: HubClient, cache: RepoCache, commit: string, names:
       const onWait = (pid: number) => sink?.write(`pull ${c.repo}: waiting for another download of ${file} (pid ${pid})\n`);
       await withLock(cache.lockFile(meta.etag), c.repo, async () => {
         if (!cache.hasBlob(meta.etag)) await downloadBlob(c, file, meta, cache.blob(meta.etag), progress);
+        else progress.resumed(meta.size); // the pull we waited for brought it
       }, onWait);
       progress.fileDone(file);
     }

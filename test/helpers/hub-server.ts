@@ -45,6 +45,7 @@ export function repoFromDir(dir: string, extra: Record<string, Buffer | string> 
 export class TestHub {
   readonly repos = new Map<string, HubRepo>();
   readonly log: LoggedRequest[] = [];
+  readonly renamed = new Map<string, string>();   // old org/name → new: a relative 307, as the hub answers
   private server: Server | null = null;
   url = '';
 
@@ -71,6 +72,11 @@ export class TestHub {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = decodeURI((req.url ?? '/').split('?')[0]);
     this.log.push({ method: req.method ?? '', path, range: req.headers.range, auth: req.headers.authorization });
+    for (const [from, to] of this.renamed) {
+      if (path.startsWith(`/${from}/`) || path.startsWith(`/api/models/${from}/`)) {
+        return void res.writeHead(307, { location: (req.url ?? '').replace(from, to) }).end();
+      }
+    }
     let m = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/(.+)$/.exec(path);
     if (m) return this.info(res, m[1], m[2]);
     m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path);

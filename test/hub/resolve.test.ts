@@ -179,6 +179,19 @@ test('a corrupted byte is caught by the sha256 check, the blob deleted, and a cl
   }
 });
 
+test('a renamed repo: the relative redirect is followed and the cache keyed by the name asked for', async (t) => {
+  const s = await setup();
+  s.hub.renamed.set('old-org/tiny', REPO);
+  try {
+    const r = await resolveModel('old-org/tiny', { ...quiet, env: s.env });
+    t.is(r.dir, join(s.cache, 'models--old-org--tiny', 'snapshots', COMMIT));
+    t.deepEqual(file(r.dir, 'model.safetensors'), file(F32, 'model.safetensors'));
+    t.true(s.hub.log.some((q) => q.method === 'HEAD' && q.path === `/${REPO}/resolve/${COMMIT}/model.safetensors`));
+  } finally {
+    await s.hub.stop();
+  }
+});
+
 test('a local directory passes through untouched, without any request', async (t) => {
   t.deepEqual(await resolveModel(F32), { dir: F32, commit: null, repo: null });
   t.deepEqual(await resolveModel('/no/such/dir'), { dir: '/no/such/dir', commit: null, repo: null });
