@@ -22,6 +22,10 @@ const alive = (pid: number): boolean => {
 
 let counter = 0;
 
+const inode = (path: string): number => {
+  try { return statSync(path).ino; } catch { return -1; }
+};
+
 function tryCreate(path: string, me: Owner): boolean {
   try {
     const fd = openSync(path, 'wx', 0o644);
@@ -56,9 +60,11 @@ export async function withLock<T>(path: string, repo: string, fn: () => Promise<
   const t0 = Date.now();
   let told = false;
   while (!tryCreate(path, me)) {
+    const ino = inode(path);
     const owner = liveOwner(path);
     if (owner === null) {
-      try { unlinkSync(path); } catch { /* another waiter took it over first */ }
+      // only the file judged stale is removed: if another waiter replaced it meanwhile, its inode differs
+      try { if (inode(path) === ino) unlinkSync(path); } catch { /* another waiter took it over first */ }
       continue;
     }
     if (!told) { onWait?.(owner.pid); told = true; }

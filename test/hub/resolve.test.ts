@@ -192,6 +192,19 @@ test('a renamed repo: the relative redirect is followed and the cache keyed by t
   }
 });
 
+test('two resolves at once in one process: each file downloaded once, same snapshot', async (t) => {
+  const s = await setup();
+  s.hub.repos.get(REPO)!.slow = { chunk: 32768, ms: 10 };
+  try {
+    const [a, b] = await Promise.all([resolveModel(REPO, { ...quiet, env: s.env }), resolveModel(REPO, { ...quiet, env: s.env })]);
+    t.deepEqual(a, b);
+    t.deepEqual(s.hub.downloads().map((q) => q.path.split('/').pop()).sort(), ['config.json', 'model.safetensors']);
+    t.deepEqual(file(a.dir, 'model.safetensors'), file(F32, 'model.safetensors'));
+  } finally {
+    await s.hub.stop();
+  }
+});
+
 test('a local directory passes through untouched, without any request', async (t) => {
   t.deepEqual(await resolveModel(F32), { dir: F32, commit: null, repo: null });
   t.deepEqual(await resolveModel('/no/such/dir'), { dir: '/no/such/dir', commit: null, repo: null });
