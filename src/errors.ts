@@ -74,3 +74,25 @@ export class ConfigError extends PipegptError {
 export class JobError extends PipegptError {
   override name = 'JobError';
 }
+
+/** Why a hub model could not be resolved; `code` lets callers and tests tell the cases apart. */
+export type HubErrorCode =
+  | 'bad-id'            // not org/name[@revision], or a revision / file name that is not a safe path
+  | 'not-found'         // repo, revision or required file missing on the hub
+  | 'gated'             // 401/403: a gated or private repo without (accepted) access
+  | 'pickle-only'       // only pytorch_model.bin-style weights: pickles can run code, never loaded
+  | 'no-weights'        // no config.json or no *.safetensors at all
+  | 'offline'           // HF_HUB_OFFLINE / --offline and a needed file is not in the cache
+  | 'network'           // the hub could not be reached
+  | 'http'              // any other unexpected HTTP answer
+  | 'hostile'           // the hub answered with something unsafe: bad commit id, ETag, path, oversize body
+  | 'checksum'          // a downloaded blob's size or hash does not match the hub's ETag
+  | 'lock';             // another download of the same blob did not finish in time
+
+/** A Hugging Face Hub model that cannot be resolved or downloaded; names the repo and file. */
+export class HubError extends PipegptError {
+  override name = 'HubError';
+  constructor(readonly code: HubErrorCode, message: string) {
+    super(message);
+  }
+}

@@ -3,7 +3,8 @@
 //   Model:     loadCheckpoint, indexCheckpoint, readModelConfig, parameterCount, presetName
 //   Sampling:  resolveSamplingParams, DEFAULT_SAMPLING
 //   Tokenizer: Gpt2Tokenizer
-//   Errors:    CheckpointError, SamplingParamError, RequestError, KvCacheFullError, UsageError
+//   Hub:       resolveModel (a directory or org/name[@rev] → a directory), listCachedModels, hubCacheDir
+//   Errors:    CheckpointError, SamplingParamError, RequestError, KvCacheFullError, UsageError, HubError
 export { PipelineEngine } from './runtime/pipeline-engine.js';
 export { DEFAULT_MODEL_DIR, type EngineOptions } from './runtime/options.js';
 export { planStages, describePlan, type StagePlan } from './pipeline/stage-plan.js';
@@ -16,4 +17,5 @@ export { resolveSamplingParams, DEFAULT_SAMPLING, type SamplingParams } from './
 export { Gpt2Tokenizer, EOT } from './tokenizer/gpt2.js';
 export { stageStats, formatStageTable, type StageStats } from './profile/stage-stats.js';
 export { backendStatus, resolveBackend } from './kernels/register-all.js';
+export { resolveModel, listCachedModels, hubCacheDir, type ResolveOptions, type ResolvedModel, type CachedModel } from './hub/index.js';
 export * from './errors.js';

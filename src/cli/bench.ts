@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { formatBenchTable, runSynthetic, withEngine, type BenchRow } from '../profile/workload.js';
 import { RequestError } from '../errors.js';
 import { engineOptions } from '../job/config.js';
-import { addEngineFlags, int, intList, resolveOptions, workerCounts } from './options.js';
+import { addEngineFlags, int, modelDir, intList, resolveOptions, workerCounts } from './options.js';
 
 export function benchCommand(): Command {
   const cmd = new Command('bench').description('prefill/decode throughput table (PP, TG, B) over worker counts');
@@ -15,7 +15,8 @@ export function benchCommand(): Command {
     .option('--batch <list>', 'requests at once (B), comma-separated', intList, [1, 8])
     .option('--json', 'print the rows as JSON lines');
   return cmd.action(async (opts: Record<string, unknown>) => {
-    const cfg = resolveOptions(opts);
+    const resolved = resolveOptions(opts);
+    const cfg = { ...resolved, model: await modelDir(resolved.model, opts) }; // a hub id becomes its cache directory
     const workerList = workerCounts(opts, cfg);
     const rows: BenchRow[] = [];
     for (const w of workerList) {

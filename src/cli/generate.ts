@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { PipelineEngine } from '../runtime/pipeline-engine.js';
 import type { Completion, GenerateRequest } from '../engine/types.js';
 import { engineOptions, type JobConfig } from '../job/config.js';
-import { addEngineFlags, addSamplingFlags, idList, resolveOptions } from './options.js';
+import { addEngineFlags, addSamplingFlags, idList, modelDir, resolveOptions } from './options.js';
 
 export function generateCommand(): Command {
   const cmd = new Command('generate').description('generate text from one or more prompts');
@@ -20,7 +20,7 @@ export function generateCommand(): Command {
   return cmd.action(async (opts: Record<string, unknown>) => {
     const cfg = resolveOptions(opts);
     const requests = toRequests(opts, cfg);
-    const engine = await PipelineEngine.create(cfg.model, engineOptions(cfg));
+    const engine = await PipelineEngine.create(await modelDir(cfg.model, opts), engineOptions(cfg));
     try {
       const results = await engine.generate(requests);
       for (const c of results) printCompletion(c, opts.json === true);

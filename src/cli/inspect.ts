@@ -4,16 +4,18 @@ import { DEFAULT_MODEL_DIR } from '../runtime/options.js';
 import { indexCheckpoint } from '../model/checkpoint.js';
 import { parameterCount, presetName } from '../model/config.js';
 import { kvBytesPerToken } from '../kv/kv-store.js';
+import { MODEL_HELP, TOKEN_HELP, modelDir } from './options.js';
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
 export function inspectCommand(): Command {
   return new Command('inspect')
     .description('show a checkpoint\'s config, parameter count, memory needed and preset name')
-    .option('--model <dir>', 'Hugging Face GPT-2 directory', DEFAULT_MODEL_DIR)
+    .option('--model <dir|id>', MODEL_HELP, DEFAULT_MODEL_DIR)
+    .option('--token <token>', TOKEN_HELP)
     .option('--json', 'print one JSON object')
-    .action((opts: { model: string; json?: boolean }) => {
-      const ix = indexCheckpoint(opts.model);
+    .action(async (opts: { model: string; json?: boolean }) => {
+      const ix = indexCheckpoint(await modelDir(opts.model, opts));
       const c = ix.config, params = parameterCount(c);
       const info = {
         model: opts.model, preset: presetName(c), n_layer: c.nLayer, n_head: c.nHead, n_embd: c.nEmbd,

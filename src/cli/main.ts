@@ -10,6 +10,8 @@ import { runCommand } from './run.js';
 import { profileCommand } from './profile.js';
 import { benchCommand } from './bench.js';
 import { mergeCommand } from './merge.js';
+import { pullCommand } from './pull.js';
+import { modelsCommand } from './models.js';
 
 const program = new Command('pipegpt')
   .description('GPT-2-family batch text generation for Node.js')
@@ -21,7 +23,9 @@ const program = new Command('pipegpt')
   .addCommand(runCommand().exitOverride())
   .addCommand(profileCommand().exitOverride())
   .addCommand(benchCommand().exitOverride())
-  .addCommand(mergeCommand().exitOverride());
+  .addCommand(mergeCommand().exitOverride())
+  .addCommand(pullCommand().exitOverride())
+  .addCommand(modelsCommand().exitOverride());
 
 // `pipegpt score … | head`: a reader that closes the pipe early is not an error of ours
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -3,6 +3,7 @@
 // generate, score, profile, bench). Flags have no commander defaults, so an unset flag never
 // hides the config file's value; the defaults live in job/config.ts JOB_DEFAULTS only.
 import { InvalidArgumentError, type Command } from 'commander';
+import { resolveModel, type ResolveOptions } from '../hub/index.js';
 import { loadConfigFile, mergeConfig, type JobConfig, type JobConfigInput } from '../job/config.js';
 
 export const num = (v: string): number => {
@@ -19,13 +20,26 @@ export const idList = (v: string): number[] => v.split(',').map((s) => int(s.tri
 export const intList = idList;
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
+export const MODEL_HELP = 'model directory (config.json + safetensors), or a Hugging Face Hub id org/name[@revision] (cached, else downloaded); default: the shipped model';
+export const TOKEN_HELP = 'Hugging Face token for gated or private repos (default: HF_TOKEN)';
+
+/** --model as a directory: a hub id is resolved from the Hugging Face cache or downloaded into it. */
+export async function modelDir(spec: string, opts: Record<string, unknown>): Promise<string> {
+  return (await resolveModel(spec, hubFromFlags(opts))).dir;
+}
+
+export function hubFromFlags(opts: Record<string, unknown>): ResolveOptions {
+  return { token: opts.token as string | undefined, quiet: opts.quiet === true };
+}
+
 /** The model, backend, sizes and worker layout flags (and -c). `workerList`: --workers takes 1,2,4 (profile, bench). */
 export function addEngineFlags(cmd: Command, workerList = false): Command {
   if (workerList) cmd.option('--workers <list>', 'worker counts to run, comma-separated (default: the config\'s workers, or 1)', intList);
   else cmd.option('--workers <n>', 'worker threads in all, mapped to stages × replicas × tensor-parallel ranks (see README)', int);
   return cmd
     .option('-c, --config <file>', 'job config (YAML or JSON); flags override it; see docs/jobs.md')
-    .option('--model <dir>', 'Hugging Face model directory (default: the shipped model)')
+    .option('--model <dir|id>', MODEL_HELP)
+    .option('--token <token>', TOKEN_HELP)
     .option('--backend <name>', 'kernel backend: auto (fastest that loads), reference, native, gpujs')
     .option('--stages <s>', 'pipeline stages (contiguous layer ranges)', int)
     .option('--replicas <r>', 'micro-batches each stage runs at once', int)

@@ -11,7 +11,7 @@ import { formatStageTable } from '../profile/stage-stats.js';
 import { makeTrace, traceRun, tracePathFor, type TraceRun } from '../profile/trace.js';
 import { runSynthetic, withEngine } from '../profile/workload.js';
 import { engineOptions, type JobConfig } from '../job/config.js';
-import { addEngineFlags, int, resolveOptions, workerCounts } from './options.js';
+import { addEngineFlags, int, modelDir, resolveOptions, workerCounts } from './options.js';
 
 export function profileCommand(): Command {
   const cmd = new Command('profile').description('trace every pipeline stage of a job (-c) or a synthetic batch; HTML timeline report');
@@ -21,7 +21,8 @@ export function profileCommand(): Command {
     .option('--output-len <n>', 'synthetic: generated tokens per request', int, 16)
     .option('--batch <n>', 'synthetic: requests at once', int, 32);
   return cmd.action(async (opts: Record<string, unknown>) => {
-    const cfg = resolveOptions(opts);
+    const resolved = resolveOptions(opts);
+    const cfg = { ...resolved, model: await modelDir(resolved.model, opts) }; // a hub id becomes its cache directory
     const runs: TraceRun[] = [];
     for (const w of workerCounts(opts, cfg)) {
       const run = opts.config !== undefined ? await profileJob({ ...cfg, workers: w }) : await profileSynthetic(cfg, w, opts);

@@ -7,7 +7,7 @@ import { runJob } from '../job/runner.js';
 import { formatMetrics } from '../job/summary.js';
 import { writeReport } from '../profile/report-html.js';
 import { makeTrace, traceRun } from '../profile/trace.js';
-import { addEngineFlags, addSamplingFlags, int, num, resolveOptions } from './options.js';
+import { addEngineFlags, addSamplingFlags, hubFromFlags, int, num, resolveOptions } from './options.js';
 
 export function runCommand(): Command {
   const cmd = new Command('run').description('run a batch job: OpenAI batch / JSONL / text prompts in, OpenAI batch output JSONL out');
@@ -37,7 +37,7 @@ export function runCommand(): Command {
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     try {
       const out = await runJob(cfg, {
-        resume: opts.resume === true, signal: ac.signal, keepSpans: cfg.profile !== undefined,
+        resume: opts.resume === true, signal: ac.signal, keepSpans: cfg.profile !== undefined, hub: hubFromFlags(opts),
         progress: { quiet: opts.quiet === true, tty: process.stderr.isTTY === true, intervalS: cfg.progress_interval_s, write: (s) => process.stderr.write(s) },
         onStart: (s) => {
           if (s.skipped > 0 || s.tornBytes > 0) {

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { LocalEngine } from '../runtime/local-engine.js';
 import { scoreTokens } from '../engine/score.js';
-import { addEngineFlags, int, resolveOptions } from './options.js';
+import { addEngineFlags, int, modelDir, resolveOptions } from './options.js';
 
 export function scoreCommand(): Command {
   const cmd = new Command('score').description('negative log-likelihood and perplexity of a file (sliding windows of n_positions, stride n_positions/2)');
@@ -13,10 +13,10 @@ export function scoreCommand(): Command {
     .requiredOption('-i, --input <file>', 'text file, or a .json array of token ids')
     .option('--stride <n>', 'window stride in tokens (default n_positions / 2)', int)
     .option('--json', 'print {mean_nll, perplexity, n_scored, token_logprobs}')
-    .action((opts: Record<string, unknown>) => {
+    .action(async (opts: Record<string, unknown>) => {
       const cfg = resolveOptions(opts);
       // one window at a time: one sequence, chunks of 64 rows
-      const engine = LocalEngine.open(cfg.model, { backend: cfg.backend, maxBatchedTokens: 64, maxSeqs: 1, kvCacheTokens: cfg.kv_cache_tokens });
+      const engine = LocalEngine.open(await modelDir(cfg.model, opts), { backend: cfg.backend, maxBatchedTokens: 64, maxSeqs: 1, kvCacheTokens: cfg.kv_cache_tokens });
       const ids = readIds(opts.input as string, (t) => engine.tok.encode(t));
       const r = scoreTokens(engine, ids, opts.stride as number | undefined);
       if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');

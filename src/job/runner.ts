@@ -4,6 +4,7 @@
 import { mkdirSync, realpathSync, existsSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { JobError } from '../errors.js';
+import { resolveModel, type ResolveOptions } from '../hub/index.js';
 import type { StageSpan } from '../engine/executor.js';
 import type { Completion } from '../engine/types.js';
 import { PipelineEngine } from '../runtime/pipeline-engine.js';
@@ -24,6 +25,7 @@ export interface RunOptions {
   progress?: ProgressOptions;
   keepSpans?: boolean;              // keep every span (profiles); else they are folded and dropped
   onStart?: (info: { total: number; skipped: number; tornBytes: number }) => void;
+  hub?: ResolveOptions;             // token / quiet for a hub id in cfg.model
 }
 
 export interface RunTrace { plan: StagePlan; t0: number; t1: number; spans: StageSpan[]; generatedTokens: number; promptTokens: number }
@@ -52,11 +54,12 @@ export async function runJob(cfg: JobConfig, opts: RunOptions = {}): Promise<Job
   const configFile = `${job.output}.config.json`;
   writeFileSync(configFile, JSON.stringify({ ...cfg, input_format: job.format }, null, 2) + '\n');
   const state = await prepareOutput(job.output, opts.resume === true);
-  const engine = await PipelineEngine.create(cfg.model, engineOptions(cfg));
+  const model = await resolveModel(cfg.model, opts.hub);
+  const engine = await PipelineEngine.create(model.dir, engineOptions(cfg));
   const writer = new RecordWriter(job.output);
   try {
     opts.onStart?.({ total: job.total, skipped: state.done.size, tornBytes: state.tornBytes });
-    const driver = new JobDriver(engine, cfg, job, writer, opts);
+    const driver = new JobDriver(engine, cfg, job, writer, opts, model.repo);
     await driver.admitAll(state.done);
     return { ...driver.finish(), configFile };
   } finally {
@@ -80,8 +83,8 @@ class JobDriver {
   private writeError: Error | null = null;
 
   constructor(private readonly engine: PipelineEngine, private readonly cfg: JobConfig, private readonly job: Job,
-    private readonly writer: RecordWriter, private readonly opts: RunOptions) {
-    this.model = basename(resolve(cfg.model));
+    private readonly writer: RecordWriter, private readonly opts: RunOptions, hubRepo: string | null) {
+    this.model = hubRepo ?? basename(resolve(cfg.model)); // a hub model is named org/name, not by its commit folder
     this.totals = emptyTotals(engine.plan);
     engine.recordSpans = true;
     engine.onToken = (id, choice, i, t) => this.timer.token(id, choice, i, t);
