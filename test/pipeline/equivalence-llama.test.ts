@@ -1,0 +1,43 @@
+// Every pipeline layout gives byte-identical outputs for the Llama families too: stages,
+// replicas, tensor-parallel ranks (split by KV-head groups, RoPE and q/k norm per rank), a split
+// head, and preemption, against the in-thread engine. Cases: Qwen3 (q/k norm, head_dim 16 ≠
+// hidden/heads, GQA 4/2, tied) and Mistral (sliding window 8 < context, GQA 4/2, untied head).
+import test from 'ava';
+import type { Completion, GenerateRequest } from '../../src/engine/types.js';
+import { LocalEngine } from '../../src/runtime/local-engine.js';
+import type { EngineOptions } from '../../src/runtime/options.js';
+import { PipelineEngine } from '../../src/runtime/pipeline-engine.js';
+import { ckptDir } from '../helpers/paths.js';
+
+function requests(V: number): GenerateRequest[] {
+  return Array.from({ length: 12 }, (_, i) => ({
+    id: `req-${i}`,
+    prompt_token_ids: Array.from({ length: 1 + ((i * 5) % 23) }, (_, j) => (i * 97 + j * 31) % V),
+    sampling: { temperature: i % 3 === 0 ? 0 : 0.9, top_p: i % 2 ? 0.9 : 1, seed: 100 + i, max_tokens: 4 + (i % 13), ignore_eos: true },
+  }));
+}
+
+const LAYOUTS: EngineOptions[] = [
+  { stages: 2 }, { replicas: 2 }, { tensor: 2 }, { stages: 2, tensor: 2 }, { stages: 2, headWorkers: 2 },
+  { stages: 2, kvCacheTokens: 64, maxSeqs: 6 }, // one context of 64 tokens: forces preemption
+];
+
+for (const [name, V, backend] of [['qwen3-f16', 768, 'reference'], ['mistral-window', 600, 'reference'], ['qwen3-f16', 768, 'native']] as const) {
+  const model = ckptDir(name);
+  let baseline: Completion[] | null = null;
+  const base = async () => (baseline ??= await LocalEngine.open(model, { backend }).generate(requests(V)));
+
+  for (const layout of LAYOUTS) {
+    test.serial(`[${backend}] ${name}: identical outputs with ${JSON.stringify(layout)}`, async (t) => {
+      const want = await base();
+      t.true(want.every((c) => c.error === null && c.choices[0].token_ids.length > 0));
+      const e = await PipelineEngine.create(model, { backend, ...layout });
+      try {
+        t.deepEqual(await e.generate(requests(V)), want);
+        if (layout.kvCacheTokens) t.true(e.stats.preemptions > 0, `preemptions: ${e.stats.preemptions}`);
+      } finally {
+        await e.close();
+      }
+    });
+  }
+}
