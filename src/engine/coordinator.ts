@@ -6,7 +6,7 @@ import type { ModelConfig } from '../model/config.js';
 import type { BlockTables } from '../kv/block-pool.js';
 import { Sampler } from '../sampling/sampler.js';
 import { Scheduler, type ScheduleOutput } from '../scheduler/scheduler.js';
-import type { Gpt2Tokenizer } from '../tokenizer/gpt2.js';
+import type { Tokenizer } from '../tokenizer/types.js';
 import type { Executor, StageSpan } from './executor.js';
 import { prepareRequest } from './prepare.js';
 import { Sequence } from './sequence.js';
@@ -35,7 +35,7 @@ export class Coordinator {
   private readonly pending = new Map<Sequence, Pending>();
 
   constructor(private readonly exec: Executor, private readonly config: ModelConfig, private readonly tables: BlockTables,
-    private readonly tok: Gpt2Tokenizer, private readonly seed = 0) {
+    private readonly tok: Tokenizer, private readonly seed = 0) {
     this.scheduler = new Scheduler<Sequence>(tables, { maxBatchedTokens: exec.maxTokens, maxLogitRows: exec.maxLogitRows });
     this.sampler = new Sampler(config.vocabSize);
     this.freeSlots = exec.slots.map((_, k) => k);

@@ -10,7 +10,8 @@ import type { ModelWeights } from '../model/param-layout.js';
 import { allocWorkspace } from '../model/workspace.js';
 import { BlockPool, BlockTables } from '../kv/block-pool.js';
 import { kvBytesPerToken, viewKvStore } from '../kv/kv-store.js';
-import { sharedTokenizer, type Gpt2Tokenizer } from '../tokenizer/gpt2.js';
+import { sharedTokenizer } from '../tokenizer/gpt2.js';
+import type { Tokenizer } from '../tokenizer/types.js';
 import { Coordinator } from './coordinator.js';
 import { LocalExecutor } from './executor.js';
 import type { Completion, EngineOptions, GenerateRequest } from './types.js';
@@ -19,7 +20,7 @@ const KV_BYTES_LIMIT = 1 << 30;
 
 export class LocalEngine {
   readonly config: ModelConfig;
-  readonly tok: Gpt2Tokenizer;
+  readonly tok: Tokenizer;
   readonly ctx: ForwardContext;
   readonly tables: BlockTables;
   readonly maxSeqs: number;

@@ -4,7 +4,7 @@ import { type SamplingParams } from '../sampling/params.js';
 import { RequestRng } from '../sampling/rng.js';
 import type { SampledToken, SequenceSamplingState } from '../sampling/sampler.js';
 import { StopChecker, type FinishReason } from '../sampling/stop.js';
-import type { Gpt2Tokenizer, StreamDecoder } from '../tokenizer/gpt2.js';
+import type { StreamDecoder, Tokenizer } from '../tokenizer/types.js';
 import type { Choice, LogprobEntry } from './types.js';
 
 export class Sequence {
@@ -28,7 +28,7 @@ export class Sequence {
     readonly params: SamplingParams,
     readonly requestId: string,
     engineSeed: number,
-    private readonly tok: Gpt2Tokenizer,
+    private readonly tok: Tokenizer,
     private readonly eosId: number,
   ) {
     this.tokens = [...prompt];
