@@ -11,7 +11,7 @@
 //
 // BOS: the template writes it when the model wants it (Llama 3's "{{ bos_token }}", Llama 2's
 // "<s>[INST]"), so nothing is added around the rendered text (HF: add_special_tokens=False).
-import { Template } from '@huggingface/jinja';
+import { Environment, Interpreter, parse, tokenize } from '@huggingface/jinja';
 import { ChatTemplateError } from '../errors.js';
 import type { HfTokenizer } from './hf.js';
 
@@ -25,7 +25,8 @@ export interface ChatOptions {
   addGenerationPrompt?: boolean;
   /** The clock strftime_now reads (Llama 3.1+ write "Today Date: 26 Jul 2024"); default now. */
   now?: Date;
-  /** More template variables: tools, enable_thinking, date_string, ... (undefined when absent). */
+  /** More template variables: enable_thinking, date_string, tools, ... (enable_thinking and
+   *  date_string undefined when absent; tools and documents null, as transformers passes them). */
   vars?: Record<string, unknown>;
 }
 
@@ -54,6 +55,15 @@ export function strftime(d: Date, format: string): string {
   });
 }
 
+/** Python's range(stop) / range(start, stop[, step]). */
+function pyRange(start: number, stop?: number, step = 1): number[] {
+  if (stop === undefined) { stop = start; start = 0; }
+  if (step === 0) throw new ChatTemplateError('chat template: range() step must not be zero');
+  const out: number[] = [];
+  for (let i = start; step > 0 ? i < stop : i > stop; i += step) out.push(i);
+  return out;
+}
+
 /** Checks the shape of a messages list: [{role: string, content: string}, ...], at least one. */
 export function checkMessages(messages: unknown, where = 'messages'): ChatMessage[] {
   if (!Array.isArray(messages) || messages.length === 0) {
@@ -67,29 +77,37 @@ export function checkMessages(messages: unknown, where = 'messages'): ChatMessag
   return messages as ChatMessage[];
 }
 
-/** Renders a chat template. bos_token / eos_token as tokenizer_config names them (null → ""). */
+/** Renders a chat template. bos_token / eos_token as tokenizer_config names them (null: undefined). */
 export function renderChatTemplate(
   template: string, messages: ChatMessage[], tokens: { bos_token: string | null; eos_token: string | null },
   opts: ChatOptions = {},
 ): string {
-  let parsed: Template;
+  let parsed: ReturnType<typeof parse>;
   try {
-    parsed = new Template(template);
+    parsed = parse(tokenize(template, { lstrip_blocks: true, trim_blocks: true }));
   } catch (e) {
     throw new ChatTemplateError(`chat_template does not parse: ${(e as Error).message}`);
   }
   const now = opts.now ?? new Date();
+  // what transformers passes: tools and documents as None, special tokens only when set
   const ctx: Record<string, unknown> = {
     messages: messages.map((m) => ({ ...m })),
+    tools: null,
+    documents: null,
     add_generation_prompt: opts.addGenerationPrompt ?? true,
-    bos_token: tokens.bos_token ?? '',
-    eos_token: tokens.eos_token ?? '',
     raise_exception: (msg: unknown) => { throw new ChatTemplateError(`chat template raised: ${String(msg)}`); },
     strftime_now: (format: unknown) => strftime(now, String(format)),
-    ...opts.vars,
   };
+  if (tokens.bos_token !== null) ctx.bos_token = tokens.bos_token;
+  if (tokens.eos_token !== null) ctx.eos_token = tokens.eos_token;
+  Object.assign(ctx, opts.vars);
+  // Template.render() with our own raise_exception / strftime_now: its environment declares
+  // both itself and refuses to redeclare them, so the globals are set here instead
+  const env = new Environment();
+  const globals: Record<string, unknown> = { false: false, true: true, none: null, False: false, True: true, None: null, range: pyRange };
   try {
-    return parsed.render(ctx);
+    for (const [k, v] of Object.entries({ ...globals, ...ctx })) env.set(k, v);
+    return new Interpreter(env).run(parsed).value as string;
   } catch (e) {
     if (e instanceof ChatTemplateError) throw e;
     throw new ChatTemplateError(`chat_template failed to render: ${(e as Error).message}`);

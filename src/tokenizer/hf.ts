@@ -48,8 +48,11 @@ export class HfTokenizer implements Tokenizer {
   /** Contents of the added tokens marked special (what plain encode() treats as text). */
   readonly specialTokens: readonly string[];
   readonly config: TokenizerConfig;
-  private readonly plain: HfJsTokenizer;
-  private readonly withSpecial: HfJsTokenizer;
+  // plainTok is built on first use (~1 s for a 128k vocabulary): a chat prompt needs only specialTok
+  private plainTok: HfJsTokenizer | null = null;
+  private specialTok: HfJsTokenizer | null = null;
+  private readonly json: TokenizerJson;
+  private readonly src: string;
   private readonly strings: Array<string | undefined>;  // id → vocabulary string
   private readonly addedIds = new Set<number>();        // their bytes are their content's UTF-8
   private readonly contentToId = new Map<string, number>();
@@ -76,8 +79,9 @@ export class HfTokenizer implements Tokenizer {
     this.specialTokens = j.added_tokens.filter((t) => t.special === true).map((t) => t.content);
     this.bytesCache = new Array(this.vocabSize);
 
-    this.withSpecial = build(src, j, this.config);
-    this.plain = build(src, { ...j, added_tokens: j.added_tokens.filter((t) => t.special !== true) }, this.config);
+    this.json = j;
+    this.src = src;
+    this.specialTok = build(src, j, this.config); // now, so a broken file fails at load time
 
     this.bosToken = tokenContent(cfgFile, this.config, 'bos_token');
     this.eosToken = tokenContent(cfgFile, this.config, 'eos_token');
@@ -128,10 +132,34 @@ export class HfTokenizer implements Tokenizer {
   }
 
   encode(text: string, allowSpecial = false, addSpecial = true): number[] {
-    const ids = text.length === 0 ? [] : (allowSpecial ? this.withSpecial : this.plain).encode(text, { add_special_tokens: false }).ids;
+    const ids = text.length === 0 ? [] : this.instance(allowSpecial).encode(text, { add_special_tokens: false }).ids;
     const bad = ids.findIndex((x: number) => !Number.isInteger(x));
     if (bad >= 0) throw new TokenizerError('tokenizer.json', `text piece ${bad} of ${JSON.stringify(text.slice(0, 40))} has no id (no byte fallback, no unk_token)`);
     return addSpecial ? [...this.prefix, ...ids, ...this.suffix] : ids;
+  }
+
+  private instance(withSpecial: boolean): HfJsTokenizer {
+    if (withSpecial) return (this.specialTok ??= build(this.src, this.json, this.config));
+    if (!this.plainTok) {
+      // Only the added-token splitting differs, so the plain instance borrows the BPE model (the
+      // costly part: a map of every merge) and is built over an empty one. The borrowed model's
+      // token → id map also holds the special contents; that changes nothing because BPE yields
+      // only vocabulary strings — unless ignore_merges looks a whole pre-token up in that map
+      // and a special content can be one whole pre-token: then the plain instance gets its own.
+      const j = this.json;
+      const nonSpecial = j.added_tokens.filter((t) => t.special !== true);
+      const own = build(this.src, { ...j, added_tokens: nonSpecial }, this.config, true);
+      const pre = own.pre_tokenizer as unknown as ((s: string) => string[]) | null;
+      const risky = j.model.ignore_merges === true && j.added_tokens.some((t) =>
+        t.special === true && !(t.content in j.model.vocab) && (pre === null || pre(t.content).length === 1));
+      if (risky) {
+        this.plainTok = build(this.src, { ...j, added_tokens: nonSpecial }, this.config);
+      } else {
+        own.model = this.instance(true).model;
+        this.plainTok = own;
+      }
+    }
+    return this.plainTok;
   }
 
   /** Bytes of one token; ids this tokenizer does not know (model padding rows) decode to nothing. */
@@ -179,9 +207,11 @@ export class HfTokenizer implements Tokenizer {
   }
 }
 
-function build(src: string, j: TokenizerJson, config: TokenizerConfig): HfJsTokenizer {
+/** The library's tokenizer; modelless: over an empty BPE model, to be given a real one. */
+function build(src: string, j: TokenizerJson, config: TokenizerConfig, modelless = false): HfJsTokenizer {
+  const json = modelless ? { ...j, model: { ...j.model, vocab: {}, merges: [] } } : j;
   try {
-    return new HfJsTokenizer(j, config);
+    return new HfJsTokenizer(json, config);
   } catch (e) {
     throw new TokenizerError(src, `@huggingface/tokenizers cannot build it: ${(e as Error).message}`);
   }
