@@ -10,6 +10,7 @@ import { runCommand } from './run.js';
 import { profileCommand } from './profile.js';
 import { benchCommand } from './bench.js';
 import { mergeCommand } from './merge.js';
+import { tokenizeCommand } from './tokenize.js';
 
 const program = new Command('pipegpt')
   .description('GPT-2-family batch text generation for Node.js')
@@ -21,7 +22,8 @@ const program = new Command('pipegpt')
   .addCommand(runCommand().exitOverride())
   .addCommand(profileCommand().exitOverride())
   .addCommand(benchCommand().exitOverride())
-  .addCommand(mergeCommand().exitOverride());
+  .addCommand(mergeCommand().exitOverride())
+  .addCommand(tokenizeCommand().exitOverride());
 
 // `pipegpt score … | head`: a reader that closes the pipe early is not an error of ours
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
