@@ -139,7 +139,7 @@ export function decoderStyle(file: string, dec: unknown): DecoderStyle {
   const style: DecoderStyle = { kind: 'metaspace', replacement: '\u2581', byteFallback: false, stripLeading: false };
   let known = false;
   for (const d of parts) {
-    if (!isObj(d)) throw new TokenizerError(file, `"decoder": expected an object, got ${show(d)}`);
+    if (!isObj(d)) throw new TokenizerError(file, `"decoder": expected ByteLevel, Metaspace or a Sequence of Replace/ByteFallback/Fuse/Strip (it says how tokens become bytes), got ${show(d)}`);
     switch (d.type) {
       case 'ByteLevel': style.kind = 'byte-level'; known = true; break;
       case 'Metaspace':
