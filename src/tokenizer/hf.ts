@@ -134,7 +134,7 @@ export class HfTokenizer implements Tokenizer {
   encode(text: string, allowSpecial = false, addSpecial = true): number[] {
     const ids = text.length === 0 ? [] : this.instance(allowSpecial).encode(text, { add_special_tokens: false }).ids;
     const bad = ids.findIndex((x: number) => !Number.isInteger(x));
-    if (bad >= 0) throw new TokenizerError('tokenizer.json', `text piece ${bad} of ${JSON.stringify(text.slice(0, 40))} has no id (no byte fallback, no unk_token)`);
+    if (bad >= 0) throw new TokenizerError(this.src, `text piece ${bad} of ${JSON.stringify(text.slice(0, 40))} has no id (no byte fallback, no unk_token)`);
     return addSpecial ? [...this.prefix, ...ids, ...this.suffix] : ids;
   }
 

@@ -13,17 +13,22 @@ export const fixture = (name: string): any => readJson(repoPath(`test/fixtures/t
 
 /**
  * Variant names of the golden files: "llama3-meta" is the Llama 3 file with the post-processor
- * of meta-llama's released tokenizer.json (which adds <|begin_of_text|>).
+ * of meta-llama's released tokenizer.json (which adds <|begin_of_text|>); "llama2-metaspace" the
+ * Llama 2 file in the newer Metaspace pre-tokenizer / decoder form.
  */
-export type Variant = RealModel | 'llama3-meta';
+export type Variant = RealModel | 'llama3-meta' | 'llama2-metaspace';
+const baseOf = (v: Variant): RealModel => (v === 'llama3-meta' ? 'llama3' : v === 'llama2-metaspace' ? 'llama2' : v);
 
 export function tokenizerJsonOf(v: Variant): any {
-  const j = tokenizerJson(v === 'llama3-meta' ? 'llama3' : v);
+  const j = tokenizerJson(baseOf(v));
   if (v === 'llama3-meta') j.post_processor = fixture('llama3-meta-post-processor.json');
+  if (v === 'llama2-metaspace') {
+    for (const [k, x] of Object.entries(fixture('llama2-metaspace-patch.json'))) if (!k.startsWith('_')) j[k] = x;
+  }
   return j;
 }
 
 export function loadVariant(v: Variant): HfTokenizer {
-  const m: RealModel = v === 'llama3-meta' ? 'llama3' : v;
+  const m = baseOf(v);
   return new HfTokenizer({ json: tokenizerJsonOf(v), config: tokenizerConfig(m), source: `${modelFilesDir(m)}/tokenizer.json` });
 }

@@ -3,7 +3,8 @@
 // test/fixtures/tokenizer/corpus.json): ids exact, plain (split_special_tokens) and with special
 // tokens parsed, BOS included where the post-processor adds it, and decode exact. For Llama 2
 // (SentencePiece BPE with byte fallback) this is the independent check of the ▁ / byte-fallback
-// handling; also the SentencePiece byte table and streaming decode.
+// handling (in the older normalizer form and the newer Metaspace form); also the SentencePiece
+// byte table and streaming decode.
 import test from 'ava';
 import type { HfTokenizer } from '../../src/tokenizer/hf.js';
 import { fixture, loadVariant, type Variant } from '../helpers/tokenizer-files.js';
@@ -17,9 +18,9 @@ const tokOf = (v: Variant): HfTokenizer => {
   return t;
 };
 
-const EXPECT_BOS: Record<Variant, number | null> = { llama2: 1, llama3: null, 'llama3-meta': 128000, qwen3: null };
+const EXPECT_BOS: Record<Variant, number | null> = { llama2: 1, 'llama2-metaspace': 1, llama3: null, 'llama3-meta': 128000, qwen3: null };
 
-for (const v of ['llama2', 'llama3', 'llama3-meta', 'qwen3'] as Variant[]) {
+for (const v of ['llama2', 'llama2-metaspace', 'llama3', 'llama3-meta', 'qwen3'] as Variant[]) {
   const g: Golden = fixture(`golden-${v}.json`);
 
   test(`${v}: ids and decode equal HF tokenizers (Rust) on ${g.cases.length} texts`, (t) => {
