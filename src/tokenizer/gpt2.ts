@@ -58,6 +58,10 @@ export class Gpt2Tokenizer implements Tokenizer {
     return new TextDecoder().decode(this.tokenBytes(id));
   }
 
+  isSpecial(id: number): boolean {
+    return id === EOT;
+  }
+
   free(): void {
     this.enc?.free();
     this.enc = null;

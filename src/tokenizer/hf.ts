@@ -55,6 +55,7 @@ export class HfTokenizer implements Tokenizer {
   private readonly src: string;
   private readonly strings: Array<string | undefined>;  // id → vocabulary string
   private readonly addedIds = new Set<number>();        // their bytes are their content's UTF-8
+  private readonly specialIds = new Set<number>();
   private readonly contentToId = new Map<string, number>();
   private readonly style: DecoderStyle;
   private readonly bytesCache: Array<Uint8Array | undefined>;
@@ -73,6 +74,7 @@ export class HfTokenizer implements Tokenizer {
     for (const t of j.added_tokens) {
       this.strings[t.id] = t.content;
       this.addedIds.add(t.id);
+      if (t.special === true) this.specialIds.add(t.id);
       this.contentToId.set(t.content, t.id);
     }
     this.vocabSize = this.strings.length;
@@ -200,6 +202,10 @@ export class HfTokenizer implements Tokenizer {
 
   tokenText(id: number): string {
     return new TextDecoder().decode(this.tokenBytes(id));
+  }
+
+  isSpecial(id: number): boolean {
+    return this.specialIds.has(id);
   }
 
   free(): void {

@@ -30,6 +30,11 @@ export interface Tokenizer {
   streamDecoder(): StreamDecoder;
   /** Text of one token on its own, for logprobs displays (may contain U+FFFD for partial bytes). */
   tokenText(id: number): string;
+  /**
+   * Whether id is a special token (<|eot_id|>, <s>, <|endoftext|>): vLLM leaves these out of the
+   * output text by default (skip_special_tokens), which is the engine's call to make.
+   */
+  isSpecial(id: number): boolean;
   free(): void;
 }
 

@@ -34,6 +34,10 @@ test('loadTokenizer: tokenizer.json → HfTokenizer; the shipped GPT-2 model →
   t.is(g.bosId, null);
   t.deepEqual(g.eosIds, [50256]);
   t.deepEqual(g.encode('Hello world'), [15496, 995]);
+  t.true(g.isSpecial(50256));
+  t.false(g.isSpecial(995));
+  t.true(hf.isSpecial(1) && hf.isSpecial(2));
+  t.false(hf.isSpecial(22557));
   g.free();
 });
 
