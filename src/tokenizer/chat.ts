@@ -77,16 +77,23 @@ export function checkMessages(messages: unknown, where = 'messages'): ChatMessag
   return messages as ChatMessage[];
 }
 
+// a batch renders one template per request: parse it once (a model has one or two)
+const PARSED = new Map<string, ReturnType<typeof parse>>();
+
 /** Renders a chat template. bos_token / eos_token as tokenizer_config names them (null: undefined). */
 export function renderChatTemplate(
   template: string, messages: ChatMessage[], tokens: { bos_token: string | null; eos_token: string | null },
   opts: ChatOptions = {},
 ): string {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(tokenize(template, { lstrip_blocks: true, trim_blocks: true }));
-  } catch (e) {
-    throw new ChatTemplateError(`chat_template does not parse: ${(e as Error).message}`);
+  let parsed = PARSED.get(template);
+  if (!parsed) {
+    try {
+      parsed = parse(tokenize(template, { lstrip_blocks: true, trim_blocks: true }));
+    } catch (e) {
+      throw new ChatTemplateError(`chat_template does not parse: ${(e as Error).message}`);
+    }
+    if (PARSED.size >= 16) PARSED.clear();
+    PARSED.set(template, parsed);
   }
   const now = opts.now ?? new Date();
   // what transformers passes: tools and documents as None, special tokens only when set
@@ -117,7 +124,7 @@ export function renderChatTemplate(
 /** The rendered prompt and its ids, as a chat completion request sees them. */
 export function applyChatTemplate(tok: HfTokenizer, messages: unknown, opts: ChatOptions = {}): { text: string; ids: number[] } {
   if (tok.chatTemplate === null) {
-    throw new ChatTemplateError('this model has no chat template: tokenizer_config.json has no "chat_template" string');
+    throw new ChatTemplateError(`${tok.src}: this model has no chat template (tokenizer_config.json has no "chat_template", and there is no chat_template.jinja)`);
   }
   const text = renderChatTemplate(tok.chatTemplate, checkMessages(messages), { bos_token: tok.bosToken, eos_token: tok.eosToken }, opts);
   return { text, ids: tok.encode(text, true, false) };

@@ -52,7 +52,8 @@ export class HfTokenizer implements Tokenizer {
   private plainTok: HfJsTokenizer | null = null;
   private specialTok: HfJsTokenizer | null = null;
   private readonly json: TokenizerJson;
-  private readonly src: string;
+  /** tokenizer.json's path, for messages */
+  readonly src: string;
   private readonly strings: Array<string | undefined>;  // id → vocabulary string
   private readonly addedIds = new Set<number>();        // their bytes are their content's UTF-8
   private readonly specialIds = new Set<number>();
