@@ -96,3 +96,16 @@ export class HubError extends PipegptError {
     super(message);
   }
 }
+
+/** A tokenizer.json / tokenizer_config.json / generation_config.json that cannot be used. */
+export class TokenizerError extends PipegptError {
+  override name = 'TokenizerError';
+  constructor(readonly file: string, detail: string) {
+    super(`${file}: ${detail}`);
+  }
+}
+
+/** A chat request that cannot be rendered: no chat_template, bad messages, or the template raised. */
+export class ChatTemplateError extends PipegptError {
+  override name = 'ChatTemplateError';
+}

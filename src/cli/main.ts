@@ -12,6 +12,7 @@ import { benchCommand } from './bench.js';
 import { mergeCommand } from './merge.js';
 import { pullCommand } from './pull.js';
 import { modelsCommand } from './models.js';
+import { tokenizeCommand } from './tokenize.js';
 
 const program = new Command('pipegpt')
   .description('GPT-2-family batch text generation for Node.js')
@@ -25,7 +26,8 @@ const program = new Command('pipegpt')
   .addCommand(benchCommand().exitOverride())
   .addCommand(mergeCommand().exitOverride())
   .addCommand(pullCommand().exitOverride())
-  .addCommand(modelsCommand().exitOverride());
+  .addCommand(modelsCommand().exitOverride())
+  .addCommand(tokenizeCommand().exitOverride());
 
 // `pipegpt score … | head`: a reader that closes the pipe early is not an error of ours
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

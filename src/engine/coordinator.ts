@@ -6,7 +6,7 @@ import type { ModelConfig } from '../model/config.js';
 import type { BlockTables } from '../kv/block-pool.js';
 import { Sampler } from '../sampling/sampler.js';
 import { Scheduler, type ScheduleOutput } from '../scheduler/scheduler.js';
-import type { Gpt2Tokenizer } from '../tokenizer/gpt2.js';
+import type { Tokenizer } from '../tokenizer/types.js';
 import type { Executor, StageSpan } from './executor.js';
 import { prepareRequest } from './prepare.js';
 import { Sequence } from './sequence.js';
@@ -33,13 +33,16 @@ export class Coordinator {
   private readonly sampler: Sampler;
   private readonly freeSlots: number[];
   private readonly pending = new Map<Sequence, Pending>();
+  private readonly eosIds: readonly number[];
 
   constructor(private readonly exec: Executor, private readonly config: ModelConfig, private readonly tables: BlockTables,
-    private readonly tok: Gpt2Tokenizer, private readonly seed = 0) {
+    private readonly tok: Tokenizer, private readonly seed = 0) {
     const scheduler = this.scheduler = new Scheduler<Sequence>(tables, { maxBatchedTokens: exec.maxTokens, maxLogitRows: exec.maxLogitRows });
     this.stats = { steps: 0, retries: 0, promptTokens: 0, generatedTokens: 0, spans: [], get preemptions() { return scheduler.preemptions; } };
     this.sampler = new Sampler(config.vocabSize);
     this.freeSlots = exec.slots.map((_, k) => k);
+    // ids that end a sequence: config.json / generation_config.json's and the tokenizer's own (vLLM takes both)
+    this.eosIds = [...new Set([...config.eosTokenIds, ...tok.eosIds])].filter((id) => id < config.vocabSize);
   }
 
   /** Queues a request; resolves when all its choices finish (or with its error). */
@@ -54,7 +57,7 @@ export class Coordinator {
     return new Promise((resolve) => {
       const p: Pending = { completion, left: prepared.params.n, resolve };
       for (let k = 0; k < prepared.params.n; k++) {
-        const s = new Sequence(k, prepared.promptIds.length, prepared.promptIds, prepared.params, req.id, this.seed, this.tok, this.config.eosTokenId);
+        const s = new Sequence(k, prepared.promptIds.length, prepared.promptIds, prepared.params, req.id, this.seed, this.tok, this.eosIds);
         this.pending.set(s, p);
         this.scheduler.add(s);
       }

@@ -3,7 +3,7 @@
 import { RequestError } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
 import { resolveSamplingParams, type SamplingParams } from '../sampling/params.js';
-import type { Gpt2Tokenizer } from '../tokenizer/gpt2.js';
+import type { Tokenizer } from '../tokenizer/types.js';
 import type { GenerateRequest } from './types.js';
 
 export interface PreparedRequest {
@@ -12,7 +12,7 @@ export interface PreparedRequest {
   params: SamplingParams;
 }
 
-export function prepareRequest(req: GenerateRequest, config: ModelConfig, tok: Gpt2Tokenizer): PreparedRequest {
+export function prepareRequest(req: GenerateRequest, config: ModelConfig, tok: Tokenizer): PreparedRequest {
   const where = `request ${JSON.stringify(req.id)}`;
   let params: SamplingParams;
   try {

@@ -4,7 +4,7 @@ import { type SamplingParams } from '../sampling/params.js';
 import { RequestRng } from '../sampling/rng.js';
 import type { SampledToken, SequenceSamplingState } from '../sampling/sampler.js';
 import { StopChecker, type FinishReason } from '../sampling/stop.js';
-import type { Gpt2Tokenizer, StreamDecoder } from '../tokenizer/gpt2.js';
+import type { StreamDecoder, Tokenizer } from '../tokenizer/types.js';
 import type { Choice, LogprobEntry } from './types.js';
 
 export class Sequence {
@@ -27,8 +27,8 @@ export class Sequence {
     readonly params: SamplingParams,
     readonly requestId: string,
     engineSeed: number,
-    private readonly tok: Gpt2Tokenizer,
-    private readonly eosId: number,
+    private readonly tok: Tokenizer,
+    private readonly eosIds: readonly number[],
   ) {
     this.tokens = [...prompt];
     this.sampling = {
@@ -38,7 +38,7 @@ export class Sequence {
       outputCounts: new Map(),
     };
     this.decoder = tok.streamDecoder();
-    this.stop = new StopChecker(params, eosId);
+    this.stop = new StopChecker(params, eosIds);
     this.logprobs = params.logprobs === null ? null : [];
   }
 
@@ -59,9 +59,10 @@ export class Sequence {
       });
     }
     const byId = this.stop.checkToken(id);
-    if (id !== this.eosId) {
+    // EOS and other special tokens (<|eot_id|>, <|im_end|>) are never part of the text (vLLM skip_special_tokens)
+    if (!this.tok.isSpecial(id) && !this.eosIds.includes(id)) {
       const prevLen = this.text.length;
-      this.text += this.decoder.push(id); // EOS is special: never part of the text
+      this.text += this.decoder.push(id);
       const hit = this.stop.checkText(this.text, prevLen);
       if (hit && !byId) return this.end('stop', hit.stop, hit.cut);
     }

@@ -14,12 +14,13 @@ import type { ForwardContext } from '../model/forward.js';
 import { wholePart, type TensorPart } from '../model/tensor-parallel.js';
 import { fullModelStage, planParams, type ModelWeights } from '../model/param-layout.js';
 import { allocScratch, type BatchSlot, type Workspace } from '../model/workspace.js';
-import { sharedTokenizer, type Gpt2Tokenizer } from '../tokenizer/gpt2.js';
+import type { Tokenizer } from '../tokenizer/types.js';
+import { engineTokenizer } from './tokenizer.js';
 import { allocateMemory, planMemory, type MemoryPlan } from './memory.js';
 import { withDefaults, type EngineOptions } from './options.js';
 
 export class LocalEngine {
-  readonly tok: Gpt2Tokenizer;
+  readonly tok: Tokenizer;
   readonly ctx: ForwardContext;       // the scoring workspace (slot 0)
   readonly tables: BlockTables;
   readonly part: TensorPart;          // every linear whole: one thread runs the whole model
@@ -28,8 +29,8 @@ export class LocalEngine {
   private readonly generationSlot: BatchSlot;
 
   private constructor(readonly config: ModelConfig, readonly memory: MemoryPlan, weights: ModelWeights, backend: string,
-    private readonly seed: number) {
-    this.tok = sharedTokenizer();
+    private readonly seed: number, tok: Tokenizer) {
+    this.tok = tok;
     this.backend = backend;
     const mem = allocateMemory(config, memory);
     this.tables = mem.tables;
@@ -53,7 +54,7 @@ export class LocalEngine {
       scratch: [{ threads: 2, shardV: c.vocabSize, activations: true }],
     });
     const backend = resolveBackend(o.backend);
-    return new LocalEngine(c, memory, loadIndexed(index), backend, o.seed);
+    return new LocalEngine(c, memory, loadIndexed(index), backend, o.seed, engineTokenizer(modelDir, c));
   }
 
   get maxSeqs(): number { return this.memory.maxSeqs; }

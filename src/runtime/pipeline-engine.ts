@@ -11,7 +11,7 @@ import { planParams } from '../model/param-layout.js';
 import { shardLayerColumns } from '../model/tensor-parallel.js';
 import { PipelineExecutor } from '../pipeline/executor.js';
 import { headParts, planStages, type PlannedStage, type StagePlan } from '../pipeline/stage-plan.js';
-import { sharedTokenizer } from '../tokenizer/gpt2.js';
+import { engineTokenizer } from './tokenizer.js';
 import { allocateMemory, planMemory, type MemoryPlan } from './memory.js';
 import { withDefaults, type EngineOptions, type ResolvedEngineOptions } from './options.js';
 
@@ -39,7 +39,8 @@ export class PipelineEngine {
       blockTable: mem.tables.buffer, maxBlocksPerSeq: memory.maxBlocksPerSeq, kv: mem.kv.map((k) => k.buffer),
       slots: mem.slots, slotSpec: memory.slots, fault,
     }, o.maxRetries);
-    const coordinator = new Coordinator(executor, c, mem.tables, sharedTokenizer(), o.seed);
+    const tok = engineTokenizer(modelDir, c);
+    const coordinator = new Coordinator(executor, c, mem.tables, tok, o.seed);
     return new PipelineEngine(c, plan, memory, executor, coordinator);
   }
 

@@ -11,14 +11,14 @@ export interface StopResult {
 
 export class StopChecker {
   private readonly maxStopLen: number;
-  constructor(private readonly p: SamplingParams, private readonly eosId: number) {
+  constructor(private readonly p: SamplingParams, private readonly eosIds: readonly number[]) {
     this.maxStopLen = Math.max(0, ...p.stop.map((s) => s.length));
   }
 
   /** Checks the ids: EOS (unless ignore_eos) and stop_token_ids. */
   checkToken(id: number): StopResult | null {
     if (this.p.stop_token_ids.includes(id)) return { finish: 'stop', stopReason: id };
-    if (id === this.eosId && !this.p.ignore_eos) return { finish: 'stop', stopReason: null };
+    if (!this.p.ignore_eos && this.eosIds.includes(id)) return { finish: 'stop', stopReason: null };
     return null;
   }
 

@@ -2,23 +2,29 @@
 // Prompt text is untrusted: "<|endoftext|>" inside it is ordinary text (encoded as the characters
 // "<", "|", "endoftext", ...) unless the caller passes allowSpecial on purpose.
 import { get_encoding, type Tiktoken } from 'tiktoken';
+import { TokenizerError } from '../errors.js';
+import { StreamDecoder, type Tokenizer } from './types.js';
+
+export { StreamDecoder } from './types.js';
 
 export const EOT = 50256;
 
-export class Gpt2Tokenizer {
+export class Gpt2Tokenizer implements Tokenizer {
   private enc: Tiktoken | null = get_encoding('gpt2');
   readonly vocabSize = 50257;
+  readonly bosId = null; // GPT-2 prompts start with no special token
+  readonly eosIds: readonly number[] = [EOT];
   // bytes of single tokens, as the streaming decoder asks for them once per generated token (a
   // tiktoken call per token measured ~7.5 µs, the cached bytes ~0.5 µs, on the coordinator thread)
   private readonly tokenBytesCache = new Map<number, Uint8Array>();
 
   private get e(): Tiktoken {
-    if (!this.enc) throw new Error('tokenizer already freed');
+    if (!this.enc) throw new TokenizerError('gpt2', 'tokenizer already freed');
     return this.enc;
   }
 
-  /** Text → ids. With allowSpecial, "<|endoftext|>" becomes the single token 50256. */
-  encode(text: string, allowSpecial = false): number[] {
+  /** Text → ids (GPT-2 adds no special tokens). With allowSpecial, "<|endoftext|>" becomes the single token 50256. */
+  encode(text: string, allowSpecial = false, _addSpecial = true): number[] {
     return Array.from(allowSpecial ? this.e.encode(text, 'all') : this.e.encode(text, [], []));
   }
 
@@ -52,22 +58,13 @@ export class Gpt2Tokenizer {
     return new TextDecoder().decode(this.tokenBytes(id));
   }
 
+  isSpecial(id: number): boolean {
+    return id === EOT;
+  }
+
   free(): void {
     this.enc?.free();
     this.enc = null;
-  }
-}
-
-/** Streaming UTF-8 decode: bytes of a character split across tokens are held until it completes. */
-export class StreamDecoder {
-  private readonly td = new TextDecoder('utf-8');
-  constructor(private readonly tok: Gpt2Tokenizer) {}
-  push(id: number): string {
-    return this.td.decode(this.tok.tokenBytes(id), { stream: true });
-  }
-  /** Whatever incomplete bytes remain, as U+FFFD. */
-  flush(): string {
-    return this.td.decode();
   }
 }
 
