@@ -3,7 +3,7 @@
 // request has its first token; S_TG counts the TG − 1 tokens after it.
 import { Command } from 'commander';
 import { formatBenchTable, runSynthetic, withEngine, type BenchRow } from '../profile/workload.js';
-import { RequestError } from '../errors.js';
+import { RequestError, UsageError } from '../errors.js';
 import { addJobOptions, intList, resolveJobConfig, workerCounts } from './run.js';
 import { int } from './options.js';
 
@@ -14,6 +14,18 @@ export function engineOptions(cfg: ReturnType<typeof resolveJobConfig>, workers?
   };
 }
 
+/** Synthetic sizes must be ≥ 1, checked before any engine starts: --batch 0 ran nothing and
+ *  printed a row of zeros. */
+export function checkSynthetic(opts: Record<string, unknown>): void {
+  const flags: Array<[string, string]> = [['--batch', 'batch'], ['--input-len', 'inputLen'], ['--output-len', 'outputLen']];
+  for (const [flag, key] of flags) {
+    const v = opts[key] as number | number[] | undefined;
+    for (const x of Array.isArray(v) ? v : v === undefined ? [] : [v]) {
+      if (x < 1) throw new UsageError(`${flag} must be ≥ 1, got ${Array.isArray(v) ? v.join(',') : x}`);
+    }
+  }
+}
+
 export function benchCommand(): Command {
   const cmd = new Command('bench').description('prefill/decode throughput table (PP, TG, B) over worker counts');
   addJobOptions(cmd, true);
@@ -22,6 +34,7 @@ export function benchCommand(): Command {
     .option('--batch <list>', 'requests at once (B), comma-separated', intList, [1, 8])
     .option('--json', 'print the rows as JSON lines');
   return cmd.action(async (opts: Record<string, unknown>) => {
+    checkSynthetic(opts);
     const cfg = resolveJobConfig({ ...opts, workers: undefined });
     const workerList = workerCounts(opts, cfg);
     const rows: BenchRow[] = [];

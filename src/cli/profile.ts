@@ -10,7 +10,8 @@ import { writeReport } from '../profile/report-html.js';
 import { formatStageTable } from '../profile/stage-stats.js';
 import { makeTrace, traceRun, tracePathFor, type TraceRun } from '../profile/trace.js';
 import { runSynthetic, withEngine } from '../profile/workload.js';
-import { engineOptions } from './bench.js';
+import { checkWritableFile } from '../job/files.js';
+import { checkSynthetic, engineOptions } from './bench.js';
 import { addJobOptions, resolveJobConfig, workerCounts } from './run.js';
 import { int } from './options.js';
 
@@ -22,6 +23,11 @@ export function profileCommand(): Command {
     .option('--output-len <n>', 'synthetic: generated tokens per request', int, 16)
     .option('--batch <n>', 'synthetic: requests at once', int, 32);
   return cmd.action(async (opts: Record<string, unknown>) => {
+    const report = opts.report as string;
+    // checked before the runs: a report path under a file used to fail only after all of them
+    checkWritableFile('--report', report);
+    checkWritableFile('--report trace', tracePathFor(report));
+    if (opts.config === undefined) checkSynthetic(opts);
     const cfg = resolveJobConfig({ ...opts, workers: undefined });
     const runs: TraceRun[] = [];
     for (const w of workerCounts(opts, cfg)) {
@@ -29,7 +35,6 @@ export function profileCommand(): Command {
       runs.push(run);
       process.stderr.write(`${w} worker(s): ${run.plan}; ${run.tokensPerS.toFixed(1)} generated tokens/s\n${formatStageTable(run.stats)}\n`);
     }
-    const report = opts.report as string;
     const trace = makeTrace(cfg.model, runs);
     writeReport(report, trace);
     process.stderr.write(`report: ${report}\ntrace: ${tracePathFor(report)}\n`);

@@ -11,7 +11,7 @@ export function scoreCommand(): Command {
   addModelOptions(cmd);
   return cmd
     .requiredOption('-i, --input <file>', 'text file, or a .json array of token ids')
-    .option('--stride <n>', 'window stride in tokens (default n_positions / 2)', int)
+    .option('--stride <n>', 'window stride in tokens, 1 to n_positions − 1 (default n_positions / 2)', int)
     .option('--json', 'print {mean_nll, perplexity, n_scored, token_logprobs}')
     .action((opts: Record<string, unknown>) => {
       const engine = LocalEngine.open(opts.model as string, { maxBatchedTokens: 64, maxSeqs: 1 });

@@ -15,6 +15,7 @@ export interface ScoreResult {
 }
 
 export function scoreWindows(n: number, window: number, stride: number): Array<{ start: number; end: number; from: number }> {
+  checkStride(stride, window);
   const out: Array<{ start: number; end: number; from: number }> = [];
   let prevEnd = 1; // token 0 is never scored
   for (let s = 0; ; s += stride) {
@@ -68,12 +69,23 @@ function withSlot(engine: LocalEngine, nTokens: number, fn: (slot: number) => vo
   }
 }
 
+/** Every token after the first is scored exactly once only when 1 ≤ stride < window: a stride < 1
+ *  never advances (an endless loop), and from stride = window on, the token at each window start
+ *  (its predicting row sits in the window before, which scores only up to its own end) and any
+ *  token between windows are never scored. */
+function checkStride(stride: number, window: number): void {
+  if (!Number.isInteger(stride) || stride < 1 || stride > window - 1) {
+    throw new RequestError(`stride must be an integer in [1, ${window - 1}] (below the window of ${window} tokens, n_positions of the model), got ${stride}`);
+  }
+}
+
 export function scoreTokens(engine: LocalEngine, ids: readonly number[], stride?: number): ScoreResult {
   const c = engine.config, V = c.vocabSize;
   if (ids.length < 2) throw new RequestError(`scoring needs at least 2 tokens, got ${ids.length}`);
   const bad = ids.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= V);
   if (bad >= 0) throw new RequestError(`token ${bad} must be an integer in [0, ${V - 1}], got ${JSON.stringify(ids[bad])}`);
   const W = c.nPositions, S = stride ?? Math.max(1, Math.floor(W / 2));
+  checkStride(S, W);
   const logprobs: number[] = [];
   withSlot(engine, Math.min(W, ids.length), (slot) => {
     for (const w of scoreWindows(ids.length, W, S)) {
