@@ -86,6 +86,19 @@ export function checkWritableFile(label: string, file: string): void {
   }
 }
 
+/** Runs a write to `file`, turning an fs error into a JobError naming it. The checks before the
+ *  job make this rare (permissions changed meanwhile, a disk that filled up). */
+export function writing<T>(label: string, file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === undefined) throw e;
+    const full = code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG';
+    throw new JobError(`${label} ${clip(file)}: cannot write (${code}${full ? ': disk full' : ''})`, full ? 'disk_full' : 'output_unwritable');
+  }
+}
+
 /** Creates the directory an output goes in (mkdir -p), as a JobError when it cannot. */
 export function makeParentDir(label: string, file: string): void {
   try {

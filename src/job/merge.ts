@@ -4,10 +4,10 @@
 // at all, stops the merge before it writes anything (skipping one would drop a request silently).
 import { statSync } from 'node:fs';
 import { clip, JobError } from '../errors.js';
-import { checkInputFile, checkWritableFile, makeParentDir, OutputLock, sameFile } from './files.js';
+import { checkInputFile, checkWritableFile, makeParentDir, OutputLock, sameFile, writing } from './files.js';
 import { detectFormat, readLines, scanInput } from './input.js';
 import { RecordWriter } from './output.js';
-import { completeLength, prepareOutput } from './resume.js';
+import { completeLength, startOutput } from './resume.js';
 import { naturalCompare } from './shard.js';
 
 export interface MergeResult { written: number; missing: string[]; extra: string[] }
@@ -73,8 +73,10 @@ export async function mergeOutputs(inputs: string[], output: string, original?: 
   const lock = OutputLock.acquire(output);
   const missing: string[] = [];
   try {
-    await prepareOutput(output, false);
-    const w = new RecordWriter(output);
+    const w = writing('output', output, () => {
+      startOutput(output, false);
+      return new RecordWriter(output);
+    });
     try {
       for (const id of order) {
         const text = lines.get(id);

@@ -32,10 +32,10 @@ export async function readResumeState(file: string): Promise<ResumeState> {
 }
 
 /** Makes the output what the run appends to: empty without resume, else cut to its whole lines. */
-export function startOutput(file: string, resume: boolean, state: ResumeState): void {
+export function startOutput(file: string, resume: boolean, state?: ResumeState): void {
   if (!existsSync(file)) return;
   if (!resume) truncateSync(file, 0);
-  else if (state.tornBytes > 0) truncateSync(file, state.keepBytes);
+  else if (state && state.tornBytes > 0) truncateSync(file, state.keepBytes);
 }
 
 /** readResumeState + startOutput at once (merge, tests): without resume the output starts empty. */

@@ -11,7 +11,7 @@ import type { StagePlan } from '../pipeline/stage-plan.js';
 import { tracePathFor } from '../profile/trace.js';
 import { addStageTotals, emptyTotals, statsFromTotals, type StageTotals } from '../profile/stage-stats.js';
 import type { JobConfig } from './config.js';
-import { checkInputFile, checkWritableFile, makeParentDir, OutputLock, sameFile } from './files.js';
+import { checkInputFile, checkWritableFile, makeParentDir, OutputLock, sameFile, writing } from './files.js';
 import { detectFormat, parseLine, readLines, scanInput } from './input.js';
 import { TokenTimer } from './latency.js';
 import { lineErrorRecord, RecordWriter, rejectedRecord, successRecord } from './output.js';
@@ -78,9 +78,11 @@ export async function runJob(cfg: JobConfig, opts: RunOptions = {}): Promise<Job
     });
     let writer: RecordWriter | null = null;
     try {
-      writeFileSync(configFile, JSON.stringify(resolved, null, 2) + '\n');
-      startOutput(job.output, resume, state);
-      writer = new RecordWriter(job.output);
+      writing('resolved config', configFile, () => writeFileSync(configFile, JSON.stringify(resolved, null, 2) + '\n'));
+      writer = writing('output', job.output, () => {
+        startOutput(job.output, resume, state);
+        return new RecordWriter(job.output);
+      });
       opts.onStart?.({ total: job.total, skipped: state.done.size, tornBytes: state.tornBytes, configChanged });
       const driver = new JobDriver(engine, cfg, job, writer, opts);
       await driver.admitAll(state.done);
