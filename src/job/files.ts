@@ -115,15 +115,34 @@ interface LockHolder { pid: number; host: string; started: string; token: string
 export const HEARTBEAT_MS = 10_000;
 export const STALE_MS = 60_000;
 
+/** Tokens of the locks this process holds. */
+const held = new Set<string>();
+
+/** When process `pid` started, in ms since the epoch, from Linux's /proc; null elsewhere. */
+function processStartMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]); // field 22, starttime
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    return Number.isFinite(ticks) && Number.isFinite(btime) ? (btime + ticks / 100) * 1000 : null; // USER_HZ = 100
+  } catch {
+    return null;
+  }
+}
+
 function holderAlive(h: LockHolder | null, mtimeMs: number): boolean {
   if (h === null || h.host !== hostname()) return Date.now() - mtimeMs < STALE_MS;
-  if (h.pid === process.pid) return true;
+  // our own pid: a lock this process holds, or one left by an earlier process that had the same
+  // pid (a restarted container numbers its processes the same way)
+  if (h.pid === process.pid) return held.has(h.token);
   try {
     process.kill(h.pid, 0); // signal 0: existence check only
-    return true;
   } catch (e) {
-    return errno(e) === 'EPERM'; // alive, owned by someone else
+    if (errno(e) !== 'EPERM') return false; // EPERM: alive, owned by another user
   }
+  // alive, but a process started after the lock was taken is not its holder: a reused pid
+  const start = processStartMs(h.pid), taken = Date.parse(h.started);
+  return start === null || !Number.isFinite(taken) || start <= taken + 5000;
 }
 
 function readHolder(file: string): LockHolder | null {
@@ -137,7 +156,8 @@ function readHolder(file: string): LockHolder | null {
 
 /** `OUTPUT.lock`: created whole (written to a private file, then hard-linked into place, so no
  *  reader sees it empty) with O_EXCL semantics; holds pid, host and start time. A stale lock (its
- *  process gone) is taken over. Released on close and on process exit (a second SIGINT). */
+ *  process gone, or its pid now another process's) is taken over. Released on release() and on
+ *  process exit (a second SIGINT exits at once). */
 export class OutputLock {
   private timer: NodeJS.Timeout | null = null;
   private readonly onExit = () => this.release();
@@ -145,6 +165,7 @@ export class OutputLock {
   private constructor(readonly file: string, private readonly token: string) {
     this.timer = setInterval(() => { try { utimesSync(file, new Date(), new Date()); } catch { /* gone: release() ran */ } }, HEARTBEAT_MS);
     this.timer.unref();
+    held.add(token);
     process.on('exit', this.onExit);
   }
 
@@ -188,6 +209,7 @@ export class OutputLock {
     if (this.timer === null) return;
     clearInterval(this.timer);
     this.timer = null;
+    held.delete(this.token);
     process.off('exit', this.onExit);
     if (readHolder(this.file)?.token === this.token) {
       try { unlinkSync(this.file); } catch { /* already gone */ }

@@ -4,7 +4,7 @@ import test from 'ava';
 import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { JobError } from '../../src/errors.js';
 import { checkInputFile, checkWritableFile, OutputLock, sameFile, STALE_MS } from '../../src/job/files.js';
 import { RecordWriter } from '../../src/job/output.js';
@@ -57,7 +57,7 @@ test('a second lock on the same output is refused while the first is held, and f
   OutputLock.acquire(out).release();
 });
 
-test('a stale lock is taken over: a dead pid on this host, or another host\'s lock not refreshed for STALE_MS', (t) => {
+test('a stale lock is taken over: a dead or reused pid on this host, or another host\'s lock not refreshed for STALE_MS', (t) => {
   const dir = tmp('stale');
   const out = join(dir, 'out.jsonl');
   // a pid that existed and is gone: a child that has exited
@@ -66,6 +66,19 @@ test('a stale lock is taken over: a dead pid on this host, or another host\'s lo
   const a = OutputLock.acquire(out);
   t.is(JSON.parse(readFileSync(`${out}.lock`, 'utf8')).pid, process.pid);
   a.release();
+  // our own pid in a lock this process does not hold: left by an earlier process with that pid
+  writeFileSync(`${out}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString(), token: 'old' }));
+  OutputLock.acquire(out).release();
+  // a live pid that started after the lock was taken is a reused pid, not the holder
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  try {
+    writeFileSync(`${out}.lock`, JSON.stringify({ pid: child.pid, host: hostname(), started: new Date(Date.now() - 3600_000).toISOString(), token: 't' }));
+    OutputLock.acquire(out).release();
+    writeFileSync(`${out}.lock`, JSON.stringify({ pid: child.pid, host: hostname(), started: new Date().toISOString(), token: 't' }));
+    t.is((t.throws(() => OutputLock.acquire(out)) as JobError).code, 'output_locked');
+  } finally {
+    child.kill();
+  }
   // another host's fresh lock cannot be checked: refused; the same lock untouched for longer is stale
   writeFileSync(`${out}.lock`, JSON.stringify({ pid: 1, host: 'elsewhere', started: 'x', token: 't' }));
   t.is((t.throws(() => OutputLock.acquire(out)) as JobError).code, 'output_locked');
