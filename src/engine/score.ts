@@ -85,7 +85,6 @@ export function scoreTokens(engine: LocalEngine, ids: readonly number[], stride?
   const bad = ids.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= V);
   if (bad >= 0) throw new RequestError(`token ${bad} must be an integer in [0, ${V - 1}], got ${JSON.stringify(ids[bad])}`);
   const W = c.nPositions, S = stride ?? Math.max(1, Math.floor(W / 2));
-  checkStride(S, W);
   const logprobs: number[] = [];
   withSlot(engine, Math.min(W, ids.length), (slot) => {
     for (const w of scoreWindows(ids.length, W, S)) {
