@@ -99,7 +99,9 @@ export function runCommand(): Command {
       }
       if (out.metrics.interrupted) process.exitCode = 130;
     } finally {
-      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      // once interrupted, a second signal must exit 130 even while the process shuts down (with the
+      // handler gone, the default action killed it: no exit code at all)
+      if (signals === 0) process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     }
   });
 }
