@@ -15,7 +15,7 @@ import { modelsCommand } from './models.js';
 import { tokenizeCommand } from './tokenize.js';
 
 const program = new Command('pipegpt')
-  .description('GPT-2-family batch text generation for Node.js')
+  .description('batch text generation for Node.js: Llama, Mistral, Qwen2, Qwen3 and GPT-2 families over worker threads')
   .version('0.1.0')
   .exitOverride()
   .addCommand(generateCommand().exitOverride())
