@@ -129,7 +129,8 @@ function llamaOps(t: import('ava').ExecutionContext, k: KernelSet, r: KernelSet)
   }
 }
 
-const g = readGolden('f32');
+// GPT-2, and two Llama-family cases: Qwen3 (q/k norm, head_dim 16, GQA, F16) and Mistral (sliding window, untied)
+const CASES = ['f32', 'qwen3-f16', 'mistral-window'] as const;
 
 for (const mode of MODES) {
   const why = loadable.get(mode);
@@ -142,9 +143,10 @@ for (const mode of MODES) {
     opSet(t, gpujs, ref);
     t.is(gpujsActualMode(), mode);
   });
-  test.serial(`[gpujs ${mode}] f32 checkpoint: logits within 1e-4 of the golden, greedy ids identical`, async (t) => {
+  for (const name of CASES) test.serial(`[gpujs ${mode}] ${name} checkpoint: logits within 1e-4 of the golden, greedy ids identical`, async (t) => {
     setGpujsMode(mode as GpujsMode);
-    const engine = LocalEngine.open(ckptDir('f32'), { backend: 'gpujs', maxBatchedTokens: 7 });
+    const g = readGolden(name);
+    const engine = LocalEngine.open(ckptDir(name), { backend: 'gpujs', maxBatchedTokens: 7 });
     t.is(engine.backend, 'gpujs');
     const logits = sequenceLogits(engine, g.prompt_ids);
     t.is(logits.length, g.logits.length);
