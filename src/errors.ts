@@ -5,6 +5,13 @@ export class PipegptError extends Error {
   override name = 'PipegptError';
 }
 
+/** An error whose typed `code` says what went wrong, so no caller ever matches message text. */
+export abstract class CodedError<C extends string> extends PipegptError {
+  constructor(readonly code: C, message: string) {
+    super(message);
+  }
+}
+
 /** A value echoed into a message, cut at `max` characters: a 10 MB path or a binary file must not
  *  become a 10 MB error message. */
 export function clip(text: string, max = 200): string {
@@ -43,11 +50,8 @@ export type RequestErrorCode =
   | 'internal_error';          // a bug: bookkeeping or sampling threw
 
 /** A request that cannot run as asked (prompt too long for the context, empty prompt, bad token id). */
-export class RequestError extends PipegptError {
+export class RequestError extends CodedError<RequestErrorCode> {
   override name = 'RequestError';
-  constructor(readonly code: RequestErrorCode, message: string) {
-    super(message);
-  }
 }
 
 /** The KV cache has no free block left for the step being planned. */
@@ -115,11 +119,8 @@ export type HubErrorCode =
   | 'lock';             // another download of the same blob did not finish in time
 
 /** A Hugging Face Hub model that cannot be resolved or downloaded; names the repo and file. */
-export class HubError extends PipegptError {
+export class HubError extends CodedError<HubErrorCode> {
   override name = 'HubError';
-  constructor(readonly code: HubErrorCode, message: string) {
-    super(message);
-  }
 }
 
 /** A tokenizer.json / tokenizer_config.json / generation_config.json that cannot be used. */
