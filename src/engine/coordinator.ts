@@ -4,8 +4,10 @@
 // at every step. It samples on this thread, so a request's tokens never depend on the layout.
 import type { ModelConfig } from '../model/config.js';
 import type { BlockTables } from '../kv/block-pool.js';
+import { rootHash } from '../kv/prefix-hash.js';
+import type { KvStore } from '../kv/kv-store.js';
 import { Sampler } from '../sampling/sampler.js';
-import { Scheduler, type ScheduleOutput } from '../scheduler/scheduler.js';
+import { Scheduler, type BlockCopy, type ScheduleOutput } from '../scheduler/scheduler.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import type { Executor, StageSpan } from './executor.js';
 import { prepareRequest } from './prepare.js';
@@ -18,8 +20,16 @@ export interface CoordinatorStats {
   readonly preemptions: number; // the scheduler's count
   retries: number;
   promptTokens: number;
+  readonly promptTokensCached: number;   // prompt tokens shared (prefix cache, n > 1 forks), not computed
+  readonly promptTokensComputed: number; // the scheduler's counts, at each sequence's first admission
   generatedTokens: number;
   spans: StageSpan[];     // kept only when recordSpans is on (profiles)
+}
+
+export interface CoordinatorOptions {
+  prefixCaching?: boolean; // share cached KV blocks of equal prefixes (default on)
+  modelId?: string;        // seeds the prefix hash chain, so two models never share a block
+  kv?: KvStore[];          // every stage's KV store: forks (n > 1) copy their partial block there
 }
 
 interface Pending { completion: Completion; left: number; resolve: (c: Completion) => void }
@@ -36,9 +46,15 @@ export class Coordinator {
   private readonly eosIds: readonly number[];
 
   constructor(private readonly exec: Executor, private readonly config: ModelConfig, private readonly tables: BlockTables,
-    private readonly tok: Tokenizer, private readonly seed = 0) {
-    const scheduler = this.scheduler = new Scheduler<Sequence>(tables, { maxBatchedTokens: exec.maxTokens, maxLogitRows: exec.maxLogitRows });
-    this.stats = { steps: 0, retries: 0, promptTokens: 0, generatedTokens: 0, spans: [], get preemptions() { return scheduler.preemptions; } };
+    private readonly tok: Tokenizer, private readonly seed = 0, private readonly opts: CoordinatorOptions = {}) {
+    const scheduler = this.scheduler = new Scheduler<Sequence>(tables, { maxBatchedTokens: exec.maxTokens, maxLogitRows: exec.maxLogitRows },
+      { prefixCaching: opts.prefixCaching === false ? null : { root: rootHash(opts.modelId ?? JSON.stringify(config)) } });
+    this.stats = {
+      steps: 0, retries: 0, promptTokens: 0, generatedTokens: 0, spans: [],
+      get preemptions() { return scheduler.preemptions; },
+      get promptTokensCached() { return scheduler.promptTokens.cached; },
+      get promptTokensComputed() { return scheduler.promptTokens.computed; },
+    };
     this.sampler = new Sampler(config.vocabSize);
     this.freeSlots = exec.slots.map((_, k) => k);
     // ids that end a sequence: config.json / generation_config.json's and the tokenizer's own (vLLM takes both)
@@ -51,13 +67,16 @@ export class Coordinator {
     try {
       prepared = prepareRequest(req, this.config, this.tok);
     } catch (e) {
-      return Promise.resolve({ id: req.id, prompt_token_ids: [], choices: [], error: failure(e) });
+      return Promise.resolve({ id: req.id, prompt_token_ids: [], choices: [], error: failure(e), num_cached_tokens: 0 });
     }
-    const completion: Completion = { id: req.id, prompt_token_ids: prepared.promptIds, choices: [], error: null };
+    const completion: Completion = { id: req.id, prompt_token_ids: prepared.promptIds, choices: [], error: null, num_cached_tokens: 0 };
     return new Promise((resolve) => {
       const p: Pending = { completion, left: prepared.params.n, resolve };
+      let first: Sequence | null = null;
       for (let k = 0; k < prepared.params.n; k++) {
         const s = new Sequence(k, prepared.promptIds.length, prepared.promptIds, prepared.params, req.id, this.seed, this.tok, this.eosIds);
+        s.forkOf = first; // choices after the first share its prompt rows: one prefill for n choices
+        first ??= s;
         this.pending.set(s, p);
         this.scheduler.add(s);
       }
@@ -99,6 +118,7 @@ export class Coordinator {
   private launch(plan: ScheduleOutput<Sequence>): void {
     const k = this.freeSlots.pop()!;
     const slot = this.exec.slots[k];
+    this.copyBlocks(plan.copies);
     let n = 0;
     for (const { seq, numTokens } of plan.rows) {
       for (let j = 0; j < numTokens; j++, n++) {
@@ -167,10 +187,22 @@ export class Coordinator {
     return at;
   }
 
+  /** Copy on write: a fork's partial block gets the rows of its sibling's, in every layer of every stage. */
+  private copyBlocks(copies: readonly BlockCopy[]): void {
+    for (const { src, dst, rows } of copies) {
+      for (const store of this.opts.kv ?? []) {
+        if (store.k.length === 0) continue;
+        const B = store.blockSize, W = store.k[0].length / (store.nBlocks * B); // floats per row
+        for (const a of [...store.k, ...store.v]) a.copyWithin(dst * B * W, src * B * W, (src * B + rows) * W);
+      }
+    }
+  }
+
   private finish(seq: Sequence): void {
     this.scheduler.finish(seq);
     const p = this.pending.get(seq)!;
     this.pending.delete(seq);
+    if (seq.choice === 0) p.completion.num_cached_tokens = seq.numCachedTokens ?? 0;
     p.completion.choices[seq.choice] = seq.toChoice();
     if (--p.left === 0) p.resolve(p.completion);
   }

@@ -14,6 +14,8 @@ export class Sequence {
   text = '';
   finish: FinishReason | null = null;
   isolate = false;                    // run alone next: its micro-batch failed (scheduler only)
+  numCachedTokens?: number;           // prompt tokens shared at first admission (scheduler only)
+  forkOf: Sequence | null = null;     // n > 1: choice 0, whose prompt rows this choice shares
   stopReason: string | number | null = null;
   readonly logprobs: LogprobEntry[] | null;
   readonly sampling: SequenceSamplingState;

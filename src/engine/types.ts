@@ -31,6 +31,8 @@ export interface Completion {
   prompt_token_ids: number[];
   choices: Choice[];
   error: RequestFailure | null;      // set when the request failed; choices is then empty
+  /** Prompt tokens whose KV rows came from the prefix cache, not computed (usage.prompt_tokens_details.cached_tokens). Metadata: it may differ between runs and layouts; the tokens never do. */
+  num_cached_tokens: number;
 }
 
 /** Why a request failed: a typed code and a message naming the request and the numbers involved. */

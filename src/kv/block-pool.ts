@@ -1,25 +1,81 @@
-// Paged KV cache bookkeeping (pure logic, no tensors): a pool of fixed-size blocks with a FIFO
-// free list, and a block table per sequence slot that lives in a SharedArrayBuffer so that stage
-// workers can map token positions to cache slots without messages.
+// Paged KV cache bookkeeping (pure logic, no tensors): a pool of fixed-size blocks with reference
+// counts and a prefix cache, and a block table per sequence slot that lives in a SharedArrayBuffer
+// so that stage workers can map token positions to cache slots without messages.
 //
-// Invariants: a block id is owned by at most one sequence; a sequence's table only grows until
-// the sequence is released (append-only), so slots already handed to workers never move.
+// Prefix cache (vLLM v1 block_pool.py): a full block of computed tokens may carry a hash (its
+// place in a hash chain, kv/prefix-hash.ts) and is then findable by it. Blocks are shared by
+// reference count; a block whose count drops to 0 is free, but a hashed one keeps its rows and
+// hash until it is reused: free blocks are taken unhashed first (FIFO), then hashed ones least
+// recently freed first (LRU by logical order, never a clock), which is when the hash is dropped.
+//
+// Invariants: a sequence's table only grows until the sequence is released (append-only), so
+// slots already handed to workers never move; a block with ref count > 0 is never handed out.
 import { KvCacheFullError } from '../errors.js';
 
 export class BlockPool {
-  private free: number[] = [];
+  private readonly refs: Int32Array;
+  private readonly hashes: Array<string | null>;
+  private readonly byHash = new Map<string, number>();
+  // Sets iterate in insertion order: first = next to reuse; delete is O(1) for a hit on a free block
+  private readonly freePlain = new Set<number>();
+  private readonly freeCached = new Set<number>();
+
   constructor(readonly nBlocks: number) {
-    for (let b = 0; b < nBlocks; b++) this.free.push(b);
+    this.refs = new Int32Array(nBlocks);
+    this.hashes = new Array<string | null>(nBlocks).fill(null);
+    for (let b = 0; b < nBlocks; b++) this.freePlain.add(b);
   }
-  get numFree(): number { return this.free.length; }
+
+  get numFree(): number { return this.freePlain.size + this.freeCached.size; }
+  /** Blocks that are free but still hold a findable prefix. */
+  get numCachedFree(): number { return this.freeCached.size; }
+  refCount(b: number): number { return this.refs[b]; }
+  hashOf(b: number): string | null { return this.hashes[b]; }
+
+  /** Takes a free block (ref count 1), evicting the least recently freed cached one when no plain block is left. */
   allocate(): number {
-    const b = this.free.shift();
+    const b = first(this.freePlain) ?? first(this.freeCached);
     if (b === undefined) throw new KvCacheFullError(`KV cache has no free block (all ${this.nBlocks} in use)`);
+    this.freePlain.delete(b);
+    if (this.freeCached.delete(b)) this.byHash.delete(this.hashes[b]!);
+    this.hashes[b] = null;
+    this.refs[b] = 1;
     return b;
   }
-  release(ids: Iterable<number>): void {
-    for (const b of ids) this.free.push(b);
+
+  /** Another user of block b (a prefix hit or a fork); a free block leaves the free queues. */
+  share(b: number): void {
+    if (this.refs[b] === 0 && !this.freeCached.delete(b) && !this.freePlain.delete(b)) {
+      throw new KvCacheFullError(`block ${b} is neither in use nor free`);
+    }
+    this.refs[b]++;
   }
+
+  /** Drops one reference to each block; a block whose last user leaves becomes free (cached if hashed). */
+  release(ids: Iterable<number>): void {
+    for (const b of ids) {
+      if (this.refs[b] <= 0) throw new KvCacheFullError(`block ${b} released more often than taken`);
+      if (--this.refs[b] > 0) continue;
+      if (this.hashes[b] !== null) this.freeCached.add(b);
+      else this.freePlain.add(b);
+    }
+  }
+
+  /** The block holding the prefix with this hash, if still cached. */
+  lookup(hash: string): number | undefined { return this.byHash.get(hash); }
+
+  /** Makes a full, computed block findable; false when another block already holds that prefix (it stays unhashed). */
+  register(b: number, hash: string): boolean {
+    if (this.byHash.has(hash) || this.hashes[b] !== null) return false;
+    this.byHash.set(hash, b);
+    this.hashes[b] = hash;
+    return true;
+  }
+}
+
+function first(s: Set<number>): number | undefined {
+  for (const b of s) return b;
+  return undefined;
 }
 
 export class BlockTables {
@@ -49,6 +105,26 @@ export class BlockTables {
     return Math.max(0, Math.ceil(nTokens / this.blockSize) - this.counts[s]);
   }
 
+  /** Blocks in sequence `s`'s table. */
+  numBlocks(s: number): number { return this.counts[s]; }
+
+  /** Block id of the i-th block of sequence `s`. */
+  blockAt(s: number, i: number): number {
+    if (i >= this.counts[s]) throw new KvCacheFullError(`sequence slot ${s} has ${this.counts[s]} blocks, not ${i + 1}`);
+    return this.table[s * this.maxBlocksPerSeq + i];
+  }
+
+  /** Appends blocks another sequence (or the prefix cache) holds to an empty row: shared, not copied. */
+  appendShared(s: number, blocks: readonly number[]): void {
+    if (this.counts[s] + blocks.length > this.maxBlocksPerSeq) {
+      throw new KvCacheFullError(`sequence slot ${s} cannot hold ${this.counts[s] + blocks.length} blocks (max ${this.maxBlocksPerSeq})`);
+    }
+    for (const b of blocks) {
+      this.pool.share(b);
+      this.table[s * this.maxBlocksPerSeq + this.counts[s]++] = b;
+    }
+  }
+
   /** Grows sequence `s` to hold `nTokens` tokens; all-or-nothing (throws KvCacheFullError). */
   reserve(s: number, nTokens: number): void {
     const need = this.blocksNeeded(s, nTokens);
@@ -61,10 +137,10 @@ export class BlockTables {
     for (let i = 0; i < need; i++) this.table[s * this.maxBlocksPerSeq + this.counts[s]++] = this.pool.allocate();
   }
 
-  /** Frees the sequence's blocks and its slot. */
+  /** Drops the sequence's references to its blocks (last block first: tails are evicted before heads) and frees its slot. */
   releaseSeq(s: number): void {
     const row = this.table.subarray(s * this.maxBlocksPerSeq, s * this.maxBlocksPerSeq + this.counts[s]);
-    this.pool.release(row);
+    this.pool.release(Array.from(row).reverse());
     row.fill(-1);
     this.counts[s] = 0;
     this.freeSeqs.push(s);

@@ -8,6 +8,7 @@ import type { Completion, GenerateRequest } from '../engine/types.js';
 import { resolveBackend } from '../kernels/register-all.js';
 import { kernelSet } from '../kernels/registry.js';
 import type { BlockTables } from '../kv/block-pool.js';
+import type { KvStore } from '../kv/kv-store.js';
 import { indexCheckpoint, loadIndexed } from '../model/checkpoint.js';
 import type { ModelConfig } from '../model/config.js';
 import type { ForwardContext } from '../model/forward.js';
@@ -27,13 +28,15 @@ export class LocalEngine {
   readonly backend: string;           // the kernel backend that actually runs
   private coordinator: Coordinator | null = null;
   private readonly generationSlot: BatchSlot;
+  private readonly kv: KvStore[];
 
   private constructor(readonly config: ModelConfig, readonly memory: MemoryPlan, weights: ModelWeights, backend: string,
-    private readonly seed: number, tok: Tokenizer) {
+    private readonly seed: number, tok: Tokenizer, private readonly coordinatorOpts: { prefixCaching: boolean; modelId: string }) {
     this.tok = tok;
     this.backend = backend;
     const mem = allocateMemory(config, memory);
     this.tables = mem.tables;
+    this.kv = mem.kv;
     this.ctx = {
       config, weights, kernels: kernelSet(backend), kv: mem.kv[0], blockTable: mem.tables.table,
       maxBlocksPerSeq: memory.maxBlocksPerSeq, ws: this.workspace(mem.slots.slots[0]),
@@ -54,7 +57,8 @@ export class LocalEngine {
       scratch: [{ threads: 2, shardV: c.vocabSize, activations: true }],
     });
     const backend = resolveBackend(o.backend);
-    return new LocalEngine(c, memory, loadIndexed(index), backend, o.seed, engineTokenizer(modelDir, c));
+    return new LocalEngine(c, memory, loadIndexed(index), backend, o.seed, engineTokenizer(modelDir, c),
+      { prefixCaching: o.enablePrefixCaching, modelId: modelDir });
   }
 
   get maxSeqs(): number { return this.memory.maxSeqs; }
@@ -69,7 +73,8 @@ export class LocalEngine {
   generate(requests: GenerateRequest[], onDone?: (c: Completion, index: number) => void): Promise<Completion[]> {
     if (!this.coordinator) {
       const ctx = { ...this.ctx, ws: this.workspace(this.generationSlot) };
-      this.coordinator = new Coordinator(new LocalExecutor(ctx, this.part, this.backend), this.config, this.tables, this.tok, this.seed);
+      this.coordinator = new Coordinator(new LocalExecutor(ctx, this.part, this.backend), this.config, this.tables, this.tok, this.seed,
+        { ...this.coordinatorOpts, kv: this.kv });
     }
     return this.coordinator.generate(requests, onDone);
   }

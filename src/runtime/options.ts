@@ -14,6 +14,7 @@ export interface EngineOptions {
   kvCacheTokens?: number;    // KV capacity in tokens (default: maxSeqs · context, at most KV_BYTES_DEFAULT; at least one full context)
   blockSize?: number;        // tokens per KV block (default 16)
   seed?: number;             // used by requests without their own seed (default 0)
+  enablePrefixCaching?: boolean; // share KV blocks of equal prompt prefixes across requests (default true)
   // worker layout (PipelineEngine only)
   workers?: number;          // worker threads in all (default 1); mapped to stages × replicas × ranks by planStages
   stages?: number;           // force S stages ...
@@ -27,7 +28,7 @@ export interface EngineOptions {
 }
 
 export const ENGINE_DEFAULTS = Object.freeze({
-  backend: 'auto', maxBatchedTokens: 256, maxSeqs: 32, blockSize: 16, seed: 0, maxRetries: 2,
+  backend: 'auto', maxBatchedTokens: 256, maxSeqs: 32, blockSize: 16, seed: 0, maxRetries: 2, enablePrefixCaching: true,
 });
 
 /** Default KV cache size cap: the cache is maxSeqs full contexts, but no more than this. */

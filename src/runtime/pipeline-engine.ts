@@ -40,7 +40,7 @@ export class PipelineEngine {
       slots: mem.slots, slotSpec: memory.slots, fault,
     }, o.maxRetries);
     const tok = engineTokenizer(modelDir, c);
-    const coordinator = new Coordinator(executor, c, mem.tables, tok, o.seed);
+    const coordinator = new Coordinator(executor, c, mem.tables, tok, o.seed, { prefixCaching: o.enablePrefixCaching, modelId: modelDir, kv: mem.kv });
     return new PipelineEngine(c, plan, memory, executor, coordinator);
   }
 
