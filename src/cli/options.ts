@@ -48,6 +48,9 @@ export function addEngineFlags(cmd: Command, workerList = false): Command {
     .option('--max-num-batched-tokens <n>', 'rows per forward step (default 256)', int)
     .option('--max-num-seqs <n>', 'sequences running at once (default 32)', int)
     .option('--kv-cache-tokens <n>', 'KV cache capacity in tokens', int)
+    // both forms, so an unset flag stays undefined and never hides the config file's value
+    .option('--enable-prefix-caching', 'share the KV blocks of equal prompt prefixes across requests (default on)')
+    .option('--no-enable-prefix-caching', 'compute every prompt in full')
     .option('--seed <n>', 'random seed of requests without their own (default 0)', int);
 }
 
@@ -74,7 +77,7 @@ const FLAG_KEYS: Record<string, string> = {
   input: 'input', output: 'output', model: 'model', inputFormat: 'input_format', workers: 'workers', stages: 'stages',
   replicas: 'replicas', tensorParallel: 'tensor_parallel', headWorkers: 'head_workers', backend: 'backend',
   maxNumBatchedTokens: 'max_num_batched_tokens', maxNumSeqs: 'max_num_seqs', kvCacheTokens: 'kv_cache_tokens', seed: 'seed',
-  maxInFlight: 'max_in_flight', progressIntervalS: 'progress_interval_s', shardIndex: 'shard_index', numShards: 'num_shards',
+  enablePrefixCaching: 'enable_prefix_caching', maxInFlight: 'max_in_flight', progressIntervalS: 'progress_interval_s', shardIndex: 'shard_index', numShards: 'num_shards',
   metricsJson: 'metrics_json', profile: 'profile',
 };
 const SAMPLING_KEYS: Record<string, string> = {

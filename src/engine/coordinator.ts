@@ -30,6 +30,7 @@ export interface CoordinatorOptions {
   prefixCaching?: boolean; // share cached KV blocks of equal prefixes (default on)
   modelId?: string;        // seeds the prefix hash chain, so two models never share a block
   kv?: KvStore[];          // every stage's KV store: forks (n > 1) copy their partial block there
+  forkChoices?: boolean;   // false: every choice prefills its prompt itself (tests, benches)
 }
 
 interface Pending { completion: Completion; left: number; resolve: (c: Completion) => void }
@@ -75,7 +76,7 @@ export class Coordinator {
       let first: Sequence | null = null;
       for (let k = 0; k < prepared.params.n; k++) {
         const s = new Sequence(k, prepared.promptIds.length, prepared.promptIds, prepared.params, req.id, this.seed, this.tok, this.eosIds);
-        s.forkOf = first; // choices after the first share its prompt rows: one prefill for n choices
+        if (this.opts.forkChoices !== false) s.forkOf = first; // later choices share its prompt rows: one prefill for n
         first ??= s;
         this.pending.set(s, p);
         this.scheduler.add(s);

@@ -25,6 +25,7 @@ export const JobConfigSchema = z.strictObject({
   max_num_batched_tokens: posInt,
   max_num_seqs: posInt,
   kv_cache_tokens: posInt,
+  enable_prefix_caching: z.boolean(),
   seed: z.int(),
   max_in_flight: posInt,
   progress_interval_s: z.number().positive(),
@@ -221,6 +222,6 @@ export function engineOptions(cfg: JobConfig, workers = cfg.workers): EngineOpti
   return {
     workers, stages: cfg.stages, replicas: cfg.replicas, tensor: cfg.tensor_parallel, headWorkers: cfg.head_workers,
     backend: cfg.backend, maxBatchedTokens: cfg.max_num_batched_tokens, maxSeqs: cfg.max_num_seqs,
-    kvCacheTokens: cfg.kv_cache_tokens, seed: cfg.seed,
+    kvCacheTokens: cfg.kv_cache_tokens, seed: cfg.seed, enablePrefixCaching: cfg.enable_prefix_caching,
   };
 }

@@ -31,7 +31,10 @@ export function successRecord(customId: string, c: Completion, model: string): O
       body: {
         id: cmpl, object: 'text_completion', created: Math.floor(Date.now() / 1000), model,
         choices: c.choices.map(({ index, text, token_ids, finish_reason, stop_reason, logprobs }) => ({ index, text, token_ids, finish_reason, stop_reason, logprobs })),
-        usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+        usage: {
+          prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion,
+          prompt_tokens_details: { cached_tokens: c.num_cached_tokens }, // OpenAI's shape: prompt tokens served from the cache
+        },
       },
     },
     error: null,

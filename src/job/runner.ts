@@ -169,6 +169,7 @@ class JobDriver {
     this.fold();
     const metrics = buildMetrics({
       total: this.job.total, ...this.c, promptTokens: st.promptTokens, generatedTokens: st.generatedTokens, timer: this.timer,
+      promptTokensCached: st.promptTokensCached, promptTokensComputed: st.promptTokensComputed,
       preemptions: st.preemptions, backend: e.backend, plan: e.plan, stages: statsFromTotals(e.plan, this.totals, t1 - this.t0),
       t0: this.t0, t1, interrupted: this.opts.signal?.aborted === true,
     });

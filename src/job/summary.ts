@@ -7,6 +7,8 @@ import type { LatencySummary, TokenTimer } from './latency.js';
 export interface JobMetrics {
   requests: { total: number; ok: number; failed: number; skipped_done: number; not_run: number };
   tokens: { prompt: number; generated: number };
+  /** Prompt tokens at each sequence's first admission: computed, or shared (prefix cache hits, n > 1 forks). */
+  prefix_cache: { prompt_tokens_computed: number; prompt_tokens_cached: number; hit_rate: number };
   throughput: { prompt_tokens_per_s: number; generated_tokens_per_s: number; requests_per_s: number };
   latency_ms: { ttft: LatencySummary; tpot: LatencySummary; itl: LatencySummary };
   preemptions: number;
@@ -20,6 +22,7 @@ export interface JobMetrics {
 
 export interface MetricsInput {
   total: number; ok: number; failed: number; skipped: number; promptTokens: number; generatedTokens: number;
+  promptTokensComputed: number; promptTokensCached: number;
   timer: TokenTimer; preemptions: number; backend: string; plan: StagePlan; stages: StageStats[];
   t0: number; t1: number; interrupted: boolean;
 }
@@ -30,11 +33,16 @@ export function buildMetrics(m: MetricsInput): JobMetrics {
   return {
     requests: { total: m.total, ok: m.ok, failed: m.failed, skipped_done: m.skipped, not_run: Math.max(0, m.total - m.ok - m.failed - m.skipped) },
     tokens: { prompt: m.promptTokens, generated: m.generatedTokens },
+    prefix_cache: prefixCache(m.promptTokensComputed, m.promptTokensCached),
     throughput: { prompt_tokens_per_s: m.promptTokens / s, generated_tokens_per_s: m.generatedTokens / s, requests_per_s: (m.ok + m.failed) / s },
     latency_ms: { ttft: m.timer.ttft.summary(), tpot: m.timer.tpot.summary(), itl: m.timer.itl.summary() },
     preemptions: m.preemptions, backend: m.backend, plan: describePlan(m.plan), workers: m.plan.workers,
     stages: m.stages, wall_s: s, interrupted: m.interrupted,
   };
+}
+
+function prefixCache(computed: number, cached: number): JobMetrics['prefix_cache'] {
+  return { prompt_tokens_computed: computed, prompt_tokens_cached: cached, hit_rate: computed + cached > 0 ? cached / (computed + cached) : 0 };
 }
 
 const lat = (l: LatencySummary) => `mean ${l.mean.toFixed(1)}  p50 ${l.p50.toFixed(1)}  p99 ${l.p99.toFixed(1)} ms`;
@@ -45,6 +53,7 @@ export function formatMetrics(m: JobMetrics): string {
     `${m.interrupted ? 'interrupted' : 'done'} in ${m.wall_s.toFixed(2)} s: ${r.ok} ok, ${r.failed} failed` +
       (r.skipped_done ? `, ${r.skipped_done} already done (resume)` : '') + (r.not_run ? `, ${r.not_run} not run` : ''),
     `tokens: ${m.tokens.prompt} prompt (${t.prompt_tokens_per_s.toFixed(1)}/s), ${m.tokens.generated} generated (${t.generated_tokens_per_s.toFixed(1)}/s)`,
+    `prompt tokens: ${m.prefix_cache.prompt_tokens_computed} computed, ${m.prefix_cache.prompt_tokens_cached} cached (hit rate ${(100 * m.prefix_cache.hit_rate).toFixed(1)} %)`,
     `TTFT ${lat(m.latency_ms.ttft)}`,
     `TPOT ${lat(m.latency_ms.tpot)}`,
     `ITL  ${lat(m.latency_ms.itl)}`,

@@ -31,7 +31,7 @@ export class LocalEngine {
   private readonly kv: KvStore[];
 
   private constructor(readonly config: ModelConfig, readonly memory: MemoryPlan, weights: ModelWeights, backend: string,
-    private readonly seed: number, tok: Tokenizer, private readonly coordinatorOpts: { prefixCaching: boolean; modelId: string }) {
+    private readonly seed: number, tok: Tokenizer, private readonly coordinatorOpts: { prefixCaching: boolean; modelId: string; forkChoices?: boolean }) {
     this.tok = tok;
     this.backend = backend;
     const mem = allocateMemory(config, memory);
@@ -58,7 +58,7 @@ export class LocalEngine {
     });
     const backend = resolveBackend(o.backend);
     return new LocalEngine(c, memory, loadIndexed(index), backend, o.seed, engineTokenizer(modelDir, c),
-      { prefixCaching: o.enablePrefixCaching, modelId: modelDir });
+      { prefixCaching: o.enablePrefixCaching, modelId: modelDir, forkChoices: o.forkChoices });
   }
 
   get maxSeqs(): number { return this.memory.maxSeqs; }

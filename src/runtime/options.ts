@@ -23,6 +23,8 @@ export interface EngineOptions {
   headWorkers?: number;      // or: a separate head stage split by vocabulary over H workers
   microBatches?: number;     // batch slots in flight (default: one per lane, +1 with several stages)
   maxRetries?: number;       // recomputations of a micro-batch after a worker fault (default 2)
+  /** Tests and benches only: false runs every choice of an n > 1 request from its own prefill, as before forks. */
+  forkChoices?: boolean;
   /** Tests only: make the first `count` tasks of `stage` after `afterTasks` fail. */
   fault?: Omit<FaultSpec, 'remaining'> & { count: number };
 }

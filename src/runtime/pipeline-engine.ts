@@ -40,7 +40,9 @@ export class PipelineEngine {
       slots: mem.slots, slotSpec: memory.slots, fault,
     }, o.maxRetries);
     const tok = engineTokenizer(modelDir, c);
-    const coordinator = new Coordinator(executor, c, mem.tables, tok, o.seed, { prefixCaching: o.enablePrefixCaching, modelId: modelDir, kv: mem.kv });
+    const coordinator = new Coordinator(executor, c, mem.tables, tok, o.seed, {
+      prefixCaching: o.enablePrefixCaching, modelId: modelDir, kv: mem.kv, forkChoices: o.forkChoices,
+    });
     return new PipelineEngine(c, plan, memory, executor, coordinator);
   }
 

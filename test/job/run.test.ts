@@ -31,7 +31,7 @@ test('OpenAI batch input: output shape, usage, error lines for bad requests', (t
   const body = ok.response!.body as { object: string; choices: Array<{ token_ids: number[]; finish_reason: string }>; usage: object };
   t.is(body.object, 'text_completion');
   t.is(body.choices[0].token_ids.length, 4);
-  t.deepEqual(body.usage, { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 });
+  t.deepEqual(body.usage, { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7, prompt_tokens_details: { cached_tokens: 0 } });
   const long = recs.get('long')!;
   t.is(long.response?.status_code, 400);
   t.is(long.error?.code, 'context_length_exceeded');
@@ -41,6 +41,27 @@ test('OpenAI batch input: output shape, usage, error lines for bad requests', (t
   t.is(recs.get('badurl')!.error?.code, 'invalid_url');
   t.is(recs.get('line-5')!.error?.code, 'invalid_json');
   t.regex(r.stderr, /1 ok, 4 failed/);
+});
+
+test('prefix caching: cached_tokens in usage, computed vs cached in the metrics, the same tokens with the cache off', (t) => {
+  const dir = tmp('prefix');
+  const shared = Array.from({ length: 36 }, (_, i) => (i * 37) % 1000); // 2 full blocks of 16 and 4 more
+  const input = write(dir, 'in.jsonl', ['a', 'b', 'c'].map((id, i) => JSON.stringify({ custom_id: id, prompt: [...shared, 500 + i, 600 + i], n: i === 2 ? 3 : 1 })).join('\n') + '\n');
+  const run = (tag: string, ...flags: string[]) => {
+    const out = join(dir, `${tag}.jsonl`), metrics = join(dir, `${tag}.json`);
+    const r = cli('run', '--model', F32, '-i', input, '-o', out, '--max-tokens', '4', '--metrics-json', metrics, '--quiet', ...flags);
+    t.is(r.status, 0, r.stderr);
+    const recs = new Map(records(out).map((x) => [x.custom_id, x.response!.body as { choices: unknown[]; usage: { prompt_tokens_details: { cached_tokens: number } } }]));
+    return { recs, metrics: JSON.parse(readFileSync(metrics, 'utf8')) as { prefix_cache: Record<string, number> } };
+  };
+  const on = run('on'), off = run('off', '--no-enable-prefix-caching');
+  // a computes the prefix; b waits for its blocks (same first batch), then hits 32 tokens; c's 3 choices fork
+  t.deepEqual(['a', 'b', 'c'].map((id) => on.recs.get(id)!.usage.prompt_tokens_details.cached_tokens), [0, 32, 32]);
+  t.deepEqual(['a', 'b', 'c'].map((id) => off.recs.get(id)!.usage.prompt_tokens_details.cached_tokens), [0, 0, 0]);
+  t.deepEqual(on.metrics.prefix_cache, { prompt_tokens_computed: 38 + 6 + 6 + 1 + 1, prompt_tokens_cached: 32 + 32 + 37 + 37, hit_rate: 138 / 190 });
+  // off: no hits, but c's choices 1 and 2 still fork from choice 0 (37 rows shared each)
+  t.deepEqual(off.metrics.prefix_cache, { prompt_tokens_computed: 38 * 3 + 1 + 1, prompt_tokens_cached: 74, hit_rate: 74 / 190 });
+  for (const id of ['a', 'b', 'c']) t.deepEqual(on.recs.get(id)!.choices, off.recs.get(id)!.choices, id);
 });
 
 test('simple JSONL: job sampling defaults overlaid by each request\'s fields', (t) => {
