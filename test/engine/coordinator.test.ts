@@ -3,7 +3,7 @@
 // it can also fail steps or produce unusable rows. Checks continuous batching bookkeeping,
 // per-request failures, and that one bad request never sinks its neighbours.
 import test from 'ava';
-import { Coordinator } from '../../src/engine/coordinator.js';
+import { Coordinator, type CoordinatorOptions } from '../../src/engine/coordinator.js';
 import type { Executor, StepResult } from '../../src/engine/executor.js';
 import { BlockPool, BlockTables } from '../../src/kv/block-pool.js';
 import { parseModelConfig, type ModelConfig } from '../../src/model/config.js';
@@ -19,12 +19,14 @@ class FakeExecutor implements Executor {
   readonly backend = 'fake';
   readonly headParts = 1;
   steps = 0;
+  rows = 0;
   constructor(readonly maxTokens: number, readonly maxLogitRows: number, count: number,
     private readonly behave: (tokens: number[]) => 'ok' | 'throw' | 'nan' = () => 'ok') {
     this.slots = viewBatchSlots(config, { maxTokens, maxLogitRows, count }).slots;
   }
   async run(k: number, n: number): Promise<StepResult> {
     this.steps++;
+    this.rows += n;
     const s = this.slots[k];
     const mode = this.behave(Array.from(s.tokens.subarray(0, n)));
     if (mode === 'throw') throw new Error('injected');
@@ -44,9 +46,9 @@ class FakeExecutor implements Executor {
   async close(): Promise<void> {}
 }
 
-function coordinator(exec: FakeExecutor, blocks = 64) {
+function coordinator(exec: FakeExecutor, blocks = 64, opts: CoordinatorOptions = {}) {
   const tables = new BlockTables(new BlockPool(blocks), 4, 8, 32);
-  return { tables, c: new Coordinator(exec, config, tables, sharedTokenizer(), 0) };
+  return { tables, c: new Coordinator(exec, config, tables, sharedTokenizer(), 0, opts) };
 }
 
 const greedy = (max_tokens: number) => ({ temperature: 0, max_tokens, ignore_eos: true });
@@ -117,4 +119,21 @@ test('a request larger than the whole cache is refused with kv_cache_too_small a
   t.is(big.error?.code, 'kv_cache_too_small');
   t.regex(big.error?.message ?? '', /needs up to 23 tokens of KV cache .* holds only 16 tokens/);
   t.deepEqual(small.choices[0].token_ids, expected([1], 2));
+});
+
+test('n > 1: the prompt is computed once and each other choice computes its last token only; the cache serves the next request', async (t) => {
+  const prompt = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+  for (const prefixCaching of [true, false]) {
+    const exec = new FakeExecutor(16, 4, 1);
+    const { c, tables } = coordinator(exec, 64, { prefixCaching });
+    const [multi] = await c.generate([{ id: 'multi', prompt_token_ids: prompt, sampling: { temperature: 1, max_tokens: 2, n: 3 } }]);
+    t.is(multi.choices.length, 3);
+    // choice 0: 9 prompt rows + 1 decode row; choices 1, 2: 1 prompt row + 1 decode row each
+    t.is(exec.rows, 9 + 1 + 2 * (1 + 1));
+    t.deepEqual([c.stats.promptTokensComputed, c.stats.promptTokensCached], [9 + 1 + 1, 8 + 8]);
+    const [again] = await c.generate([{ id: 'again', prompt_token_ids: prompt, sampling: greedy(1) }]);
+    t.is(again.num_cached_tokens, prefixCaching ? 8 : 0);
+    t.deepEqual(again.choices[0].token_ids, expected(prompt, 1));
+    t.is(tables.pool.numFree, 64);
+  }
 });

@@ -4,7 +4,9 @@ import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/errors.js';
-import { JOB_DEFAULTS, loadConfigFile, MAX_CONFIG_BYTES, mergeConfig, parseConfigText } from '../../src/job/config.js';
+import { Command } from 'commander';
+import { addEngineFlags, configFromFlags } from '../../src/cli/options.js';
+import { engineOptions, JOB_DEFAULTS, loadConfigFile, MAX_CONFIG_BYTES, mergeConfig, parseConfigText } from '../../src/job/config.js';
 import { cli, F32, idPrompts, tmp, write } from './_helpers.js';
 
 const yaml = `model: m
@@ -111,4 +113,14 @@ test('the CLI prints a hostile config\'s error in one short line, exit 2, no sta
   const g = cli('generate', '--model', long, '--prompt', 'x');
   t.is(g.status, 2);
   t.is(g.stderr, `pipegpt: ${'m'.repeat(200)}… (99812 more bytes): cannot read config.json (ENAMETOOLONG)\n`);
+});
+
+test('enable_prefix_caching: the file sets it, --no-enable-prefix-caching / --enable-prefix-caching override it, unset leaves it', (t) => {
+  const flags = (...argv: string[]) => configFromFlags(addEngineFlags(new Command()).parse(argv, { from: 'user' }).opts());
+  const file = parseConfigText('enable_prefix_caching: false\n', 'job.yaml');
+  t.is(engineOptions(mergeConfig(file, flags())).enablePrefixCaching, false);
+  t.is(engineOptions(mergeConfig(file, flags('--enable-prefix-caching'))).enablePrefixCaching, true);
+  t.is(engineOptions(mergeConfig({}, flags('--no-enable-prefix-caching'))).enablePrefixCaching, false);
+  t.is(engineOptions(mergeConfig({}, flags())).enablePrefixCaching, undefined); // the engine's default: on
+  t.is(t.throws(() => parseConfigText('enable_prefix_caching: 1\n', 'j.yaml'))?.message, 'j.yaml:1: enable_prefix_caching must be a boolean, got 1');
 });
