@@ -55,11 +55,11 @@ const warm = new Map<string, { computed: number; cached: number }>();
 async function runCase(c: Case): Promise<Result> {
   const reqs = c.requests(), seqs = reqs.reduce((k, r) => k + (r.sampling!.n as number), 0);
   const longest = Math.max(...reqs.map((r) => r.prompt_token_ids!.length)) + num('new-tokens');
-  // every sequence at once when it can, at most 32 (the default) for part (a): the same cache for on and off
-  const maxSeqs = Math.min(seqs, c.name.startsWith('a') ? 32 : 128);
-  const e = await PipelineEngine.create(model, {
-    workers: num('workers'), backend: a.backend, maxSeqs, maxBatchedTokens: 256, kvCacheTokens: maxSeqs * (longest + 16), ...c.opts,
-  });
+  // (a) 32 sequences at once (the default); (b) every choice at once. The same cache for every case
+  // of a part: 32 full requests for (a), twice the n = 1 prompts for (b) (forks share the prompts)
+  const partA = c.name.startsWith('a'), maxSeqs = Math.min(seqs, partA ? 32 : 128);
+  const kvCacheTokens = (partA ? 32 : 2 * num('n-requests')) * (longest + 16);
+  const e = await PipelineEngine.create(model, { workers: num('workers'), backend: a.backend, maxSeqs, maxBatchedTokens: 256, kvCacheTokens, ...c.opts });
   try {
     if (c.warmup) await e.generate(c.warmup());
     e.stats.generatedTokens = 0;
