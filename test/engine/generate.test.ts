@@ -3,7 +3,7 @@
 import test from 'ava';
 import { LocalEngine } from '../../src/runtime/local-engine.js';
 import { sequenceLogits } from '../../src/engine/score.js';
-import type { GenerateRequest } from '../../src/engine/types.js';
+import type { Completion, GenerateRequest } from '../../src/engine/types.js';
 import { ckptDir } from '../helpers/paths.js';
 
 const engine = LocalEngine.open(ckptDir('f32'), { maxBatchedTokens: 32, maxSeqs: 8, kvCacheTokens: 512 });
@@ -46,7 +46,9 @@ test('a request alone equals the same request inside a batch of 16 mixed-length 
 
 test('results do not depend on the step token budget (chunked prefill)', async (t) => {
   const small = LocalEngine.open(ckptDir('f32'), { maxBatchedTokens: 3, maxSeqs: 3, kvCacheTokens: 256 });
-  t.deepEqual(await small.generate(mixedBatch().slice(0, 6)), await engine.generate(mixedBatch().slice(0, 6)));
+  // num_cached_tokens left out: the shared engine may hold these prompts from earlier tests (metadata, not output)
+  const outputs = (cs: Completion[]) => cs.map(({ num_cached_tokens: _, ...c }) => c);
+  t.deepEqual(outputs(await small.generate(mixedBatch().slice(0, 6))), outputs(await engine.generate(mixedBatch().slice(0, 6))));
 });
 
 test('a stop string spanning two tokens is caught and cut from the text', async (t) => {
@@ -105,5 +107,5 @@ test('n choices use independent random streams of the same request', async (t) =
   t.deepEqual(c.choices.map((x) => x.index), [0, 1, 2]);
   t.not(c.choices[0].token_ids.join(), c.choices[1].token_ids.join());
   const [again] = await engine.generate([{ id: 'n', prompt_token_ids: PROMPT, sampling: { n: 3, seed: 9, temperature: 1.5, max_tokens: 8, ignore_eos: true } }]);
-  t.deepEqual(again, c);
+  t.deepEqual(again.choices, c.choices);
 });
