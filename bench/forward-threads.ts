@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { loadCheckpoint } from '../src/model/checkpoint.js';
 import { resolveBackend } from '../src/kernels/register-all.js';
 import type { ThreadInit, ThreadResult } from './forward-threads-worker.js';
-import { randomGpt2Small } from './random-gpt2.js';
+import { randomCheckpoint } from './random-checkpoint.js';
 import { median } from './stats.js';
 
 const { values: a } = parseArgs({ options: {
@@ -18,7 +18,7 @@ const { values: a } = parseArgs({ options: {
   backend: { type: 'string', default: 'auto' },
 } });
 const WORKER = new URL('./forward-threads-worker.js', import.meta.url);
-const weights = loadCheckpoint(a.model ?? randomGpt2Small());
+const weights = loadCheckpoint(a.model ?? randomCheckpoint());
 const backend = resolveBackend(a.backend!);
 
 /** Starts T threads, waits until all have prefilled, releases them together; per-thread results. */

@@ -1,6 +1,7 @@
-// Pipeline scaling benchmark: generated tokens/s for several worker counts on a GPT-2-small-shaped
-// random checkpoint, with per-stage busy % and bubble %, and RSS. Median of --runs runs each.
-//   node dist/bench/scaling.js --workers 1,2,3,4 --runs 3 --prompts 32 --prompt-len 32 --new-tokens 64
+// Pipeline scaling benchmark: generated tokens/s for several worker counts on a random checkpoint
+// of a real shape (--shape gpt2-small, smollm2-135m or smollm2-360m: bench/random-checkpoint.ts),
+// with per-stage busy % and bubble %, and RSS. Median of --runs runs each.
+//   node dist/bench/scaling.js --workers 1,2,3,4 --runs 3 --prompts 32 --prompt-len 32 --new-tokens 64 [--shape smollm2-135m]
 // A --workers item is a worker count (the auto layout) or a forced layout: s<S>, r<R>, t<T>, k<K>
 // in any combination, e.g. `1,r2,t2,s2t2,t2k2` (stages, replicas, tensor-parallel ranks,
 // micro-batches in flight).
@@ -9,22 +10,24 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PipelineEngine } from '../src/runtime/pipeline-engine.js';
 import { describePlan } from '../src/pipeline/stage-plan.js';
+import { readModelConfig } from '../src/model/config.js';
 import { stageStats, type StageStats } from '../src/profile/stage-stats.js';
-import { randomGpt2Small } from './random-gpt2.js';
+import { randomCheckpoint } from './random-checkpoint.js';
 import { median } from './stats.js';
 
 const { values: a } = parseArgs({ options: {
   model: { type: 'string' }, workers: { type: 'string', default: '1,2,3,4' }, runs: { type: 'string', default: '3' },
   prompts: { type: 'string', default: '32' }, 'prompt-len': { type: 'string', default: '32' }, 'new-tokens': { type: 'string', default: '64' },
-  backend: { type: 'string', default: 'auto' }, 'micro-batches': { type: 'string' }, out: { type: 'string', default: 'bench/results/scaling.json' },
+  backend: { type: 'string', default: 'auto' }, shape: { type: 'string', default: 'gpt2-small' }, 'micro-batches': { type: 'string' }, out: { type: 'string', default: 'bench/results/scaling.json' },
   warmup: { type: 'string', default: '1' },
 } });
-const model = a.model ?? randomGpt2Small();
+const model = a.model ?? randomCheckpoint(a.shape);
+const vocab = readModelConfig(`${model}/config.json`).vocabSize;
 const nPrompts = Number(a.prompts), promptLen = Number(a['prompt-len']), newTokens = Number(a['new-tokens']);
 
 function requests() {
   let s = 12345;
-  const rnd = () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s % 50000; };
+  const rnd = () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s % Math.min(vocab, 50000); };
   return Array.from({ length: nPrompts }, (_, i) => ({
     id: `p${i}`, prompt_token_ids: Array.from({ length: promptLen }, rnd),
     sampling: { temperature: 0, max_tokens: newTokens, ignore_eos: true },

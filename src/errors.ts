@@ -5,11 +5,19 @@ export class PipegptError extends Error {
   override name = 'PipegptError';
 }
 
+/** A value echoed into a message, cut at `max` characters: a 10 MB path or a binary file must not
+ *  become a 10 MB error message. */
+export function clip(text: string, max = 200): string {
+  if (text.length <= max) return text;
+  const cut = /[\uD800-\uDBFF]/.test(text[max - 1]) ? max - 1 : max; // never split a surrogate pair
+  return `${text.slice(0, cut)}… (${Buffer.byteLength(text.slice(cut), 'utf8')} more bytes)`;
+}
+
 /** A checkpoint directory or file that cannot be loaded (config.json, safetensors, index). */
 export class CheckpointError extends PipegptError {
   override name = 'CheckpointError';
   constructor(readonly file: string, detail: string) {
-    super(`${file}: ${detail}`);
+    super(`${clip(file)}: ${detail}`);
   }
 }
 
@@ -67,13 +75,30 @@ export class MemoryPlanError extends PipegptError {
 export class ConfigError extends PipegptError {
   override name = 'ConfigError';
   constructor(readonly file: string | null, readonly line: number | null, readonly keyPath: string, detail: string) {
-    super(`${file ?? 'command line'}${line !== null ? `:${line}` : ''}: ${detail}`);
+    super(`${file === null ? 'command line' : clip(file)}${line !== null ? `:${line}` : ''}: ${detail}`);
   }
 }
+
+/** Why a job was refused or stopped; callers (tests, the CLI) branch on this, never on the text. */
+export type JobErrorCode =
+  | 'invalid_job'          // a job that cannot run as configured (no input, shard flags)
+  | 'input_unreadable'     // -i (or a merge shard) missing, a directory, not a regular file
+  | 'duplicate_custom_id'
+  | 'output_unwritable'    // -o, --metrics-json or --profile cannot be written where it points
+  | 'same_file'            // an output path is the input (also through a hard link)
+  | 'output_locked'        // another run holds OUTPUT.lock
+  | 'resume_mismatch'      // --resume with other settings than OUTPUT.config.json records
+  | 'corrupt_output'       // an output (to resume or merge) with a line that is not a whole record
+  | 'missing_records'      // merge: ids of --input with no record in any shard
+  | 'disk_full'            // ENOSPC, EDQUOT or EFBIG while writing records
+  | 'write_failed';        // any other write error
 
 /** A batch job that cannot start or go on (duplicate custom_ids, output = input, corrupt output). */
 export class JobError extends PipegptError {
   override name = 'JobError';
+  constructor(message: string, readonly code: JobErrorCode = 'invalid_job') {
+    super(message);
+  }
 }
 
 /** Why a hub model could not be resolved; `code` lets callers and tests tell the cases apart. */

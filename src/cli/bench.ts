@@ -3,9 +3,21 @@
 // request has its first token; S_TG counts the TG − 1 tokens after it.
 import { Command } from 'commander';
 import { formatBenchTable, runSynthetic, withEngine, type BenchRow } from '../profile/workload.js';
-import { RequestError } from '../errors.js';
+import { RequestError, UsageError } from '../errors.js';
 import { engineOptions } from '../job/config.js';
 import { addEngineFlags, int, modelDir, intList, resolveOptions, workerCounts } from './options.js';
+
+/** Synthetic sizes must be ≥ 1, checked before any engine starts: --batch 0 ran nothing and
+ *  printed a row of zeros. */
+export function checkSynthetic(opts: Record<string, unknown>): void {
+  const flags: Array<[string, string]> = [['--batch', 'batch'], ['--input-len', 'inputLen'], ['--output-len', 'outputLen']];
+  for (const [flag, key] of flags) {
+    const v = opts[key] as number | number[] | undefined;
+    for (const x of Array.isArray(v) ? v : v === undefined ? [] : [v]) {
+      if (x < 1) throw new UsageError(`${flag} must be ≥ 1, got ${Array.isArray(v) ? v.join(',') : x}`);
+    }
+  }
+}
 
 export function benchCommand(): Command {
   const cmd = new Command('bench').description('prefill/decode throughput table (PP, TG, B) over worker counts');
@@ -15,6 +27,7 @@ export function benchCommand(): Command {
     .option('--batch <list>', 'requests at once (B), comma-separated', intList, [1, 8])
     .option('--json', 'print the rows as JSON lines');
   return cmd.action(async (opts: Record<string, unknown>) => {
+    checkSynthetic(opts);
     const resolved = resolveOptions(opts);
     const cfg = { ...resolved, model: await modelDir(resolved.model, opts) }; // a hub id becomes its cache directory
     const workerList = workerCounts(opts, cfg);

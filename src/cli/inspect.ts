@@ -19,14 +19,17 @@ export function inspectCommand(): Command {
       const c = ix.config, params = parameterCount(c);
       const info = {
         model: opts.model, preset: presetName(c), n_layer: c.nLayer, n_head: c.nHead, n_embd: c.nEmbd,
-        n_positions: c.nPositions, vocab_size: c.vocabSize, n_inner: c.nInner, family: c.family, norm_eps: c.normEps, kv_heads: c.nKvHead, head_dim: c.headDim,
+        n_positions: c.nPositions, vocab_size: c.vocabSize, n_inner: c.nInner, family: c.family, n_kv_head: c.nKvHead, head_dim: c.headDim,
+        norm: c.norm, norm_eps: c.normEps, positions: c.positions, rope_theta: c.positions === 'rope' ? c.ropeTheta : null,
+        rope_scaling: c.ropeScaling, mlp: c.mlp, tied_head: c.tied, sliding_window: c.window || null, eos_token_ids: c.eosTokenIds,
         parameters: params, files: ix.files.length, dtypes_on_disk: ix.dtypes,
         weights_bytes_f32: params * 4, kv_bytes_per_token: kvBytesPerToken(c),
       };
       if (opts.json) return void process.stdout.write(JSON.stringify(info) + '\n');
       const lines = [
         ['model', info.model], ['preset', info.preset ?? '(custom shape)'],
-        ['layers / heads / width', `${c.nLayer} / ${c.nHead} / ${c.nEmbd} (MLP ${c.nInner})`],
+        ['family', `${c.family}: ${c.norm}, ${c.positions === 'rope' ? `RoPE θ=${c.ropeTheta}${c.ropeScaling ? ` (${c.ropeScaling.type} ×${c.ropeScaling.factor})` : ''}` : 'learned positions'}, ${c.mlp === 'swiglu' ? 'SwiGLU' : 'GELU'} MLP, ${c.tied ? 'tied' : 'untied'} head${c.qkNorm ? ', q/k norm' : ''}${c.window ? `, sliding window ${c.window}` : ''}`],
+        ['layers / heads / width', `${c.nLayer} / ${c.nHead} (${c.nKvHead} KV, head_dim ${c.headDim}) / ${c.nEmbd} (MLP ${c.nInner})`],
         ['context / vocabulary', `${c.nPositions} / ${c.vocabSize}`],
         ['parameters', `${params.toLocaleString('en-US')} (${(params / 1e6).toFixed(1)}M)`],
         ['on disk', Object.entries(ix.dtypes).map(([d, b]) => `${d} ${mib(b)}`).join(', ') + ` in ${ix.files.length} file(s)`],

@@ -1,6 +1,6 @@
 // `pipegpt merge`: joins shard outputs in input order (see src/job/merge.ts).
 import { Command } from 'commander';
-import { JobError } from '../errors.js';
+import { clip, JobError } from '../errors.js';
 import { mergeOutputs } from '../job/merge.js';
 
 export function mergeCommand(): Command {
@@ -10,12 +10,11 @@ export function mergeCommand(): Command {
     .option('--input <file>', 'the original job input: gives the order, and reports ids with no output')
     .argument('<shards...>', 'shard output files')
     .action(async (shards: string[], opts: { output: string; input?: string }) => {
-      if (shards.includes(opts.output)) throw new JobError(`output ${opts.output} is one of the shard files`);
       const r = await mergeOutputs(shards, opts.output, opts.input);
       process.stderr.write(`merged ${r.written} records into ${opts.output}\n`);
-      if (r.extra.length > 0) process.stderr.write(`warning: ${r.extra.length} records not in --input were left out (first: ${JSON.stringify(r.extra[0])})\n`);
+      if (r.extra.length > 0) process.stderr.write(`warning: ${r.extra.length} records not in --input were left out (first: ${clip(JSON.stringify(r.extra[0]))})\n`);
       if (r.missing.length > 0) {
-        throw new JobError(`${r.missing.length} custom_ids of ${opts.input} have no output (first: ${JSON.stringify(r.missing[0])}); run the missing shard(s) with --resume`);
+        throw new JobError(`${r.missing.length} custom_ids of ${clip(String(opts.input))} have no output (first: ${clip(JSON.stringify(r.missing[0]))}); run the missing shard(s) with --resume`, 'missing_records');
       }
     });
 }

@@ -12,6 +12,8 @@ import { makeTrace, traceRun, tracePathFor, type TraceRun } from '../profile/tra
 import { runSynthetic, withEngine } from '../profile/workload.js';
 import { engineOptions, type JobConfig } from '../job/config.js';
 import { addEngineFlags, int, modelDir, resolveOptions, workerCounts } from './options.js';
+import { checkWritableFile } from '../job/files.js';
+import { checkSynthetic } from './bench.js';
 
 export function profileCommand(): Command {
   const cmd = new Command('profile').description('trace every pipeline stage of a job (-c) or a synthetic batch; HTML timeline report');
@@ -21,6 +23,11 @@ export function profileCommand(): Command {
     .option('--output-len <n>', 'synthetic: generated tokens per request', int, 16)
     .option('--batch <n>', 'synthetic: requests at once', int, 32);
   return cmd.action(async (opts: Record<string, unknown>) => {
+    const report = opts.report as string;
+    // checked before the runs: a report path under a file used to fail only after all of them
+    checkWritableFile('--report', report);
+    checkWritableFile('--report trace', tracePathFor(report));
+    if (opts.config === undefined) checkSynthetic(opts);
     const resolved = resolveOptions(opts);
     const cfg = { ...resolved, model: await modelDir(resolved.model, opts) }; // a hub id becomes its cache directory
     const runs: TraceRun[] = [];
@@ -29,7 +36,6 @@ export function profileCommand(): Command {
       runs.push(run);
       process.stderr.write(`${w} worker(s): ${run.plan}; ${run.tokensPerS.toFixed(1)} generated tokens/s\n${formatStageTable(run.stats)}\n`);
     }
-    const report = opts.report as string;
     const trace = makeTrace(cfg.model, runs);
     writeReport(report, trace);
     process.stderr.write(`report: ${report}\ntrace: ${tracePathFor(report)}\n`);

@@ -17,6 +17,7 @@ export function runCommand(): Command {
     .option('-o, --output <file>', 'output JSONL (one record per input line, in completion order)')
     .option('--input-format <f>', 'auto, openai, jsonl or text')
     .option('--resume', 'keep the output\'s complete lines and run only the rest')
+    .option('--resume-force', 'resume even if model, seed, sampling or shard differ from OUTPUT.config.json')
     .option('--max-in-flight <n>', 'requests in the engine at once', int)
     .option('--progress-interval-s <s>', 'seconds between progress lines when stderr is not a TTY', num)
     .option('--profile <file>', 'also write an HTML profile report (and FILE.trace.msgpack)')
@@ -37,9 +38,10 @@ export function runCommand(): Command {
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     try {
       const out = await runJob(cfg, {
-        resume: opts.resume === true, signal: ac.signal, keepSpans: cfg.profile !== undefined, hub: hubFromFlags(opts),
+        resume: opts.resume === true, resumeForce: opts.resumeForce === true, signal: ac.signal, keepSpans: cfg.profile !== undefined, hub: hubFromFlags(opts),
         progress: { quiet: opts.quiet === true, tty: process.stderr.isTTY === true, intervalS: cfg.progress_interval_s, write: (s) => process.stderr.write(s) },
         onStart: (s) => {
+          if (s.configChanged.length > 0) process.stderr.write(`resume: settings differ from the output's (${s.configChanged.join(', ')}); resuming anyway (--resume-force)\n`);
           if (s.skipped > 0 || s.tornBytes > 0) {
             process.stderr.write(`resume: ${s.skipped} done${s.tornBytes > 0 ? `; dropped a torn last line (${s.tornBytes} bytes)` : ''}\n`);
           }
@@ -52,7 +54,9 @@ export function runCommand(): Command {
       }
       if (out.metrics.interrupted) process.exitCode = 130;
     } finally {
-      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      // once interrupted, a second signal must exit 130 even while the process shuts down (with the
+      // handler gone, the default action killed it: no exit code at all)
+      if (signals === 0) process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     }
   });
 }

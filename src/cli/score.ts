@@ -11,7 +11,7 @@ export function scoreCommand(): Command {
   addEngineFlags(cmd);
   return cmd
     .requiredOption('-i, --input <file>', 'text file, or a .json array of token ids')
-    .option('--stride <n>', 'window stride in tokens (default n_positions / 2)', int)
+    .option('--stride <n>', 'window stride in tokens, 1 to n_positions − 1 (default n_positions / 2)', int)
     .option('--json', 'print {mean_nll, perplexity, n_scored, token_logprobs}')
     .action(async (opts: Record<string, unknown>) => {
       const cfg = resolveOptions(opts);

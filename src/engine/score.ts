@@ -26,6 +26,7 @@ export interface ScoreResult {
 }
 
 export function scoreWindows(n: number, window: number, stride: number): Array<{ start: number; end: number; from: number }> {
+  checkStride(stride, window);
   const out: Array<{ start: number; end: number; from: number }> = [];
   let prevEnd = 1; // token 0 is never scored
   for (let s = 0; ; s += stride) {
@@ -76,6 +77,16 @@ function withSlot(engine: ScoringEngine, nTokens: number, fn: (slot: number) => 
     fn(slot);
   } finally {
     engine.tables.releaseSeq(slot);
+  }
+}
+
+/** Every token after the first is scored exactly once only when 1 ≤ stride < window: a stride < 1
+ *  never advances (an endless loop), and from stride = window on, the token at each window start
+ *  (its predicting row sits in the window before, which scores only up to its own end) and any
+ *  token between windows are never scored. */
+function checkStride(stride: number, window: number): void {
+  if (!Number.isInteger(stride) || stride < 1 || stride > window - 1) {
+    throw new RequestError('invalid_request', `stride must be an integer in [1, ${window - 1}] (below the window of ${window} tokens, n_positions of the model), got ${stride}`);
   }
 }
 

@@ -2,6 +2,7 @@
 // "messages") becomes an engine request, and its answer an OpenAI `chat.completion` record.
 // Kept apart from input.ts / output.ts, which only route to it.
 import type { Choice, Completion, GenerateRequest, LogprobEntry } from '../engine/types.js';
+import { clip } from '../errors.js';
 import { MAX_LOGPROBS } from '../sampling/params.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import type { JobRecord } from './input.js';
@@ -27,12 +28,12 @@ export function chatLine(n: number, customId: string, body: Record<string, unkno
   for (const [k, v] of Object.entries(body)) if (!NOT_SAMPLING.has(k) && !CHAT_ONLY.has(k)) sampling[k] = v;
   const { logprobs, top_logprobs: top, max_completion_tokens: maxTokens } = body;
   if (logprobs !== undefined && logprobs !== null && typeof logprobs !== 'boolean') {
-    return err('invalid_request', `logprobs must be true or false in a chat request (top_logprobs gives the count), got ${JSON.stringify(logprobs)}`);
+    return err('invalid_request', `logprobs must be true or false in a chat request (top_logprobs gives the count), got ${clip(JSON.stringify(logprobs))}`);
   }
   if (top !== undefined && top !== null) {
     if (logprobs !== true) return err('invalid_request', 'top_logprobs needs "logprobs": true');
     if (!Number.isInteger(top) || (top as number) < 0 || (top as number) > MAX_LOGPROBS) {
-      return err('invalid_sampling_params', `top_logprobs must be an integer in [0, ${MAX_LOGPROBS}], got ${JSON.stringify(top)}`);
+      return err('invalid_sampling_params', `top_logprobs must be an integer in [0, ${MAX_LOGPROBS}], got ${clip(JSON.stringify(top))}`);
     }
     sampling.logprobs = top;
   } else if (logprobs === true) {

@@ -1,10 +1,10 @@
 // Job configuration: defaults < config file (YAML or JSON) < command-line flags. Validated
 // strictly with zod (unknown keys are errors); errors name the key path and, for a file, its line
 // (the file is parsed with yaml's LineCounter, so JSON configs get line numbers too).
-import { readFileSync } from 'node:fs';
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { readFileSync, statSync } from 'node:fs';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, SamplingParamError } from '../errors.js';
+import { clip, ConfigError, SamplingParamError } from '../errors.js';
 import { DEFAULT_MODEL_DIR, type EngineOptions } from '../runtime/options.js';
 import { DEFAULT_SAMPLING, resolveSamplingParams } from '../sampling/params.js';
 
@@ -54,26 +54,88 @@ export const JOB_DEFAULTS: Readonly<JobConfig> = Object.freeze({
   seed: 0, max_in_flight: 256, progress_interval_s: 5, sampling: {},
 });
 
+/** A job config is a few dozen keys (~1 KB). Parse time grows with size (a 10 MB, million-key file
+ *  took over a minute; 1 MiB of keys still ~3 s on a busy 2-core machine), so a bigger file is
+ *  refused before parsing; 256 KiB of keys parses in well under a second. */
+export const MAX_CONFIG_BYTES = 256 * 1024;
+/** Alias expansions yaml performs before calling a document a resource-exhaustion attack. */
+export const MAX_ALIAS_COUNT = 100;
+
 /** Reads and validates a config file; errors carry "file:line: key.path ...". */
 export function loadConfigFile(file: string): JobConfigInput {
+  let bytes: Buffer;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) throw new ConfigError(file, null, '', 'is a directory; expected a YAML or JSON file');
+    if (st.size > MAX_CONFIG_BYTES) throw tooBig(file, st.size);
+    bytes = readFileSync(file);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(file, null, '', `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  if (bytes.length > MAX_CONFIG_BYTES) throw tooBig(file, bytes.length); // grew, or not a regular file
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw new ConfigError(file, null, '', `is not a text file (a NUL byte at offset ${nul}); expected YAML or JSON`);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError(file, null, '', `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ConfigError(file, null, '', 'is not UTF-8 text; expected YAML or JSON');
   }
   return parseConfigText(text, file);
 }
 
+const tooBig = (file: string, size: number) =>
+  new ConfigError(file, null, '', `is ${size} bytes; a job config may be at most ${MAX_CONFIG_BYTES} bytes (256 KiB)`);
+
 export function parseConfigText(text: string, file: string): JobConfigInput {
+  if (text.length > MAX_CONFIG_BYTES) throw tooBig(file, Buffer.byteLength(text));
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  // uniqueKeys: yaml compares every pair of a map's keys (20k keys: 6 s); checkUniqueKeys is linear
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    throw new ConfigError(file, lc.linePos(e.pos[0]).line, '', e.message.split('\n')[0]);
+    throw new ConfigError(file, lc.linePos(e.pos[0]).line, '', clip(e.message.split('\n')[0]));
   }
-  const raw: unknown = doc.toJS() ?? {};
+  checkUniqueKeys(doc, lc, file);
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (e) {
+    // yaml throws a ReferenceError when aliases expand past maxAliasCount (a "billion laughs" file)
+    if (!(e instanceof ReferenceError)) throw e;
+    throw new ConfigError(file, null, '', `YAML aliases expand too far (more than ${MAX_ALIAS_COUNT} alias expansions); a job config needs none`);
+  }
   return validate(raw, (path) => lineOf(doc, lc, path), file);
+}
+
+/** Refuses a key given twice in one map, naming both lines. Iterative: a deeply nested file must
+ *  not overflow the stack; parents are linked, so the key path is built only for the error. */
+function checkUniqueKeys(doc: Document, lc: LineCounter, file: string): void {
+  interface Entry { node: unknown; key: string; parent: Entry | null }
+  const pathOf = (e: Entry | null): string[] => (e === null || e.parent === null ? [] : [...pathOf(e.parent), e.key]);
+  const stack: Entry[] = [{ node: doc.contents, key: '', parent: null }];
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    if (isSeq(e.node)) {
+      e.node.items.forEach((node, i) => stack.push({ node, key: String(i), parent: e }));
+    } else if (isMap(e.node)) {
+      const seen = new Map<string, number | null>();
+      for (const pair of e.node.items) {
+        const keyNode = pair.key as { range?: [number, number, number] } | null;
+        const key = isScalar(pair.key) ? String(pair.key.value) : null;
+        if (key === null) continue;
+        const line = keyNode?.range ? lc.linePos(keyNode.range[0]).line : null;
+        const first = seen.get(key);
+        if (first !== undefined) {
+          const path = pathOf(e), where = path.length > 0 ? ` in ${clip(path.join('.'))}` : '';
+          throw new ConfigError(file, line, [...path, key].join('.'), `duplicate key ${clip(JSON.stringify(key))}${where} (first on line ${first ?? '?'})`);
+        }
+        seen.set(key, line);
+        stack.push({ node: pair.value, key, parent: e });
+      }
+    }
+  }
 }
 
 /** Checks a merged config (the flags over the file); errors name the key path only. */
@@ -88,8 +150,8 @@ function validate(raw: unknown, line: (path: PropertyKey[]) => number | null, fi
     const path = issue.path;
     if (issue.code === 'unrecognized_keys') {
       const key = issue.keys[0];
-      const where = path.length > 0 ? ` in ${path.join('.')}` : '';
-      throw new ConfigError(file, line([...path, key]), [...path, key].join('.'), `unknown key ${JSON.stringify(key)}${where}`);
+      const where = path.length > 0 ? ` in ${clip(path.join('.'))}` : '';
+      throw new ConfigError(file, line([...path, key]), [...path, key].join('.'), `unknown key ${clip(JSON.stringify(key))}${where}`);
     }
     const keyPath = path.join('.') || '(top level)';
     throw new ConfigError(file, line(path), keyPath, `${keyPath} ${describe(issue)}, got ${fmt(valueAt(raw, path))}`);
@@ -120,7 +182,8 @@ function describe(issue: Issue): string {
   }
 }
 
-const fmt = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v));
+/** A given value echoed into a message: JSON, cut at 200 characters (a 10 MB value, a binary file). */
+const fmt = (v: unknown): string => (v === undefined ? 'nothing' : clip(JSON.stringify(v) ?? String(v)));
 
 function valueAt(raw: unknown, path: PropertyKey[]): unknown {
   let v = raw;

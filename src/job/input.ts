@@ -3,7 +3,7 @@
 // the file's own (1-based), and custom_id defaults to "line-<n>".
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { JobError } from '../errors.js';
+import { clip, JobError } from '../errors.js';
 import type { GenerateRequest } from '../engine/types.js';
 import { CHAT_URL, chatLine } from './chat.js';
 
@@ -16,8 +16,11 @@ export type JobRecord =
   | { n: number; customId: string; request: GenerateRequest; error?: undefined }
   | { n: number; customId: string; request?: undefined; error: { code: string; message: string } };
 
-export async function* readLines(file: string): AsyncGenerator<InputLine> {
-  const stream = createReadStream(file, { encoding: 'utf8' });
+/** The file's non-blank lines; with `endByte`, only its first endByte bytes (resume and merge
+ *  stop before a torn last line). */
+export async function* readLines(file: string, endByte?: number): AsyncGenerator<InputLine> {
+  if (endByte === 0) return;
+  const stream = createReadStream(file, { encoding: 'utf8', end: endByte === undefined ? undefined : endByte - 1 });
   const rl = createInterface({ input: stream, crlfDelay: Infinity });
   let n = 0;
   try {
@@ -52,7 +55,7 @@ function firstLine(file: string): string {
   try {
     fd = openSync(file, 'r');
   } catch (e) {
-    throw new JobError(`${file}: cannot read input (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new JobError(`${clip(file)}: cannot read input (${(e as NodeJS.ErrnoException).code ?? String(e)})`, 'input_unreadable');
   }
   try {
     const buf = Buffer.alloc(1 << 16);
@@ -64,6 +67,8 @@ function firstLine(file: string): string {
 }
 
 const SKIP_BODY = new Set(['model', 'prompt', 'user', 'stream']);
+/** A request's value echoed into its error record, cut short (a 10 MB prompt is not repeated). */
+const echo = (v: unknown): string => clip(JSON.stringify(v) ?? 'nothing');
 
 /** Parses one line; never throws for bad content (that becomes an error record). */
 export function parseLine(format: InputFormat, line: InputLine): JobRecord {
@@ -73,7 +78,7 @@ export function parseLine(format: InputFormat, line: InputLine): JobRecord {
   try {
     v = JSON.parse(line.text);
   } catch (e) {
-    return { n, customId: fallback, error: { code: 'invalid_json', message: `line ${n}: invalid JSON (${(e as Error).message})` } };
+    return { n, customId: fallback, error: { code: 'invalid_json', message: `line ${n}: invalid JSON (${clip((e as Error).message)})` } };
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) {
     return { n, customId: fallback, error: { code: 'invalid_request', message: `line ${n}: expected a JSON object` } };
@@ -81,14 +86,14 @@ export function parseLine(format: InputFormat, line: InputLine): JobRecord {
   const o = v as Record<string, unknown>;
   const id = o.custom_id;
   if (id !== undefined && (typeof id !== 'string' || id === '')) {
-    return { n, customId: fallback, error: { code: 'invalid_request', message: `line ${n}: custom_id must be a non-empty string, got ${JSON.stringify(id)}` } };
+    return { n, customId: fallback, error: { code: 'invalid_request', message: `line ${n}: custom_id must be a non-empty string, got ${echo(id)}` } };
   }
   const customId = (id as string | undefined) ?? fallback;
   const err = (code: string, message: string): JobRecord => ({ n, customId, error: { code, message: `line ${n}: ${message}` } });
   let body: Record<string, unknown>;
   if (format === 'openai') {
-    if (o.method !== undefined && o.method !== 'POST') return err('invalid_method', `method must be "POST", got ${JSON.stringify(o.method)}`);
-    if (o.url !== '/v1/completions' && o.url !== CHAT_URL) return err('invalid_url', `url must be "/v1/completions" or "${CHAT_URL}", got ${JSON.stringify(o.url)}`);
+    if (o.method !== undefined && o.method !== 'POST') return err('invalid_method', `method must be "POST", got ${echo(o.method)}`);
+    if (o.url !== '/v1/completions' && o.url !== CHAT_URL) return err('invalid_url', `url must be "/v1/completions" or "${CHAT_URL}", got ${echo(o.url)}`);
     if (o.body === null || typeof o.body !== 'object' || Array.isArray(o.body)) return err('invalid_request', 'body must be an object');
     body = o.body as Record<string, unknown>;
     if (o.url === CHAT_URL) return chatLine(n, customId, body);
@@ -104,7 +109,7 @@ export function parseLine(format: InputFormat, line: InputLine): JobRecord {
   if (Array.isArray(prompt) && prompt.every((t) => typeof t === 'number')) {
     return { n, customId, request: { id: customId, prompt_token_ids: prompt as number[], sampling } };
   }
-  return err('invalid_request', `prompt must be a string or an array of token ids, got ${JSON.stringify(prompt) ?? 'nothing'}`);
+  return err('invalid_request', `prompt must be a string or an array of token ids, got ${echo(prompt)}`);
 }
 
 /** The custom_id of a line as parseLine would give it, without building the request. */
@@ -124,7 +129,7 @@ export async function scanInput(file: string, format: InputFormat, select: (id: 
   for await (const line of readLines(file)) {
     const id = customIdOf(format, line);
     const prev = seen.get(id);
-    if (prev !== undefined) throw new JobError(`${file}: duplicate custom_id ${JSON.stringify(id)} on lines ${prev} and ${line.n}`);
+    if (prev !== undefined) throw new JobError(`${clip(file)}: duplicate custom_id ${echo(id)} on lines ${prev} and ${line.n}`, 'duplicate_custom_id');
     seen.set(id, line.n);
     if (keepIds) ids.push(id);
     total++;

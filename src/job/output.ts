@@ -1,9 +1,9 @@
 // Output records in the OpenAI Batch API output shape, appended one synchronous write per record
 // to an fd opened 'a' (a record is on disk, whole, as soon as it is written; a crash can tear at
 // most the line being written, which --resume drops).
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import type { Completion, RequestFailure } from '../engine/types.js';
-import type { RequestErrorCode } from '../errors.js';
+import { clip, JobError, type RequestErrorCode } from '../errors.js';
 import { fnv1a32 } from './shard.js';
 
 export interface OutputRecord {
@@ -57,11 +57,25 @@ export function lineErrorRecord(customId: string, error: { code: string; message
   return { id: ids(customId).id, custom_id: customId, response: null, error };
 }
 
+/** A failed record write as a JobError that says what happened and what to do next. */
+function writeFailure(file: string, e: unknown, written: number): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === undefined) return e as Error;
+  const kept = `after ${written} record(s) of this run; the file holds whole records only`;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') {
+    const what = code === 'EFBIG' ? 'file size limit reached (EFBIG; see ulimit -f)' : `disk full (${code})`;
+    return new JobError(`${clip(file)}: ${what} ${kept}. Free some space, then rerun the same command with --resume to finish the rest.`, 'disk_full');
+  }
+  return new JobError(`${clip(file)}: cannot write (${code}) ${kept}; rerun the same command with --resume to finish the rest.`, 'write_failed');
+}
+
 export class RecordWriter {
   private fd: number | null;
+  private size: number;
   written = 0;
   constructor(readonly file: string) {
     this.fd = openSync(file, 'a');
+    this.size = fstatSync(this.fd).size;
   }
   write(r: OutputRecord): void {
     this.writeLine(JSON.stringify(r));
@@ -70,7 +84,15 @@ export class RecordWriter {
     if (this.fd === null) throw new Error(`${this.file}: writer is closed`);
     const buf = Buffer.from(text + '\n', 'utf8');
     let off = 0;
-    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    try {
+      while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    } catch (e) {
+      // cut the partly written line, so the file ends on a whole record (best effort: --resume
+      // drops a torn line anyway)
+      if (off > 0) try { ftruncateSync(this.fd, this.size); } catch { /* the disk refuses even that */ }
+      throw writeFailure(this.file, e, this.written);
+    }
+    this.size += buf.length;
     this.written++;
   }
   close(): void {

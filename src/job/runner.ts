@@ -1,31 +1,34 @@
 // Runs a batch job: streams the input, keeps at most max_in_flight requests in the engine, writes
 // one output record per input line as each completes (completion order), and stops admitting when
 // the signal aborts (in-flight requests still finish and are written).
-import { mkdirSync, realpathSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { JobError } from '../errors.js';
+import { clip, JobError } from '../errors.js';
 import { resolveModel, type ResolveOptions } from '../hub/index.js';
 import type { StageSpan } from '../engine/executor.js';
 import type { Completion } from '../engine/types.js';
 import { PipelineEngine } from '../runtime/pipeline-engine.js';
 import type { StagePlan } from '../pipeline/stage-plan.js';
+import { tracePathFor } from '../profile/trace.js';
 import { addStageTotals, emptyTotals, statsFromTotals, type StageTotals } from '../profile/stage-stats.js';
 import { engineOptions, type JobConfig } from './config.js';
+import { checkInputFile, checkWritableFile, makeParentDir, OutputLock, sameFile, writing } from './files.js';
 import { detectFormat, parseLine, readLines, scanInput } from './input.js';
 import { TokenTimer } from './latency.js';
 import { lineErrorRecord, RecordWriter, rejectedRecord, successRecord } from './output.js';
 import { chatRecord } from './chat.js';
 import { Progress, type ProgressOptions } from './progress.js';
-import { prepareOutput } from './resume.js';
+import { checkResumeConfig, readResumeState, startOutput } from './resume.js';
 import { shardOf } from './shard.js';
 import { buildMetrics, type JobMetrics } from './summary.js';
 
 export interface RunOptions {
   resume?: boolean;
+  resumeForce?: boolean;            // resume even when OUTPUT.config.json records other settings
   signal?: AbortSignal;             // abort = stop admitting; in-flight requests finish
   progress?: ProgressOptions;
   keepSpans?: boolean;              // keep every span (profiles); else they are folded and dropped
-  onStart?: (info: { total: number; skipped: number; tornBytes: number }) => void;
+  onStart?: (info: { total: number; skipped: number; tornBytes: number; configChanged: string[] }) => void;
   hub?: ResolveOptions;             // token / quiet for a hub id in cfg.model
 }
 
@@ -35,13 +38,23 @@ export interface JobOutcome { metrics: JobMetrics; trace: RunTrace; configFile: 
 
 const wallNow = () => performance.timeOrigin + performance.now();
 
-/** Checks paths and input (duplicates) before any model loads. */
+/** Checks every path and the input (duplicates) before any model loads; writes nothing. */
 export async function checkJob(cfg: JobConfig) {
   if (!cfg.input) throw new JobError('no input: set "input" in the config or pass -i FILE');
   if (!cfg.output) throw new JobError('no output: set "output" in the config or pass -o FILE');
-  const same = resolve(cfg.input) === resolve(cfg.output) ||
-    (existsSync(cfg.output) && existsSync(cfg.input) && realpathSync(cfg.input) === realpathSync(cfg.output));
-  if (same) throw new JobError(`output ${cfg.output} is the input file; choose another -o`);
+  checkInputFile('input', cfg.input);
+  // every file the job writes: writable where it points, and none of them the input or another
+  // (by inode: a hard link to the input is the input)
+  const written: Array<[string, string]> = [['output', cfg.output], ['resolved config', `${cfg.output}.config.json`]];
+  if (cfg.metrics_json) written.push(['metrics_json', cfg.metrics_json]);
+  if (cfg.profile) written.push(['profile', cfg.profile], ['profile trace', tracePathFor(cfg.profile)]);
+  for (const [i, [label, file]] of written.entries()) {
+    checkWritableFile(label, file);
+    if (sameFile(cfg.input, file)) throw new JobError(`${label} ${clip(file)} is the input file${i === 0 ? '; choose another -o' : ''}`, 'same_file');
+    for (const [other, f2] of written.slice(0, i)) {
+      if (sameFile(file, f2)) throw new JobError(`${label} ${clip(file)} is also the ${other}`, 'same_file');
+    }
+  }
   if ((cfg.shard_index === undefined) !== (cfg.num_shards === undefined)) throw new JobError('shard_index and num_shards go together');
   const format = detectFormat(cfg.input, cfg.input_format);
   const select = (id: string) => cfg.num_shards === undefined || shardOf(id, cfg.num_shards) === cfg.shard_index;
@@ -49,23 +62,38 @@ export async function checkJob(cfg: JobConfig) {
   return { input: cfg.input, output: cfg.output, format, select, total: scan.selected };
 }
 
+/** Runs a job. Order matters for "a refused job loses nothing": check everything, lock the output,
+ *  read the resume state, start the engine (model load, workers) — and only then truncate the
+ *  output and write OUTPUT.config.json. */
 export async function runJob(cfg: JobConfig, opts: RunOptions = {}): Promise<JobOutcome> {
   const job = await checkJob(cfg);
-  mkdirSync(dirname(resolve(job.output)), { recursive: true });
-  const configFile = `${job.output}.config.json`;
-  writeFileSync(configFile, JSON.stringify({ ...cfg, input_format: job.format }, null, 2) + '\n');
-  const state = await prepareOutput(job.output, opts.resume === true);
-  const model = await resolveModel(cfg.model, opts.hub);
-  const engine = await PipelineEngine.create(model.dir, engineOptions(cfg));
-  const writer = new RecordWriter(job.output);
+  const resume = opts.resume === true || opts.resumeForce === true;
+  makeParentDir('output', job.output);
+  const lock = OutputLock.acquire(job.output);
   try {
-    opts.onStart?.({ total: job.total, skipped: state.done.size, tornBytes: state.tornBytes });
-    const driver = new JobDriver(engine, cfg, job, writer, opts, model.repo);
-    await driver.admitAll(state.done);
-    return { ...driver.finish(), configFile };
+    const configFile = `${job.output}.config.json`;
+    const resolved = { ...cfg, input_format: job.format };
+    const configChanged = resume ? checkResumeConfig(configFile, resolved, opts.resumeForce === true) : [];
+    const state = resume ? await readResumeState(job.output) : { done: new Set<string>(), tornBytes: 0, keepBytes: 0 };
+    const model = await resolveModel(cfg.model, opts.hub);
+    const engine = await PipelineEngine.create(model.dir, engineOptions(cfg));
+    let writer: RecordWriter | null = null;
+    try {
+      writing('resolved config', configFile, () => writeFileSync(configFile, JSON.stringify(resolved, null, 2) + '\n'));
+      writer = writing('output', job.output, () => {
+        startOutput(job.output, resume, state);
+        return new RecordWriter(job.output);
+      });
+      opts.onStart?.({ total: job.total, skipped: state.done.size, tornBytes: state.tornBytes, configChanged });
+      const driver = new JobDriver(engine, cfg, job, writer, opts, model.repo);
+      await driver.admitAll(state.done);
+      return { ...driver.finish(), configFile };
+    } finally {
+      writer?.close();
+      await engine.close();
+    }
   } finally {
-    writer.close();
-    await engine.close();
+    lock.release();
   }
 }
 
@@ -147,8 +175,13 @@ class JobDriver {
       t0: this.t0, t1, interrupted: this.opts.signal?.aborted === true,
     });
     if (this.cfg.metrics_json) {
-      mkdirSync(dirname(resolve(this.cfg.metrics_json)), { recursive: true });
-      writeFileSync(this.cfg.metrics_json, JSON.stringify(metrics, null, 2) + '\n');
+      try {
+        mkdirSync(dirname(resolve(this.cfg.metrics_json)), { recursive: true });
+        writeFileSync(this.cfg.metrics_json, JSON.stringify(metrics, null, 2) + '\n');
+      } catch (e) {
+        // checked before the job, so only a change since (or a full disk) gets here
+        throw new JobError(`metrics_json ${clip(this.cfg.metrics_json)}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)}); the job itself is done`, 'output_unwritable');
+      }
     }
     return { metrics, trace: { plan: e.plan, t0: this.t0, t1, spans: this.kept, generatedTokens: st.generatedTokens, promptTokens: st.promptTokens } };
   }

@@ -145,11 +145,36 @@ export function readTensorF32(file: SafetensorsFile, t: TensorInfo, out: Float32
       const n = Math.min(chunk.length, t.byteLength - done);
       readExactly(fd, chunk.subarray(0, n), t.begin + done, file.path);
       convertChunk(t.dtype, chunk.buffer, n, out, done / item);
+      const bad = firstNonFinite(out, done / item, (done + n) / item);
+      if (bad >= 0) {
+        throw new CheckpointError(file.path, `tensor "${t.name}": element ${elementIndex(bad, t.shape)} is ${out[bad]}; ` +
+          'NaN or infinite weights make every output meaningless (greedy picks token 0, log-probs are NaN), so this checkpoint is refused');
+      }
       done += n;
     }
   } finally {
     closeSync(fd);
   }
+}
+
+/** Index of the first NaN or ±Infinity in out[from, to), else -1. Checked on each chunk while it
+ *  is still in cache: about 1.5 ns per weight (0.2 s for GPT-2 small), cheap next to the read. */
+function firstNonFinite(out: Float32Array, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    const v = out[i];
+    if (v - v !== 0) return i; // NaN - NaN and Inf - Inf are NaN; finite - itself is 0
+  }
+  return -1;
+}
+
+/** A flat index as [i, j, ...] in the tensor's shape. */
+function elementIndex(flat: number, shape: number[]): string {
+  const idx: number[] = [];
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx.unshift(flat % shape[d]);
+    flat = Math.floor(flat / shape[d]);
+  }
+  return `[${idx.join(', ')}]`;
 }
 
 function convertChunk(dtype: string, buf: ArrayBuffer, nBytes: number, out: Float32Array, at: number): void {

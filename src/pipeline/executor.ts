@@ -138,7 +138,7 @@ export class PipelineExecutor implements Executor {
 }
 
 /** At most `limit` callers inside run() at once; the rest wait in FIFO order. */
-class Gate {
+export class Gate {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
   constructor(private readonly limit: number) {}

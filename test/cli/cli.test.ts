@@ -1,15 +1,17 @@
 // The command line, run as a user would (compiled bin, real checkpoints, exit codes).
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseModelConfig, presetName } from '../../src/model/config.js';
 import { readGolden } from '../helpers/golden.js';
+import { encode, layout, readRaw } from '../helpers/safetensors-writer.js';
 import { ckptDir, repoPath } from '../helpers/paths.js';
 
 const BIN = repoPath('dist/src/cli/main.js');
-const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+// a timeout: a command that hangs (score --stride 0 once did) fails its test instead of blocking the run
+const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 90_000 });
 const F32 = ckptDir('f32');
 
 test('generate --prompt-ids --json prints the greedy continuation of the reference', (t) => {
@@ -25,11 +27,21 @@ test('generate --prompt-ids --json prints the greedy continuation of the referen
 });
 
 test('several prompts print one JSON object each, in order', (t) => {
-  const r = run('generate', '--model', F32, '--prompt-ids', '1,2,3', '--prompt-ids', '4,5', '--max-tokens', '3', '--seed', '1', '--json');
+  // --ignore-eos: with no stop condition left, every completion must end by length, with 3 tokens
+  const r = run('generate', '--model', F32, '--prompt-ids', '1,2,3', '--prompt-ids', '4,5', '--max-tokens', '3', '--seed', '1', '--ignore-eos', '--json');
   t.is(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   t.is(lines.length, 2);
-  t.true(lines.every((l) => l.token_ids.length === 3 || l.finish_reason === 'stop'));
+  t.deepEqual(lines.map((l) => [l.finish_reason, l.stop_reason, l.token_ids.length]), [['length', null, 3], ['length', null, 3]]);
+  // in order: greedy continuations do not depend on the batch, so each equals its prompt run alone
+  const greedy = (...prompts: string[]) => {
+    const g = run('generate', '--model', F32, ...prompts.flatMap((p) => ['--prompt-ids', p]), '--max-tokens', '4', '--temperature', '0', '--ignore-eos', '--json');
+    t.is(g.status, 0, g.stderr);
+    return g.stdout.trim().split('\n').map((l) => JSON.parse(l).token_ids as number[]);
+  };
+  const both = greedy('1,2,3', '4,5');
+  t.deepEqual(both, [...greedy('1,2,3'), ...greedy('4,5')]);
+  t.notDeepEqual(both[0], both[1]);
 });
 
 test('an invalid sampling value exits 2 naming the field and value', (t) => {
@@ -91,4 +103,62 @@ test('a reader that closes the pipe early (| head) ends score quietly with statu
   const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" score --model "${F32}" -i "${dir}/ids.json" --json | head -c 20 >/dev/null; echo "status \${PIPESTATUS[0]}" >&2`], { encoding: 'utf8' });
   t.regex(r.stderr, /status 0\s*$/);
   t.notRegex(r.stderr, /EPIPE|Error/);
+});
+
+test('score --stride outside [1, n_positions − 1] is refused with the range; inside it every token is scored once', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pipegpt-stride-'));
+  const ids = join(dir, 'ids.json');
+  writeFileSync(ids, JSON.stringify(Array.from({ length: 200 }, (_, i) => (i * 37) % 1000)));
+  for (const stride of ['0', '-1', '64', '65', '1000']) {
+    const r = run('score', '--model', F32, '-i', ids, '--stride', stride); // 0 and -1 hung at 2.3 GB; 64+ skipped tokens
+    t.is(r.status, 2, `--stride ${stride}: ${r.stderr}`);
+    t.is(r.stderr, `pipegpt: stride must be an integer in [1, 63] (below the window of 64 tokens, n_positions of the model), got ${stride}\n`);
+  }
+  const scored = (stride: string) => {
+    const r = run('score', '--model', F32, '-i', ids, '--stride', stride, '--json');
+    t.is(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as { n_scored: number; mean_nll: number };
+  };
+  t.is(scored('1').n_scored, 199);
+  t.is(scored('63').n_scored, 199);
+});
+
+test('NaN weights: generate and score exit 2 naming the tensor and the file, instead of "!!!" and NaN', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pipegpt-nan-'));
+  copyFileSync(join(F32, 'config.json'), join(dir, 'config.json'));
+  const st = readRaw(join(F32, 'model.safetensors'));
+  const w = st.get('wte.weight')!;
+  const data = Buffer.from(w.data);
+  data.writeFloatLE(NaN, 4 * (10 * 32 + 2)); // wte.weight[10, 2]
+  st.set('wte.weight', { ...w, data });
+  const l = layout(st);
+  writeFileSync(join(dir, 'model.safetensors'), encode(JSON.stringify(l.header), l.data));
+  const message = `pipegpt: ${join(dir, 'model.safetensors')}: tensor "wte.weight": element [10, 2] is NaN; NaN or infinite weights make every ` +
+    'output meaningless (greedy picks token 0, log-probs are NaN), so this checkpoint is refused\n';
+  const g = run('generate', '--model', dir, '--prompt-ids', '1,2', '--temperature', '0');
+  t.is(g.status, 2);
+  t.is(g.stderr, message);
+  writeFileSync(join(dir, 'ids.json'), '[1, 2, 3]');
+  const s = run('score', '--model', dir, '-i', join(dir, 'ids.json'));
+  t.is(s.status, 2);
+  t.is(s.stderr, message);
+  t.is(s.stdout, '');
+});
+
+test('bench and profile refuse a batch, prompt or output length below 1 before starting an engine', (t) => {
+  const b = run('bench', '--model', F32, '--batch', '1,0');
+  t.is(b.status, 2);
+  t.is(b.stderr, 'pipegpt: --batch must be ≥ 1, got 1,0\n');
+  t.is(b.stdout, ''); // no row of zeros
+  const p = run('profile', '--model', F32, '--output-len', '0', '--report', join(mkdtempSync(join(tmpdir(), 'pipegpt-prof-')), 'r.html'));
+  t.is(p.status, 2);
+  t.is(p.stderr, 'pipegpt: --output-len must be ≥ 1, got 0\n');
+});
+
+test('profile --report under a path whose parent is a file is refused before profiling', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pipegpt-report-'));
+  writeFileSync(join(dir, 'file'), 'x');
+  const r = run('profile', '--model', F32, '--batch', '2', '--report', join(dir, 'file', 'r.html'));
+  t.is(r.status, 2);
+  t.is(r.stderr, `pipegpt: --report ${join(dir, 'file', 'r.html')}: cannot be created: ${join(dir, 'file')} is a file, not a directory\n`);
 });

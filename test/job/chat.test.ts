@@ -154,3 +154,17 @@ test('the shipped GPT-2 model has no chat template: chat lines are chat_template
   t.regex(chat.error!.message, /has no chat template/);
   t.is(body<CmplBody>(recs.get('prompt')!).choices[0].token_ids.length, 3);
 });
+
+test('the shipped configs/prompts/chat.jsonl (hub chat configs) parses into chat requests', async (t) => {
+  const { detectFormat, readLines } = await import('../../src/job/input.js');
+  const file = repoPath('configs/prompts/chat.jsonl');
+  t.is(detectFormat(file), 'jsonl');
+  let n = 0;
+  for await (const line of readLines(file)) {
+    const r = parseLine('jsonl', line);
+    t.is(r.error, undefined, r.customId);
+    t.true(Array.isArray(r.request?.messages), r.customId);
+    n++;
+  }
+  t.is(n, 6);
+});

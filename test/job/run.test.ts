@@ -1,7 +1,7 @@
 // `pipegpt run` end to end on small models: every input format, one output line per input line
 // in the OpenAI batch output shape, error lines that do not stop the job, refused jobs (exit 2).
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomCheckpoint } from '../helpers/random-checkpoint.js';
 import { cli, F32, idPrompts, records, tmp, write } from './_helpers.js';
@@ -86,4 +86,71 @@ test('duplicate custom_ids and -o = -i are refused with exit 2 before anything r
   t.is(same.status, 2);
   t.regex(same.stderr, /is the input file/);
   t.is(readFileSync(input, 'utf8').split('\n').length, 4); // input untouched
+});
+
+test('a job refused at engine start (backend, workers, model) leaves an existing output as it was', (t) => {
+  const dir = tmp('keep');
+  const input = write(dir, 'in.jsonl', idPrompts(2));
+  const out = write(dir, 'out.jsonl', '{"custom_id":"earlier"}\n');
+  const cases: Array<[string[], string]> = [
+    [['--backend', 'cuda'], 'pipegpt: unknown kernel backend "cuda" (known: auto, reference, native, gpujs)\n'],
+    [['--workers', '300'], 'pipegpt: --workers must be an integer in [1, 256], got 300\n'],
+    [['--model', join(dir, 'no-model')], `pipegpt: ${join(dir, 'no-model', 'config.json')}: cannot read config.json (ENOENT)\n`],
+  ];
+  for (const [args, message] of cases) {
+    const r = cli('run', '--model', F32, '-i', input, '-o', out, '--quiet', ...args);
+    t.is(r.status, 2, args.join(' '));
+    t.is(r.stderr, message);
+    t.is(readFileSync(out, 'utf8'), '{"custom_id":"earlier"}\n', args.join(' '));
+    t.false(existsSync(`${out}.config.json`), args.join(' '));
+    t.false(existsSync(`${out}.lock`), args.join(' '));
+  }
+});
+
+test('-o a hard link to -i is refused (same inode), and the input is untouched', (t) => {
+  const dir = tmp('hardlink');
+  const text = idPrompts(3);
+  const input = write(dir, 'in.jsonl', text);
+  linkSync(input, join(dir, 'out.jsonl'));
+  const r = cli('run', '--model', F32, '-i', input, '-o', join(dir, 'out.jsonl'), '--quiet');
+  t.is(r.status, 2);
+  t.is(r.stderr, `pipegpt: output ${join(dir, 'out.jsonl')} is the input file; choose another -o\n`);
+  t.is(readFileSync(input, 'utf8'), text);
+  const m = cli('run', '--model', F32, '-i', input, '-o', join(dir, 'o2.jsonl'), '--metrics-json', join(dir, 'out.jsonl'), '--quiet');
+  t.is(m.status, 2);
+  t.is(m.stderr, `pipegpt: metrics_json ${join(dir, 'out.jsonl')} is the input file\n`);
+  t.is(readFileSync(input, 'utf8'), text);
+});
+
+test('unusable paths are refused with exit 2 and a message before the job runs, never a stack', (t) => {
+  const dir = tmp('badpaths');
+  const input = write(dir, 'in.jsonl', idPrompts(2));
+  const file = write(dir, 'plain.txt', 'x');
+  mkdirSync(join(dir, 'adir'));
+  const cases: Array<[string[], string]> = [
+    [['-i', input, '-o', '/proc/pipegpt-out.jsonl'], 'pipegpt: output /proc/pipegpt-out.jsonl: cannot create files in its directory /proc (ENOENT)'],
+    [['-i', input, '-o', join(dir, 'adir')], `pipegpt: output ${join(dir, 'adir')}: is a directory; expected a file path`],
+    [['-i', input, '-o', '/dev/full'], 'pipegpt: output /dev/full: is a character device; expected a regular file (it is truncated, appended to and resumed)'],
+    [['-i', join(dir, 'adir'), '-o', join(dir, 'o.jsonl')], `pipegpt: input ${join(dir, 'adir')} is a directory; expected a file`],
+    [['-i', join(dir, 'nope.txt'), '-o', join(dir, 'o.jsonl')], `pipegpt: input ${join(dir, 'nope.txt')}: no such file (ENOENT)`],
+    [['-i', join(dir, 'nope'), '--input-format', 'jsonl', '-o', join(dir, 'o.jsonl')], `pipegpt: input ${join(dir, 'nope')}: no such file (ENOENT)`],
+    [['-i', input, '-o', join(dir, 'o.jsonl'), '--metrics-json', join(file, 'm.json')], `pipegpt: metrics_json ${join(file, 'm.json')}: cannot be created: ${file} is a file, not a directory`],
+    [['-i', input, '-o', join(dir, 'o.jsonl'), '--profile', join(file, 'p.html')], `pipegpt: profile ${join(file, 'p.html')}: cannot be created: ${file} is a file, not a directory`],
+  ];
+  for (const [args, message] of cases) {
+    const r = cli('run', '--model', F32, '--quiet', ...args);
+    t.is(r.status, 2, args.join(' '));
+    t.is(r.stderr, message + '\n');
+  }
+  t.false(existsSync(join(dir, 'o.jsonl')));
+});
+
+test('an error record echoes at most 200 characters of a bad value', (t) => {
+  const dir = tmp('echo');
+  const input = write(dir, 'in.jsonl', JSON.stringify({ custom_id: 'big', prompt: { text: 'y'.repeat(100_000) } }) + '\n');
+  const out = join(dir, 'out.jsonl');
+  const r = cli('run', '--model', F32, '-i', input, '-o', out, '--quiet');
+  t.is(r.status, 0, r.stderr);
+  const [rec] = records(out);
+  t.is(rec.error?.message, `line 1: prompt must be a string or an array of token ids, got {"text":"${'y'.repeat(191)}… (99811 more bytes)`);
 });

@@ -96,3 +96,34 @@ test('invalid config.json and a missing weights file are reported', (t) => {
 test('a file too short for a header is refused', (t) => {
   expectError(t, tempCheckpoint(SRC, Buffer.from([1, 2, 3])), /file is 3 bytes, too short for a safetensors header/);
 });
+
+test('NaN or infinite weights are refused at load, naming the tensor, the element and the file (F32, F16, BF16)', (t) => {
+  const exact = (dir: string, detail: string) => {
+    const e = t.throws(() => loadCheckpoint(dir), { instanceOf: CheckpointError });
+    t.is(e?.message, `${join(dir, 'model.safetensors')}: ${detail}; NaN or infinite weights make every output meaningless ` +
+      '(greedy picks token 0, log-probs are NaN), so this checkpoint is refused');
+  };
+  // F32: one NaN at [3, 17] of a [32, 96] matrix
+  let ts = tensors();
+  const w = ts.get('h.1.attn.c_attn.weight')!;
+  const f32 = new Float32Array(Uint8Array.from(w.data).buffer);
+  f32[3 * 96 + 17] = NaN;
+  ts.set('h.1.attn.c_attn.weight', { ...w, data: Buffer.from(f32.buffer) });
+  exact(tempCheckpoint(SRC, build(ts)), 'tensor "h.1.attn.c_attn.weight": element [3, 17] is NaN');
+  // F16 +Inf (0x7c00) and BF16 -Inf (0xff80) among ones
+  const half = (one: number, bad: number, at: number) => {
+    const u = new Uint16Array(32).fill(one);
+    u[at] = bad;
+    return Buffer.from(u.buffer);
+  };
+  ts = tensors();
+  ts.set('ln_f.bias', { dtype: 'F16', shape: [32], data: half(0x3c00, 0x7c00, 5) });
+  exact(tempCheckpoint(SRC, build(ts)), 'tensor "ln_f.bias": element [5] is Infinity');
+  ts = tensors();
+  ts.set('h.0.ln_1.weight', { dtype: 'BF16', shape: [32], data: half(0x3f80, 0xff80, 31) });
+  exact(tempCheckpoint(SRC, build(ts)), 'tensor "h.0.ln_1.weight": element [31] is -Infinity');
+  // the largest finite values pass
+  ts = tensors();
+  ts.set('ln_f.bias', { dtype: 'F16', shape: [32], data: half(0x3c00, 0x7bff, 5) });
+  t.notThrows(() => loadCheckpoint(tempCheckpoint(SRC, build(ts))));
+});
