@@ -11,13 +11,14 @@ import { planParams } from '../model/param-layout.js';
 import { shardLayerColumns } from '../model/tensor-parallel.js';
 import { PipelineExecutor } from '../pipeline/executor.js';
 import { headParts, planStages, type PlannedStage, type StagePlan } from '../pipeline/stage-plan.js';
+import type { Tokenizer } from '../tokenizer/types.js';
 import { engineTokenizer } from './tokenizer.js';
 import { allocateMemory, planMemory, type MemoryPlan } from './memory.js';
 import { withDefaults, type EngineOptions, type ResolvedEngineOptions } from './options.js';
 
 export class PipelineEngine {
   private constructor(readonly config: ModelConfig, readonly plan: StagePlan, readonly memory: MemoryPlan,
-    readonly executor: PipelineExecutor, private readonly coordinator: Coordinator) {}
+    readonly executor: PipelineExecutor, private readonly coordinator: Coordinator, readonly tok: Tokenizer) {}
 
   static async create(modelDir: string, opts: EngineOptions = {}): Promise<PipelineEngine> {
     const o = withDefaults(opts);
@@ -41,7 +42,7 @@ export class PipelineEngine {
     }, o.maxRetries);
     const tok = engineTokenizer(modelDir, c);
     const coordinator = new Coordinator(executor, c, mem.tables, tok, o.seed);
-    return new PipelineEngine(c, plan, memory, executor, coordinator);
+    return new PipelineEngine(c, plan, memory, executor, coordinator, tok);
   }
 
   get backend(): string { return this.executor.backend; }
