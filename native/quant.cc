@@ -12,7 +12,7 @@ namespace pg {
 
 constexpr i64 QB = 32;  // Q8 block
 constexpr i64 JT = 16;  // weight rows per q8_dots call
-constexpr i64 RB = 8;   // activation rows per q8_dots call (isum scratch [RB, nb, 16] stays in L1/L2)
+constexpr i64 RB = 64;  // activation rows per q8_dots call (isum scratch [RB, nb, 16] ≤ 1.5 KiB·nb, L2)
 
 // d = f32(amax / 127); q = sign · min(127, floor(|x| / d + 1/2)) with the quotient in f64 (quant.ts)
 void quantize_row_q8(int8_t* q, float* d, const float* x, i64 I) {
