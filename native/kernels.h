@@ -80,6 +80,9 @@ struct Path {
   // w [16, ldw] (Ip bytes readable per row): dst[(r·nb + b)·16 + jj] = Σ_{k<32} xq[r, 32b+k]·w[jj, 32b+k].
   // Values in [-127, 127] on both sides (int32, exact).
   void (*q8_dots)(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip);
+  // One row's 16 outputs from its block dots: s[jj] = 0, then for b = 0..nb-1 in order
+  // s[jj] = s[jj] + f32(f32(xd[b]·wsT[b·16 + jj]) · f32(isum[b·16 + jj])) (f32 mul, mul, add; no FMA)
+  void (*q8_combine)(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb);
   // dst[i] = f32 value of 16-bit src[i]; kind 0 = bf16, 1 = IEEE f16 (exact)
   void (*widen16)(float* dst, const uint16_t* src, i64 len, int kind);
 };
@@ -93,6 +96,7 @@ const Path& avx512_vnni_path();  // simd_avx512.cc: kAvx2Path with its own q8_do
 // quant.cc: the portable Path's entries
 void q8_dots_portable(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip);
 void widen16_portable(float* dst, const uint16_t* src, i64 len, int kind);
+void q8_combine_portable(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb);
 
 // dispatch.cc
 const Path& default_path();   // picked once per process: CPU features, PIPEGPT_NATIVE_SIMD

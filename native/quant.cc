@@ -45,6 +45,16 @@ void q8_dots_portable(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i6
       }
 }
 
+void q8_combine_portable(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb) {
+  for (i64 jj = 0; jj < JT; jj++) s[jj] = 0.0f;
+  for (i64 b = 0; b < nb; b++)
+    for (i64 jj = 0; jj < JT; jj++) {
+      const float scale = xd[b] * wsT[b * JT + jj];
+      const float term = scale * (float)isum[b * JT + jj];
+      s[jj] = s[jj] + term;
+    }
+}
+
 namespace {
 inline float bits_f32(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
 inline float half_f32(uint16_t h) {
@@ -98,17 +108,8 @@ void matmul_q8(const Path& p, float* out, const float* x, const int8_t* wq, cons
       const i64 R = n - r0 < RB ? n - r0 : RB;
       p.q8_dots(isum, xq + r0 * Ip, R, wt, ldw, Ip);
       for (i64 r = 0; r < R; r++) {
-        float s[JT] = {0};  // lane jj: weight row jt + jj; every lane the same scalar recipe
-        const float* xdr = xd + (r0 + r) * nb;
-        for (i64 b = 0; b < nb; b++) {
-          const int32_t* is = isum + (r * nb + b) * JT;
-          const float* wb = wsT + b * JT;
-          for (i64 jj = 0; jj < JT; jj++) {
-            const float scale = xdr[b] * wb[jj];
-            const float term = scale * (float)is[jj];
-            s[jj] = s[jj] + term;
-          }
-        }
+        float s[JT];  // lane jj: weight row jt + jj
+        p.q8_combine(s, isum + r * nb * JT, xd + (r0 + r) * nb, wsT, nb);
         float* o = out + (r0 + r) * O + j0 + jt;
         for (i64 jj = 0; jj < J; jj++) o[jj] = bias ? bias[j0 + jt + jj] + s[jj] : s[jj];
       }

@@ -18,6 +18,20 @@ PG_AVX2 inline __m256i dot_maddubs(__m256i aw, __m256i sx) {
 
 void q8_dots(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip) { q8_dots_simd(dst, xq, n, w, ldw, Ip); }
 
+// the portable recipe on 2 × 8 lanes (separate mul, mul, add: no FMA, so the same bits)
+PG_AVX2 void q8_combine(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+  for (i64 b = 0; b < nb; b++) {
+    const __m256 d = _mm256_set1_ps(xd[b]);
+    const __m256 t0 = _mm256_mul_ps(_mm256_mul_ps(d, _mm256_loadu_ps(wsT + b * 16)), _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i*)(isum + b * 16))));
+    const __m256 t1 = _mm256_mul_ps(_mm256_mul_ps(d, _mm256_loadu_ps(wsT + b * 16 + 8)), _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i*)(isum + b * 16 + 8))));
+    s0 = _mm256_add_ps(s0, t0);
+    s1 = _mm256_add_ps(s1, t1);
+  }
+  _mm256_storeu_ps(s, s0);
+  _mm256_storeu_ps(s + 8, s1);
+}
+
 __attribute__((target("avx2,fma,f16c"))) void widen16(float* dst, const uint16_t* src, i64 len, int kind) {
   i64 i = 0;
   if (kind == 0) {

@@ -91,6 +91,17 @@ PG_Q8_TARGET void q8_dots_packed(int32_t* dst, const int8_t* xq, i64 n, const in
 }
 
 #undef pk
+
+// the portable recipe on 16 lanes (separate mul, mul, add: no FMA, so the same bits)
+PG_Q8_TARGET void q8_combine(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb) {
+  __m512 acc = _mm512_setzero_ps();
+  for (i64 b = 0; b < nb; b++) {
+    const __m512 sc = _mm512_mul_ps(_mm512_set1_ps(xd[b]), _mm512_loadu_ps(wsT + b * 16));
+    acc = _mm512_add_ps(acc, _mm512_mul_ps(sc, _mm512_cvtepi32_ps(_mm512_loadu_si512(isum + b * 16))));
+  }
+  _mm512_storeu_ps(s, acc);
+}
+
 }  // namespace
 
 // One row: horizontal sums (no packing to amortize); more rows: the packed kernel.
@@ -106,6 +117,7 @@ const Path& avx512_vnni_path() {
     Path q = kAvx2Path;
     q.name = "avx512-vnni";
     q.q8_dots = avx512::q8_dots;
+    q.q8_combine = avx512::q8_combine;
     return q;
   }();
   return p;
