@@ -102,8 +102,11 @@ void matmul_q8(const Path& p, float* out, const float* x, const int8_t* wq, cons
       wt = g_wt.data();
       ldw = Ip;
     }
-    for (i64 b = 0; b < nb; b++)
-      for (i64 jj = 0; jj < JT; jj++) wsT[b * JT + jj] = jj < J ? ws[(jt + jj) * nb + b] : 0.0f;
+    if (J < JT) std::memset(wsT, 0, (size_t)(nb * JT) * sizeof(float));
+    for (i64 jj = 0; jj < J; jj++) {
+      const float* src = ws + (jt + jj) * nb;
+      for (i64 b = 0; b < nb; b++) wsT[b * JT + jj] = src[b];
+    }
     for (i64 r0 = 0; r0 < n; r0 += RB) {
       const i64 R = n - r0 < RB ? n - r0 : RB;
       p.q8_dots(isum, xq + r0 * Ip, R, wt, ldw, Ip);
