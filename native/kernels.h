@@ -85,6 +85,9 @@ struct Path {
   void (*q8_combine)(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb);
   // dst[i] = f32 value of 16-bit src[i]; kind 0 = bf16, 1 = IEEE f16 (exact)
   void (*widen16)(float* dst, const uint16_t* src, i64 len, int kind);
+  // Up to 8 rows (decode; measured faster than scratch there): matmul_acc's exact chains with w [I, O] 16-bit (row stride ldw), widened in
+  // registers instead of through scratch; null where the path has none (then: widen16 + matmul_acc)
+  void (*matmul16_acc)(float* out, const float* x, const uint16_t* w, int kind, i64 n, i64 I, i64 O, i64 ldw, i64 ldo);
 };
 
 extern const Path kPortablePath;
