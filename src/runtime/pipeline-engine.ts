@@ -7,7 +7,8 @@ import type { Completion, GenerateRequest } from '../engine/types.js';
 import { resolveBackend } from '../kernels/register-all.js';
 import { indexCheckpoint, loadIndexed } from '../model/checkpoint.js';
 import type { ModelConfig } from '../model/config.js';
-import { planParams } from '../model/param-layout.js';
+import { fullModelStage, planParams } from '../model/param-layout.js';
+import { chooseFormat } from '../model/weight-format.js';
 import { shardLayerColumns } from '../model/tensor-parallel.js';
 import { PipelineExecutor } from '../pipeline/executor.js';
 import { headParts, planStages, type PlannedStage, type StagePlan } from '../pipeline/stage-plan.js';
@@ -22,21 +23,21 @@ export class PipelineEngine {
 
   static async create(modelDir: string, opts: EngineOptions = {}): Promise<PipelineEngine> {
     const o = withDefaults(opts);
-    const index = indexCheckpoint(modelDir), c = index.config;
+    const index = indexCheckpoint(modelDir), c = index.config, format = chooseFormat(index.dtypes, o.dtype, o.quantization);
     const plan = planStages(c, { workers: o.workers, stages: o.stages, replicas: o.replicas, tensor: o.tensor, headWorkers: o.headWorkers, seqs: o.maxSeqs });
     const memory = planMemory(c, {
-      weightsBytes: planParams(c).totalFloats * 4, maxSeqs: o.maxSeqs, maxBatchedTokens: o.maxBatchedTokens,
+      weightsBytes: planParams(c, fullModelStage(c), format).totalBytes, maxSeqs: o.maxSeqs, maxBatchedTokens: o.maxBatchedTokens,
       kvCacheTokens: o.kvCacheTokens, blockSize: o.blockSize, stages: plan.stages, slots: slotSpec(plan, o),
       scratch: plan.stages.map((s) => ({ threads: s.replicas * s.tensor, shardV: Math.ceil(c.vocabSize / headParts(s)) + 8, activations: s.tensor === 1 })),
     });
     const backend = resolveBackend(o.backend);
-    const weights = loadIndexed(index);
+    const weights = loadIndexed(index, undefined, format);
     // tensor-parallel stages stream contiguous column shards of their weights (model/tensor-parallel.ts)
     for (const s of plan.stages) shardLayerColumns(weights.layers.slice(s.layerStart, s.layerEnd), c, s.tensor);
     const mem = allocateMemory(c, memory);
     const fault = o.fault ? { ...o.fault, remaining: counter(o.fault.count) } : null;
     const executor = await PipelineExecutor.start(plan, {
-      config: c, backend, params: weights.buffer, nBlocks: memory.nBlocks, blockSize: memory.blockSize,
+      config: c, format, backend, params: weights.buffer, nBlocks: memory.nBlocks, blockSize: memory.blockSize,
       blockTable: mem.tables.buffer, maxBlocksPerSeq: memory.maxBlocksPerSeq, kv: mem.kv.map((k) => k.buffer),
       slots: mem.slots, slotSpec: memory.slots, fault,
     }, o.maxRetries);
