@@ -8,7 +8,8 @@ import { resolveBackend } from '../kernels/register-all.js';
 import { indexCheckpoint, loadIndexed } from '../model/checkpoint.js';
 import type { ModelConfig } from '../model/config.js';
 import { fullModelStage, planParams } from '../model/param-layout.js';
-import { chooseFormat } from '../model/weight-format.js';
+import { chooseFormat, type WeightFormat } from '../model/weight-format.js';
+import { nativeSimd } from '../kernels/native/index.js';
 import { shardLayerColumns } from '../model/tensor-parallel.js';
 import { PipelineExecutor } from '../pipeline/executor.js';
 import { headParts, planStages, type PlannedStage, type StagePlan } from '../pipeline/stage-plan.js';
@@ -19,10 +20,12 @@ import { withDefaults, type EngineOptions, type ResolvedEngineOptions } from './
 
 export class PipelineEngine {
   private constructor(readonly config: ModelConfig, readonly plan: StagePlan, readonly memory: MemoryPlan,
-    readonly executor: PipelineExecutor, private readonly coordinator: Coordinator, readonly tok: Tokenizer) {}
+    readonly executor: PipelineExecutor, private readonly coordinator: Coordinator, readonly tok: Tokenizer,
+    readonly format: WeightFormat,  // of the linear weights
+    readonly loadMs: number) {}     // create(): checkpoint read, weights converted, workers started
 
   static async create(modelDir: string, opts: EngineOptions = {}): Promise<PipelineEngine> {
-    const o = withDefaults(opts);
+    const t0 = performance.now(), o = withDefaults(opts);
     const index = indexCheckpoint(modelDir), c = index.config, format = chooseFormat(index.dtypes, o.dtype, o.quantization);
     const plan = planStages(c, { workers: o.workers, stages: o.stages, replicas: o.replicas, tensor: o.tensor, headWorkers: o.headWorkers, seqs: o.maxSeqs });
     const memory = planMemory(c, {
@@ -43,10 +46,12 @@ export class PipelineEngine {
     }, o.maxRetries);
     const tok = engineTokenizer(modelDir, c);
     const coordinator = new Coordinator(executor, c, mem.tables, tok, o.seed);
-    return new PipelineEngine(c, plan, memory, executor, coordinator, tok);
+    return new PipelineEngine(c, plan, memory, executor, coordinator, tok, format, performance.now() - t0);
   }
 
   get backend(): string { return this.executor.backend; }
+  /** The native SIMD path the kernels run (chosen at load from the CPU), null for other backends. */
+  get kernelPath(): string | null { return this.backend === 'native' ? nativeSimd() : null; }
   get kvCacheTokens(): number { return this.memory.kvTokens; }
   get stats(): CoordinatorStats { return this.coordinator.stats; }
   set recordSpans(on: boolean) { this.coordinator.recordSpans = on; }
