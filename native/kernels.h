@@ -15,7 +15,7 @@
 //   simd_amx.cc      the amx-int8 Path: avx512-vnni with tdpbssd q8 dots (forced only, see there)
 //   dispatch.cc      the one place that picks a Path: at load, per CPU (PIPEGPT_NATIVE_SIMD=portable
 //                    forces the portable one), and per thread on request (setSimd, for tests)
-//   napi*.{h,cc}     the Node-API glue: argument checks, then one driver call
+//   napi*.{h,cc}     the Node-API glue (napi_quant.cc: matmulQ8, matmul16): argument checks, then one driver call
 // A new ISA (say avx512 / AMX) is a new simd_*.cc defining a Path, plus one entry in dispatch.cc.
 //
 // Batch invariance: within one path, every output element is produced by the same sequence of
