@@ -1,6 +1,6 @@
 // The one place that picks a Path (kernels.h). At load: the fastest path this CPU supports, unless
-// PIPEGPT_NATIVE_SIMD names another (portable | avx2-fma | avx512-vnni; one this CPU lacks is
-// ignored). Per thread: set_path() (JS setSimd) swaps the calling thread's path, so a test can run
+// PIPEGPT_NATIVE_SIMD names another (portable | avx2-fma | avx512-vnni | amx-int8; one this CPU
+// lacks is ignored). Per thread: set_path() (JS setSimd) swaps the calling thread's path, so a test can run
 // every path in one process; other threads keep theirs.
 // A new ISA path: define its Path in its own simd_*.cc, add it to kPaths (fastest first) with its
 // CPU check.
@@ -37,8 +37,16 @@ const Path* avx2() { return &kAvx2Path; }
 const Path* avx512() { return &avx512_vnni_path(); }
 #endif
 
+const Path* amx() { return &amx_int8_path(); }
+bool cpu_has_amx() { return cpu_has_avx512_vnni() && cpu_has_amx_int8(); }
+
 struct Candidate { const char* name; const Path* (*get)(); bool (*supported)(); };
 bool always() { return true; }
+
+// amx-int8 is never the default yet (written without AMX hardware to run it on): only
+// PIPEGPT_NATIVE_SIMD=amx-int8 or set_path picks it. Make it default (first in kPaths, drop
+// forced_only) once the tests pass on an AMX machine.
+const Candidate kForcedOnly[] = {{"amx-int8", amx, cpu_has_amx}};
 
 const Candidate kPaths[] = {  // fastest first
 #if PG_HAVE_AVX2_PATH
@@ -50,9 +58,12 @@ const Candidate kPaths[] = {  // fastest first
 
 const Path* pick_default() {
   const char* env = std::getenv("PIPEGPT_NATIVE_SIMD");
-  if (env && *env)
+  if (env && *env) {
+    for (const Candidate& c : kForcedOnly)
+      if (std::strcmp(env, c.name) == 0 && c.supported()) return c.get();
     for (const Candidate& c : kPaths)
       if (std::strcmp(env, c.name) == 0 && c.supported()) return c.get();
+  }
   for (const Candidate& c : kPaths)
     if (c.supported()) return c.get();
   return &kPortablePath;
@@ -68,6 +79,8 @@ const Path& path() { return *t_path; }
 
 bool set_path(const char* name) {
   if (std::strcmp(name, "default") == 0) { t_path = g_default; return true; }
+  for (const Candidate& c : kForcedOnly)
+    if (std::strcmp(name, c.name) == 0 && c.supported()) { t_path = c.get(); return true; }
   for (const Candidate& c : kPaths)
     if (std::strcmp(name, c.name) == 0 && c.supported()) { t_path = c.get(); return true; }
   return false;

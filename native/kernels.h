@@ -12,9 +12,10 @@
 //                    combination, 16-bit widening into f32 column blocks), and the portable q8 dots
 //   simd_avx2_q8.cc  the avx2-fma Path's q8 dots (maddubs) and 16-bit widening (F16C)
 //   simd_avx512.cc   the avx512-vnni Path: the avx2-fma Path with vpdpbusd q8 dots
+//   simd_amx.cc      the amx-int8 Path: avx512-vnni with tdpbssd q8 dots (forced only, see there)
 //   dispatch.cc      the one place that picks a Path: at load, per CPU (PIPEGPT_NATIVE_SIMD=portable
 //                    forces the portable one), and per thread on request (setSimd, for tests)
-//   napi*.{h,cc}     the Node-API glue: argument checks, then one driver call
+//   napi*.{h,cc}     the Node-API glue (napi_quant.cc: matmulQ8, matmul16): argument checks, then one driver call
 // A new ISA (say avx512 / AMX) is a new simd_*.cc defining a Path, plus one entry in dispatch.cc.
 //
 // Batch invariance: within one path, every output element is produced by the same sequence of
@@ -95,6 +96,8 @@ extern const Path kPortablePath;
 extern const Path kAvx2Path;
 const Path& avx512_vnni_path();  // simd_avx512.cc: kAvx2Path with its own q8_dots
 #endif
+const Path& amx_int8_path();     // simd_amx.cc: avx512_vnni_path() with AMX q8_dots for 16-row groups
+bool cpu_has_amx_int8();         // AMX-TILE + AMX-INT8 and the kernel's permission to use tiles
 
 // quant.cc: the portable Path's entries
 void q8_dots_portable(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip);

@@ -106,4 +106,8 @@ struct Args {
   float* f32_or_null(size_t i, i64 need, const char* fn, const char* name) { return absent(i) ? nullptr : f32(i, need, fn, name); }
 };
 
+// napi_quant.cc
+napi_value js_matmulq8(napi_env env, napi_callback_info info);
+napi_value js_matmul16(napi_env env, napi_callback_info info);
+
 }  // namespace pg

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <vector>
 
-#include "simd_avx2.h"
+#include "simd_avx512.h"
 
 // GCC 12 warns "__Y may be used uninitialized" inside its own AVX-512 intrinsics headers (a false positive)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -32,12 +32,12 @@ PG_Q8_TARGET inline __m512i bx(const int8_t* p) {
   return _mm512_set1_epi32(v ^ (int32_t)0x80808080u);
 }
 
-PG_Q8_TARGET void q8_dots_packed(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip) {
-  const i64 nb = Ip / 32;
+}  // namespace
+
+PG_Q8_TARGET const int32_t* pack16(const int8_t* w, i64 ldw, i64 nb) {
   if ((i64)g_pk.size() < nb * 9 * 16) g_pk.resize((size_t)(nb * 9 * 16));
   int32_t* pkm = g_pk.data();
   int32_t* cm = pkm + nb * 8 * 16;
-#define pk(i) _mm512_loadu_si512(pkm + (i) * 16)
   const __m512i u128 = _mm512_set1_epi8((char)0x80);
   const __m512i lo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), hi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
   for (i64 b = 0; b < nb; b++) {
@@ -63,7 +63,14 @@ PG_Q8_TARGET void q8_dots_packed(int32_t* dst, const int8_t* xq, i64 n, const in
     }
     _mm512_storeu_si512(cm + b * 16, c);
   }
-  i64 r = 0;
+  return pkm;
+}
+
+PG_Q8_TARGET void dots_packed(int32_t* dst, const int8_t* xq, i64 r0, i64 n, i64 nb, const int32_t* pkm) {
+  const i64 Ip = nb * 32;
+  const int32_t* cm = pkm + nb * 8 * 16;
+#define pk(i) _mm512_loadu_si512(pkm + (i) * 16)
+  i64 r = r0;
   for (; r + 4 <= n; r += 4) {
     const int8_t* x = xq + r * Ip;
     for (i64 b = 0; b < nb; b++) {
@@ -102,12 +109,10 @@ PG_Q8_TARGET void q8_combine(float* s, const int32_t* isum, const float* xd, con
   _mm512_storeu_ps(s, acc);
 }
 
-}  // namespace
-
 // One row: horizontal sums (no packing to amortize); more rows: the packed kernel.
 void q8_dots(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip) {
   if (n == 1) q8_dots_simd(dst, xq, n, w, ldw, Ip);
-  else q8_dots_packed(dst, xq, n, w, ldw, Ip);
+  else dots_packed(dst, xq, 0, n, Ip / 32, pack16(w, ldw, Ip / 32));
 }
 
 }  // namespace avx512

@@ -11,6 +11,8 @@ import { rand } from '../helpers/naive-ops.js';
 import { bf16Values, f16Values, naiveMatmulQ8, naiveQuantize } from '../helpers/naive-quant.js';
 import { quantizeQ8 } from '../../src/kernels/quant.js';
 import type { KernelSet } from '../../src/kernels/names.js';
+import { backendStatus, registerAllKernels } from '../../src/kernels/register-all.js';
+import { kernelSet } from '../../src/kernels/registry.js';
 
 const exactQ8 = (backend: string) => backend !== 'gpujs';
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
@@ -143,3 +145,14 @@ forEachBackend('matmul16 (bf16 and f16) equals matmul on the widened weights bit
 forEachBackend('matmul16 with f16 subnormal and infinite weights equals matmul on their f32 values', (t, k) => {
   for (const kind of ['f16', 'bf16'] as const) check16(t, k, kind, 3, 40, 24, true);
 }, { allSimd: true });
+
+test('native matmulQ8 / matmul16 refuse wrong argument types and short arrays with a TypeError naming them', (t) => {
+  registerAllKernels();
+  if (!backendStatus().find((b) => b.name === 'native')?.available) { t.pass('native backend unavailable'); return; }
+  const k = kernelSet('native'), out = new Float32Array(4 * 40), x = new Float32Array(2 * 40);
+  const { wq, ws } = quantized(2, 40, 1);
+  t.throws(() => k.matmulQ8(out, x, new Uint8Array(80) as unknown as Int8Array, ws, null, 2, 40, 2), { instanceOf: TypeError, message: /wq must be a Int8Array/ });
+  t.throws(() => k.matmulQ8(out, x, wq, ws.subarray(0, 3), null, 2, 40, 2), { instanceOf: TypeError, message: /ws has 3 elements, needs 4/ });
+  t.throws(() => k.matmul16(out, x, new Uint16Array(80), 'fp8' as 'f16', null, 2, 40, 2), { instanceOf: TypeError, message: /kind must be "bf16" or "f16"/ });
+  t.throws(() => k.matmul16(out, x, new Uint16Array(79), 'bf16', null, 2, 40, 2), { instanceOf: TypeError, message: /w has 79 elements, needs 80/ });
+});

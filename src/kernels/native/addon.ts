@@ -31,7 +31,7 @@ export type NativeAddon = Omit<KernelSet, 'attention' | 'rope'> & {
     nKvHead: number, headDim: number, qNorm: Float32Array | null, kNorm: Float32Array | null, eps: number, h0?: number, h1?: number): void;
 };
 
-export type NativeSimdPath = 'avx512-vnni' | 'avx2-fma' | 'portable';
+export type NativeSimdPath = 'amx-int8' | 'avx512-vnni' | 'avx2-fma' | 'portable';
 
 export const ADDON_RELATIVE_PATH = join('build', 'Release', 'pipegpt_native.node');
 

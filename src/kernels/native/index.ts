@@ -41,7 +41,7 @@ export function nativeSimd(): string | null {
  * the path now in use; throws when the addon is not loaded or this CPU lacks the path.
  */
 /** Every native SIMD path, fastest first (which of them this CPU runs: try setNativeSimd). */
-export const NATIVE_SIMD_PATHS: readonly NativeSimdPath[] = ['avx512-vnni', 'avx2-fma', 'portable'];
+export const NATIVE_SIMD_PATHS: readonly NativeSimdPath[] = ['amx-int8', 'avx512-vnni', 'avx2-fma', 'portable'];
 
 export function setNativeSimd(path: NativeSimdPath | 'default'): NativeSimdPath {
   return addon().setSimd(path);
