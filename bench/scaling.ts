@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { PipelineEngine } from '../src/runtime/pipeline-engine.js';
 import { describePlan } from '../src/pipeline/stage-plan.js';
 import { readModelConfig } from '../src/model/config.js';
+import type { Dtype, Quantization } from '../src/model/weight-format.js';
 import { stageStats, type StageStats } from '../src/profile/stage-stats.js';
 import { randomCheckpoint } from './random-checkpoint.js';
 import { median } from './stats.js';
@@ -18,7 +19,8 @@ import { median } from './stats.js';
 const { values: a } = parseArgs({ options: {
   model: { type: 'string' }, workers: { type: 'string', default: '1,2,3,4' }, runs: { type: 'string', default: '3' },
   prompts: { type: 'string', default: '32' }, 'prompt-len': { type: 'string', default: '32' }, 'new-tokens': { type: 'string', default: '64' },
-  backend: { type: 'string', default: 'auto' }, shape: { type: 'string', default: 'gpt2-small' }, 'micro-batches': { type: 'string' }, out: { type: 'string', default: 'bench/results/scaling.json' },
+  backend: { type: 'string', default: 'auto' }, shape: { type: 'string', default: 'gpt2-small' },
+  dtype: { type: 'string', default: 'float32' }, quantization: { type: 'string', default: 'none' }, 'micro-batches': { type: 'string' }, out: { type: 'string', default: 'bench/results/scaling.json' },
   warmup: { type: 'string', default: '1' },
 } });
 const model = a.model ?? randomCheckpoint(a.shape);
@@ -51,7 +53,7 @@ async function runOnce(item: string): Promise<{ run: Run; plan: string; backend:
   if (a['micro-batches']) layout.microBatches ??= Number(a['micro-batches']);
   // the KV cache holds what the job needs, plus one block per sequence (its pages are committed up front)
   const kvCacheTokens = nPrompts * (promptLen + newTokens + 16);
-  const e = await PipelineEngine.create(model, { ...layout, backend: a.backend, maxSeqs: nPrompts, maxBatchedTokens: 256, kvCacheTokens });
+  const e = await PipelineEngine.create(model, { ...layout, backend: a.backend, dtype: a.dtype as Dtype, quantization: a.quantization as Quantization, maxSeqs: nPrompts, maxBatchedTokens: 256, kvCacheTokens });
   // untimed warm-up runs of the same job: steady state, not the first touch of fresh KV pages
   // (this VM maps a new 2 MiB page in ~10 ms: that one-off cost would otherwise be most of
   // prefill, and it is serialized by the kernel, so it hides how the compute scales)

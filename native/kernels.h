@@ -8,9 +8,14 @@
 //                    inner kernels (no ISA-specific arithmetic of their own)
 //   simd_avx2*.cc    the avx2-fma Path: explicit AVX2/FMA intrinsics (functions compiled with
 //                    target("avx2,fma")); simd_avx2_gemm.cc holds matmul and lmHead
+//   quant.cc         matmulQ8 and matmul16 drivers (activation quantization, the per-block float
+//                    combination, 16-bit widening into f32 column blocks), and the portable q8 dots
+//   simd_avx2_q8.cc  the avx2-fma Path's q8 dots (maddubs) and 16-bit widening (F16C)
+//   simd_avx512.cc   the avx512-vnni Path: the avx2-fma Path with vpdpbusd q8 dots
+//   simd_amx.cc      the amx-int8 Path: avx512-vnni with tdpbssd q8 dots (forced only, see there)
 //   dispatch.cc      the one place that picks a Path: at load, per CPU (PIPEGPT_NATIVE_SIMD=portable
 //                    forces the portable one), and per thread on request (setSimd, for tests)
-//   napi*.{h,cc}     the Node-API glue: argument checks, then one driver call
+//   napi*.{h,cc}     the Node-API glue (napi_quant.cc: matmulQ8, matmul16): argument checks, then one driver call
 // A new ISA (say avx512 / AMX) is a new simd_*.cc defining a Path, plus one entry in dispatch.cc.
 //
 // Batch invariance: within one path, every output element is produced by the same sequence of
@@ -22,6 +27,10 @@
 //   rmsnorm, the q/k norm of rope: Σx² in f64 in index order (one accumulator, both paths), then
 //            w · f32(x · s) elementwise; rope's rotation is f32 mul, mul, sub/add without FMA. Both
 //            are bit-identical across paths (and to the reference backend).
+//   matmulQ8 out[r,j] = (bias +) s, s = Σ_b f32(f32(xd·ws)·S_b) in increasing b, f32 mul, mul, add
+//            (no FMA) in quant.cc on every path; only the int32 block dots S_b (exact in any
+//            order) come from the path. matmul16 widens w exactly into f32 column blocks and runs
+//            the path's matmul_acc on them: the same chains as matmul.
 // every kernel (GEMV, packed GEMM, row tiles, remainder tiles) follows exactly that recipe.
 // Column ranges (a tensor-parallel rank's share of a matmul) run the same code with w a
 // contiguous column shard [I, j1 - j0] and out + j0 with row stride O. The chain per element is
@@ -68,12 +77,32 @@ struct Path {
   void (*attn_scores)(float* sc, const float* q, const float* k, const i64* off, i64 T, i64 D, float scale);
   void (*softmax)(float* sc, i64 T);  // in place over the whole row, Σ in f64
   void (*attn_values)(float* o, const float* v, const i64* off, const float* p, i64 T, i64 D);  // o += Σ p[t]·v_t
+  // Q8 block dots of n activation rows xq [n, Ip] (Ip = nb·32, zero-padded) with 16 weight rows
+  // w [16, ldw] (Ip bytes readable per row): dst[(r·nb + b)·16 + jj] = Σ_{k<32} xq[r, 32b+k]·w[jj, 32b+k].
+  // Values in [-127, 127] on both sides (int32, exact).
+  void (*q8_dots)(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip);
+  // One row's 16 outputs from its block dots: s[jj] = 0, then for b = 0..nb-1 in order
+  // s[jj] = s[jj] + f32(f32(xd[b]·wsT[b·16 + jj]) · f32(isum[b·16 + jj])) (f32 mul, mul, add; no FMA)
+  void (*q8_combine)(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb);
+  // dst[i] = f32 value of 16-bit src[i]; kind 0 = bf16, 1 = IEEE f16 (exact)
+  void (*widen16)(float* dst, const uint16_t* src, i64 len, int kind);
+  // Up to 8 rows (decode; measured faster than scratch there): matmul_acc's exact chains with w [I, O] 16-bit (row stride ldw), widened in
+  // registers instead of through scratch; null where the path has none (then: widen16 + matmul_acc)
+  void (*matmul16_acc)(float* out, const float* x, const uint16_t* w, int kind, i64 n, i64 I, i64 O, i64 ldw, i64 ldo);
 };
 
 extern const Path kPortablePath;
 #if PG_HAVE_AVX2_PATH
 extern const Path kAvx2Path;
+const Path& avx512_vnni_path();  // simd_avx512.cc: kAvx2Path with its own q8_dots
 #endif
+const Path& amx_int8_path();     // simd_amx.cc: avx512_vnni_path() with AMX q8_dots for 16-row groups
+bool cpu_has_amx_int8();         // AMX-TILE + AMX-INT8 and the kernel's permission to use tiles
+
+// quant.cc: the portable Path's entries
+void q8_dots_portable(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip);
+void widen16_portable(float* dst, const uint16_t* src, i64 len, int kind);
+void q8_combine_portable(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb);
 
 // dispatch.cc
 const Path& default_path();   // picked once per process: CPU features, PIPEGPT_NATIVE_SIMD
@@ -109,5 +138,13 @@ void rmsnorm(const Path& p, float* out, const float* inp, const float* w, i64 n,
 void swiglu(const Path& p, float* out, const float* gu, i64 n, i64 I, i64 j0, i64 j1);
 void rope(const Path& p, const RopeArgs& a);
 void attention(const Path& p, const AttnArgs& a);
+
+// quant.cc
+// columns [j0, j1) of out [n, O] = Q8 product (names.ts matmulQ8); wq [j1-j0, I], ws [j1-j0, nb]
+void matmul_q8(const Path& p, float* out, const float* x, const int8_t* wq, const float* ws, const float* bias, i64 n, i64 I, i64 O, i64 j0, i64 j1);
+// columns [j0, j1) of out = x · f32(w) + bias, w the 16-bit column shard [I, j1-j0]; kind as widen16
+void matmul_16(const Path& p, float* out, const float* x, const uint16_t* w, int kind, const float* bias, i64 n, i64 I, i64 O, i64 j0, i64 j1);
+// one row's Q8 quantization (src/kernels/quant.ts): q [nb·32] (zero-padded), d [nb]
+void quantize_row_q8(int8_t* q, float* d, const float* x, i64 I);
 
 }  // namespace pg

@@ -282,7 +282,7 @@ napi_value str(napi_env env, const char* s) {
   return v;
 }
 
-// setSimd(name: "portable" | "avx2-fma" | "default") → the path this thread now runs. For tests
+// setSimd(name: "portable" | "avx2-fma" | "avx512-vnni" | "amx-int8" | "default") → the path this thread now runs. For tests
 // (both paths in one process); throws when the path is unknown or this CPU lacks it.
 napi_value js_setsimd(napi_env env, napi_callback_info info) {
   const char* F = "setSimd";
@@ -290,7 +290,7 @@ napi_value js_setsimd(napi_env env, napi_callback_info info) {
   char name[32] = {0};
   size_t got = 0;
   if (a.ok && napi_get_value_string_utf8(env, a.v[0], name, sizeof name, &got) != napi_ok) a.fail(F, "name must be a string");
-  if (a.ok && !set_path(name)) a.fail(F, "unknown path, or not supported by this CPU (known: portable, avx2-fma, default)");
+  if (a.ok && !set_path(name)) a.fail(F, "unknown path, or not supported by this CPU (known: portable, avx2-fma, avx512-vnni, amx-int8, default)");
   if (!a.ok) return nullptr;
   return str(env, path().name);
 }
@@ -304,6 +304,7 @@ NAPI_MODULE_INIT() {
       {"embedding", js_embedding}, {"layernorm", js_layernorm}, {"rmsnorm", js_rmsnorm}, {"matmul", js_matmul},
       {"gelu", js_gelu}, {"swiglu", js_swiglu}, {"residual", js_residual}, {"rope", js_rope}, {"kvWrite", js_kvwrite},
       {"attention", js_attention}, {"lmHead", js_lmhead}, {"logSoftmax", js_logsoftmax}, {"rowArgmax", js_rowargmax},
+      {"matmulQ8", js_matmulq8}, {"matmul16", js_matmul16},
       {"hugePages", js_hugepages}, {"setSimd", js_setsimd},
   };
   for (auto& f : fns) {

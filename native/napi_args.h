@@ -39,7 +39,8 @@ struct Args {
     void* data;
     napi_get_typedarray_info(env, v[i], &type, &len, &data, nullptr, nullptr);
     if (type != want) {
-      std::snprintf(msg, sizeof msg, "%s must be a %s", name, want == napi_float32_array ? "Float32Array" : "Int32Array");
+      const char* tn = want == napi_float32_array ? "Float32Array" : want == napi_int32_array ? "Int32Array" : want == napi_int8_array ? "Int8Array" : "Uint16Array";
+      std::snprintf(msg, sizeof msg, "%s must be a %s", name, tn);
       fail(fn, msg);
       return nullptr;
     }
@@ -53,6 +54,8 @@ struct Args {
   }
   float* f32(size_t i, i64 need, const char* fn, const char* name) { return arr<float>(i, napi_float32_array, need, fn, name); }
   int32_t* i32(size_t i, i64 need, const char* fn, const char* name) { return arr<int32_t>(i, napi_int32_array, need, fn, name); }
+  int8_t* i8(size_t i, i64 need, const char* fn, const char* name) { return arr<int8_t>(i, napi_int8_array, need, fn, name); }
+  uint16_t* u16(size_t i, i64 need, const char* fn, const char* name) { return arr<uint16_t>(i, napi_uint16_array, need, fn, name); }
   i64 num(size_t i, const char* fn, const char* name) {
     if (!ok) return 0;
     int64_t x = 0;
@@ -102,5 +105,9 @@ struct Args {
   // a Float32Array, or null/undefined (returns nullptr, ok stays true)
   float* f32_or_null(size_t i, i64 need, const char* fn, const char* name) { return absent(i) ? nullptr : f32(i, need, fn, name); }
 };
+
+// napi_quant.cc
+napi_value js_matmulq8(napi_env env, napi_callback_info info);
+napi_value js_matmul16(napi_env env, napi_callback_info info);
 
 }  // namespace pg

@@ -174,7 +174,7 @@ void attn_values(float* o, const float* v, const i64* off, const float* p, i64 T
 
 const Path kPortablePath = {
     "portable", matmul_acc, lmhead, gelu, swiglu, scale_mul, rotate_half, logsoftmax_row, argmax_row,
-    attn_scores, softmax, attn_values,
+    attn_scores, softmax, attn_values, q8_dots_portable, q8_combine_portable, widen16_portable, nullptr,
 };
 
 }  // namespace pg

@@ -44,7 +44,8 @@ export type RequestErrorCode =
   | 'context_length_exceeded'  // prompt + max_tokens beyond the model's context
   | 'invalid_sampling_params'  // a sampling field out of range or unknown
   | 'invalid_prompt'           // empty, or token ids outside the vocabulary
-  | 'invalid_request'          // anything else about the request's shape
+  | 'invalid_request'          // anything else about the request's shape (bad chat messages included)
+  | 'chat_template_missing'    // chat messages for a model whose tokenizer has no chat template
   | 'kv_cache_too_small'       // could not fit in the whole KV cache even alone
   | 'forward_failed'           // the forward pass kept failing for this request (worker faults)
   | 'internal_error';          // a bug: bookkeeping or sampling threw

@@ -161,8 +161,8 @@ def build_case(case, torch_check):
     V = cfg["vocab_size"]
     d = os.path.join(OUT_DIR, name)
     os.makedirs(d, exist_ok=True)
-    for fn in os.listdir(d):  # remove stale outputs of this generator
-        if fn.endswith(".safetensors") or fn.endswith(".json"):
+    for fn in os.listdir(d):  # remove stale outputs of this generator (tokenizer*.json: make_fixture_tokenizer.py's)
+        if fn.endswith(".safetensors") or (fn.endswith(".json") and not fn.startswith("tokenizer")):
             os.remove(os.path.join(d, fn))
     rng = np.random.RandomState(case["seed"])
     master = make_weights(cfg, rng)

@@ -4,6 +4,7 @@ import { DEFAULT_MODEL_DIR } from '../runtime/options.js';
 import { indexCheckpoint } from '../model/checkpoint.js';
 import { parameterCount, presetName } from '../model/config.js';
 import { kvBytesPerToken } from '../kv/kv-store.js';
+import { fullModelStage, planParams } from '../model/param-layout.js';
 import { MODEL_HELP, TOKEN_HELP, modelDir } from './options.js';
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -23,7 +24,8 @@ export function inspectCommand(): Command {
         norm: c.norm, norm_eps: c.normEps, positions: c.positions, rope_theta: c.positions === 'rope' ? c.ropeTheta : null,
         rope_scaling: c.ropeScaling, mlp: c.mlp, tied_head: c.tied, sliding_window: c.window || null, eos_token_ids: c.eosTokenIds,
         parameters: params, files: ix.files.length, dtypes_on_disk: ix.dtypes,
-        weights_bytes_f32: params * 4, kv_bytes_per_token: kvBytesPerToken(c),
+        weights_bytes: Object.fromEntries((['f32', 'bf16', 'q8'] as const).map((f) => [f, planParams(c, fullModelStage(c), f).totalBytes])),
+        kv_bytes_per_token: kvBytesPerToken(c),
       };
       if (opts.json) return void process.stdout.write(JSON.stringify(info) + '\n');
       const lines = [
@@ -33,7 +35,7 @@ export function inspectCommand(): Command {
         ['context / vocabulary', `${c.nPositions} / ${c.vocabSize}`],
         ['parameters', `${params.toLocaleString('en-US')} (${(params / 1e6).toFixed(1)}M)`],
         ['on disk', Object.entries(ix.dtypes).map(([d, b]) => `${d} ${mib(b)}`).join(', ') + ` in ${ix.files.length} file(s)`],
-        ['weights in memory (f32)', mib(info.weights_bytes_f32)],
+        ['weights in memory', `f32 ${mib(info.weights_bytes.f32)}, bf16/f16 ${mib(info.weights_bytes.bf16)}, int8 ${mib(info.weights_bytes.q8)} (--dtype / --quantization; norms, biases and embeddings stay f32)`],
         ['KV cache per token', `${(info.kv_bytes_per_token / 1024).toFixed(1)} KiB (${mib(info.kv_bytes_per_token * c.nPositions)} per full context)`],
       ];
       for (const [k, v] of lines) process.stdout.write(`${k.padEnd(24)} ${v}\n`);

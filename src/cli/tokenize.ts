@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { ChatTemplateError, UsageError } from '../errors.js';
 import { DEFAULT_MODEL_DIR } from '../runtime/options.js';
-import { applyChatTemplate, checkMessages } from '../tokenizer/chat.js';
-import { HfTokenizer } from '../tokenizer/hf.js';
+import { checkMessages } from '../tokenizer/chat.js';
 import { readJsonFile } from '../tokenizer/hf-json.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 
@@ -55,10 +54,10 @@ export function tokenizeCommand(): Command {
       try {
         let text: string, ids: number[];
         if (messages !== null) {
-          if (!(tok instanceof HfTokenizer)) {
-            throw new ChatTemplateError(`${opts.model}: this model has no chat template (no tokenizer.json / tokenizer_config.json)`);
+          if (tok.chat === undefined) {
+            throw new ChatTemplateError(`${opts.model}: this model has no chat template (no tokenizer.json / tokenizer_config.json, or no "chat_template" in it)`);
           }
-          ({ text, ids } = applyChatTemplate(tok, messages, { addGenerationPrompt: true }));
+          ({ text, ids } = tok.chat(messages));
         } else {
           text = opts.text!;
           ids = tok.encode(text, opts.allowSpecial === true);

@@ -1,11 +1,14 @@
 // What callers hand the engine and get back (OpenAI completion shapes, vLLM field names).
 import type { RequestErrorCode } from '../errors.js';
 import type { FinishReason } from '../sampling/stop.js';
+import type { ChatMessage } from '../tokenizer/types.js';
 
+// Exactly one of prompt / prompt_token_ids / messages.
 export interface GenerateRequest {
   id: string;
-  prompt?: string;                   // text, tokenized with tiktoken gpt2
+  prompt?: string;                   // text, tokenized by the model's tokenizer
   prompt_token_ids?: number[];       // or ids directly
+  messages?: ChatMessage[];          // or a conversation, rendered by the model's chat template
   sampling?: Record<string, unknown>; // vLLM SamplingParams fields; defaults fill the rest
   allow_special?: boolean;           // treat "<|endoftext|>" in prompt text as the special token
 }

@@ -22,6 +22,8 @@ export const JobConfigSchema = z.strictObject({
   tensor_parallel: posInt,
   head_workers: posInt,
   backend: z.string().min(1),
+  dtype: z.enum(['auto', 'float32', 'bfloat16', 'float16']),
+  quantization: z.enum(['none', 'int8']),
   max_num_batched_tokens: posInt,
   max_num_seqs: posInt,
   kv_cache_tokens: posInt,
@@ -221,7 +223,7 @@ export function mergeConfig(file: JobConfigInput, flags: JobConfigInput): JobCon
 export function engineOptions(cfg: JobConfig, workers = cfg.workers): EngineOptions {
   return {
     workers, stages: cfg.stages, replicas: cfg.replicas, tensor: cfg.tensor_parallel, headWorkers: cfg.head_workers,
-    backend: cfg.backend, maxBatchedTokens: cfg.max_num_batched_tokens, maxSeqs: cfg.max_num_seqs,
+    backend: cfg.backend, dtype: cfg.dtype, quantization: cfg.quantization, maxBatchedTokens: cfg.max_num_batched_tokens, maxSeqs: cfg.max_num_seqs,
     kvCacheTokens: cfg.kv_cache_tokens, seed: cfg.seed, enablePrefixCaching: cfg.enable_prefix_caching,
   };
 }

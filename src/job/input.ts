@@ -1,10 +1,11 @@
-// Job inputs, streamed line by line: OpenAI Batch API JSONL, simple JSONL ({custom_id?, prompt,
-// ...sampling}) or plain text (one prompt per line). Blank lines are skipped; line numbers are
+// Job inputs, streamed line by line: OpenAI Batch API JSONL (completions and chat lines), simple
+// JSONL ({custom_id?, prompt | messages, ...sampling}) or plain text (one prompt per line). Blank lines are skipped; line numbers are
 // the file's own (1-based), and custom_id defaults to "line-<n>".
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { clip, JobError } from '../errors.js';
 import type { GenerateRequest } from '../engine/types.js';
+import { CHAT_URL, chatLine } from './chat.js';
 
 export type InputFormat = 'openai' | 'jsonl' | 'text';
 
@@ -92,11 +93,14 @@ export function parseLine(format: InputFormat, line: InputLine): JobRecord {
   let body: Record<string, unknown>;
   if (format === 'openai') {
     if (o.method !== undefined && o.method !== 'POST') return err('invalid_method', `method must be "POST", got ${echo(o.method)}`);
-    if (o.url !== '/v1/completions') return err('invalid_url', `url must be "/v1/completions", got ${echo(o.url)}`);
+    if (o.url !== '/v1/completions' && o.url !== CHAT_URL) return err('invalid_url', `url must be "/v1/completions" or "${CHAT_URL}", got ${echo(o.url)}`);
     if (o.body === null || typeof o.body !== 'object' || Array.isArray(o.body)) return err('invalid_request', 'body must be an object');
     body = o.body as Record<string, unknown>;
+    if (o.url === CHAT_URL) return chatLine(n, customId, body);
+    if (body.messages !== undefined) return err('invalid_request', `"messages" go to url "${CHAT_URL}"; "/v1/completions" takes "prompt"`);
   } else {
     body = o;
+    if (body.messages !== undefined) return chatLine(n, customId, body); // simple JSONL chat: same fields as a chat body
   }
   const prompt = body.prompt;
   const sampling: Record<string, unknown> = {};

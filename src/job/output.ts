@@ -16,7 +16,7 @@ export interface OutputRecord {
 const hex = (s: string, salt: string) => fnv1a32(salt + s).toString(16).padStart(8, '0') + fnv1a32(s + salt).toString(16).padStart(8, '0');
 
 /** Ids derive from the custom_id, so a resumed run writes the same ids as an uninterrupted one. */
-function ids(customId: string) {
+export function ids(customId: string) {
   return { id: `batch_req_${hex(customId, 'b')}`, request_id: `req_${hex(customId, 'r')}`, cmpl: `cmpl-${hex(customId, 'c')}` };
 }
 

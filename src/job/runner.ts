@@ -16,6 +16,7 @@ import { checkInputFile, checkWritableFile, makeParentDir, OutputLock, sameFile,
 import { detectFormat, parseLine, readLines, scanInput } from './input.js';
 import { TokenTimer } from './latency.js';
 import { lineErrorRecord, RecordWriter, rejectedRecord, successRecord } from './output.js';
+import { chatRecord } from './chat.js';
 import { Progress, type ProgressOptions } from './progress.js';
 import { checkResumeConfig, readResumeState, startOutput } from './resume.js';
 import { shardOf } from './shard.js';
@@ -137,7 +138,8 @@ class JobDriver {
       if (this.stopped) break;
       const req = { ...rec.request, sampling: { ...this.cfg.sampling, ...rec.request.sampling } };
       this.timer.submit(req.id, performance.now());
-      const p: Promise<void> = this.engine.submit(req).then((comp) => this.onDone(rec.customId, comp)).finally(() => this.inflight.delete(p));
+      const chat = rec.request.messages !== undefined; // answered in the chat.completion shape
+      const p: Promise<void> = this.engine.submit(req).then((comp) => this.onDone(rec.customId, comp, chat)).finally(() => this.inflight.delete(p));
       this.inflight.add(p);
     }
     await Promise.all(this.inflight);
@@ -145,11 +147,11 @@ class JobDriver {
     if (this.writeError) throw this.writeError;
   }
 
-  private onDone(customId: string, comp: Completion): void {
+  private onDone(customId: string, comp: Completion, chat = false): void {
     this.timer.finish(customId, comp.choices.length);
     try {
       if (comp.error !== null) { this.writer.write(rejectedRecord(customId, comp.error)); this.c.failed++; }
-      else { this.writer.write(successRecord(customId, comp, this.model)); this.c.ok++; }
+      else { this.writer.write(chat ? chatRecord(customId, comp, this.model, this.engine.tok) : successRecord(customId, comp, this.model)); this.c.ok++; }
     } catch (e) {
       this.writeError ??= e as Error;
     }
@@ -170,7 +172,7 @@ class JobDriver {
     const metrics = buildMetrics({
       total: this.job.total, ...this.c, promptTokens: st.promptTokens, generatedTokens: st.generatedTokens, timer: this.timer,
       promptTokensCached: st.promptTokensCached, promptTokensComputed: st.promptTokensComputed,
-      preemptions: st.preemptions, backend: e.backend, plan: e.plan, stages: statsFromTotals(e.plan, this.totals, t1 - this.t0),
+      preemptions: st.preemptions, backend: e.backend, kernelPath: e.kernelPath, weights: e.format, loadS: e.loadMs / 1000, plan: e.plan, stages: statsFromTotals(e.plan, this.totals, t1 - this.t0),
       t0: this.t0, t1, interrupted: this.opts.signal?.aborted === true,
     });
     if (this.cfg.metrics_json) {

@@ -13,6 +13,9 @@ export interface JobMetrics {
   latency_ms: { ttft: LatencySummary; tpot: LatencySummary; itl: LatencySummary };
   preemptions: number;
   backend: string;
+  kernel_path: string | null;  // the native SIMD path (avx512-vnni, avx2-fma, portable), null for other backends
+  weights: string;             // format of the linear weights: f32, bf16, f16, q8
+  load_s: number;              // model load and worker start-up, before the first request
   plan: string;
   workers: number;
   stages: StageStats[];
@@ -23,7 +26,8 @@ export interface JobMetrics {
 export interface MetricsInput {
   total: number; ok: number; failed: number; skipped: number; promptTokens: number; generatedTokens: number;
   promptTokensComputed: number; promptTokensCached: number;
-  timer: TokenTimer; preemptions: number; backend: string; plan: StagePlan; stages: StageStats[];
+  timer: TokenTimer; preemptions: number; backend: string; kernelPath: string | null; weights: string; loadS: number;
+  plan: StagePlan; stages: StageStats[];
   t0: number; t1: number; interrupted: boolean;
 }
 
@@ -36,7 +40,8 @@ export function buildMetrics(m: MetricsInput): JobMetrics {
     prefix_cache: prefixCache(m.promptTokensComputed, m.promptTokensCached),
     throughput: { prompt_tokens_per_s: m.promptTokens / s, generated_tokens_per_s: m.generatedTokens / s, requests_per_s: (m.ok + m.failed) / s },
     latency_ms: { ttft: m.timer.ttft.summary(), tpot: m.timer.tpot.summary(), itl: m.timer.itl.summary() },
-    preemptions: m.preemptions, backend: m.backend, plan: describePlan(m.plan), workers: m.plan.workers,
+    preemptions: m.preemptions, backend: m.backend, kernel_path: m.kernelPath, weights: m.weights, load_s: m.loadS,
+    plan: describePlan(m.plan), workers: m.plan.workers,
     stages: m.stages, wall_s: s, interrupted: m.interrupted,
   };
 }
@@ -57,7 +62,8 @@ export function formatMetrics(m: JobMetrics): string {
     `TTFT ${lat(m.latency_ms.ttft)}`,
     `TPOT ${lat(m.latency_ms.tpot)}`,
     `ITL  ${lat(m.latency_ms.itl)}`,
-    `preemptions ${m.preemptions}; backend ${m.backend}; ${m.plan}`,
+    `preemptions ${m.preemptions}; backend ${m.backend}${m.kernel_path ? ` (${m.kernel_path})` : ''}, ${m.weights} weights; ` +
+      `model loaded in ${m.load_s.toFixed(2)} s; ${m.plan}`,
     formatStageTable(m.stages),
   ].join('\n');
 }

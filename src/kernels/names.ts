@@ -12,7 +12,7 @@
 
 export const OPS = [
   'embedding', 'layernorm', 'rmsnorm', 'matmul', 'gelu', 'swiglu', 'residual', 'rope', 'kvWrite', 'attention',
-  'lmHead', 'logSoftmax', 'rowArgmax',
+  'lmHead', 'logSoftmax', 'rowArgmax', 'matmulQ8', 'matmul16',
 ] as const;
 export type OpName = (typeof OPS)[number];
 
@@ -100,4 +100,20 @@ export interface KernelSet {
    * with NaN gives (NaN, 0). Greedy decoding reads the head's result instead of the whole row.   [m, V] → [m]
    */
   rowArgmax(idx: Int32Array, max: Float32Array, inp: Float32Array, m: number, V: number): void;
+  /**
+   * 8-bit weights (format: src/kernels/quant.ts quantizeQ8), nn.Linear orientation: wq [O, I] int8,
+   * ws [O, nb] f32, nb = ceil(I/32). Each row of inp is quantized per 32-block exactly like
+   * quantizeQ8 (xq, xd; per row), then, with S_b = Σ_{k∈b} xq[r,k]·wq[j,k] (int32, exact):
+   *   s = 0; for b = 0..nb-1 in order: s = s + f32(f32(xd[r,b]·ws[j,b]) · f32(S_b))   (f32, no FMA)
+   *   out[r, j] = bias ? f32(bias[j] + s) : s.   [n, I] → [n, O]
+   * Bit-identical on every backend path (reference included) and for every n. With [j0, j1): wq and
+   * ws are those rows only ([j1-j0, I], [j1-j0, nb]), bias is all [O], only out columns j0..j1-1 are
+   * written. The LM head uses it with w = [V, C] and bias null.
+   */
+  matmulQ8(out: Float32Array, inp: Float32Array, wq: Int8Array, ws: Float32Array, bias: Float32Array | null, n: number, I: number, O: number, j0?: number, j1?: number): void;
+  /**
+   * matmul with 16-bit weights: w [I, O] (a range: the column shard [I, j1-j0]) of bf16 or IEEE f16
+   * bits. Every element is exactly what `matmul` gives on the same backend for the f32 values of w.
+   */
+  matmul16(out: Float32Array, inp: Float32Array, w: Uint16Array, kind: 'bf16' | 'f16', bias: Float32Array | null, n: number, I: number, O: number, j0?: number, j1?: number): void;
 }

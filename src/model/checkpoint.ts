@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { CheckpointError } from '../errors.js';
 import { readModelConfig, type ModelConfig } from './config.js';
 import { canonicalName, checkpointTensors, ignoredTensor, type TensorTarget } from './checkpoint-names.js';
-import { allocParams, fullModelStage, planParams, type ModelWeights, type StageSpec } from './param-layout.js';
+import { quantizeQ8 } from '../kernels/quant.js';
+import { allocParams, fullModelStage, linearShapes, planParams, type ModelWeights, type StageSpec } from './param-layout.js';
+import { storeLinear, type WeightFormat, type WeightStore } from './weight-format.js';
 import { fillRopeTables } from './rope.js';
 import { FLOAT_DTYPES, openSafetensors, readTensorF32, type SafetensorsFile, type TensorInfo } from './safetensors.js';
 
@@ -88,24 +90,50 @@ export function indexCheckpoint(dir: string): CheckpointIndex {
   return { dir, config, files, tensors, dtypes };
 }
 
-/** Loads the stage's tensors (all of them by default) into one SharedArrayBuffer, as f32. */
-export function loadCheckpoint(dir: string, stage?: StageSpec): ModelWeights {
-  return loadIndexed(indexCheckpoint(dir), stage);
+/** Loads the stage's tensors (all of them by default) into one SharedArrayBuffer; linear weights in `format`. */
+export function loadCheckpoint(dir: string, stage?: StageSpec, format: WeightFormat = 'f32'): ModelWeights {
+  return loadIndexed(indexCheckpoint(dir), stage, format);
 }
 
 /** loadCheckpoint for a checkpoint already indexed (its headers checked). */
-export function loadIndexed(index: CheckpointIndex, stage?: StageSpec): ModelWeights {
-  const c = index.config, layout = planParams(c, stage ?? fullModelStage(c));
+export function loadIndexed(index: CheckpointIndex, stage?: StageSpec, format: WeightFormat = 'f32'): ModelWeights {
+  const c = index.config, layout = planParams(c, stage ?? fullModelStage(c), format);
   const weights = allocParams(layout);
-  const entries = new Map(layout.entries.map((e) => [e.name, e]));
-  for (const [name, t] of checkpointTensors(c, layout.stage.layerStart, layout.stage.layerEnd, true)) {
-    const e = entries.get(t.entry);
-    if (!e) continue; // another stage's tensor (e.g. the embeddings of a middle stage)
-    const src = index.tensors.get(name)!, dest = new Float32Array(weights.buffer, e.offset * 4, e.size);
-    place(src, t, dest, e.shape[e.shape.length - 1]);
+  const f32 = new Map(layout.entries.filter((e) => e.type === 'f32').map((e) => [e.name, new Float32Array(weights.buffer, e.offset, e.size)]));
+  const linears = new Map<string, { store: WeightStore; I: number; O: number; tmp: Float32Array | null }>();
+  const shapes = linearShapes(c);
+  weights.layers.forEach((lw, i) => {
+    for (const key of ['qkv', 'o', 'up', 'down'] as const) {
+      linears.set(`L${layout.stage.layerStart + i}.${key}.w`, { store: lw[key], I: shapes[key][0], O: shapes[key][1], tmp: null });
+    }
+  });
+  const ckpt = checkpointTensors(c, layout.stage.layerStart, layout.stage.layerEnd, true);
+  for (const [name, t] of ckpt) {
+    const lin = linears.get(t.entry);
+    if (lin) {                                   // assembled in f32 [I, O], stored once complete
+      lin.tmp ??= new Float32Array(lin.I * lin.O);
+      place(index.tensors.get(name)!, t, lin.tmp, lin.O);
+      continue;
+    }
+    const dest = f32.get(t.entry);
+    if (!dest) continue; // another stage's tensor, or the q8 head (below)
+    place(index.tensors.get(name)!, t, dest, 0); // norms, biases, embeddings: never transposed
+  }
+  for (const lin of linears.values()) storeLinear(lin.store, lin.tmp!, lin.I, lin.O);
+  if (weights.head?.kind === 'q8') {                // [V, C] rows quantized: the tied embedding or lm_head
+    const src = c.tied && weights.wte ? weights.wte : readWhole(index, [...ckpt].find(([, t]) => t.entry === (c.tied ? 'wte' : 'lm_head'))!);
+    quantizeQ8(weights.head.q, weights.head.s, src, c.vocabSize, c.nEmbd);
   }
   if (weights.rope) fillRopeTables(c, weights.rope.cos, weights.rope.sin);
   return weights;
+}
+
+/** A checkpoint tensor read whole into a fresh f32 array. */
+function readWhole(index: CheckpointIndex, [name, t]: [string, TensorTarget]): Float32Array {
+  const out = new Float32Array(t.shape.reduce((a, b) => a * b, 1));
+  const src = index.tensors.get(name)!;
+  readTensorF32(src.file, src.info, out);
+  return out;
 }
 
 /** Writes one checkpoint tensor into its entry: whole, at a column offset, or transposed ([out, in] → columns of [in, O]). */

@@ -7,6 +7,7 @@
 // Legend: n = rows in the batch, m = rows that need logits, C = hidden, W = q|k|v width,
 // QD = NH·D, I = MLP width, U = I or 2I (SwiGLU gate|up), V = vocab. Residual stream: ws.x [n, C].
 import type { KernelSet } from '../kernels/names.js';
+import { q8Blocks } from '../kernels/quant.js';
 import type { KvStore } from '../kv/kv-store.js';
 import { qkvDims, type ModelConfig } from './config.js';
 import type { ModelWeights, NormWeights } from './param-layout.js';
@@ -126,21 +127,28 @@ export function headInput(ctx: ForwardContext, n: number): number {
 
 /** Logits of vocabulary ids [v0, v1) for the m rows in ws.headIn, as head part `part`. */
 export function headLogits(ctx: ForwardContext, m: number, v0: number, v1: number, part: number): void {
-  const { ws, weights, config: c, kernels: K } = ctx;
-  const C = c.nEmbd, V = c.vocabSize, Vs = v1 - v0;
+  const { ws, config: c, kernels: K } = ctx;
+  const V = c.vocabSize, Vs = v1 - v0;
   const M = ws.maxLogitRows, idx = ws.argIdx.subarray(part * M, part * M + m), max = ws.argMax.subarray(part * M, part * M + m);
   if (Vs === V) {
-    K.lmHead(ws.logits, ws.headIn, weights.lmHead!, m, C, V);             // [m, C] -> [m, V]
+    headMatmul(ctx, ws.logits, m, 0, V);                                  // [m, C] -> [m, V]
     K.rowArgmax(idx, max, ws.logits, m, V);                               // [m, V] -> [m]
   } else {
-    const shard = weights.lmHead!.subarray(v0 * C, v1 * C);               // [Vs, C]
-    K.lmHead(ws.shard, ws.headIn, shard, m, C, Vs);                       // [m, C] -> [m, Vs]
+    headMatmul(ctx, ws.shard, m, v0, v1);                                 // [m, C] -> [m, Vs]
     K.rowArgmax(idx, max, ws.shard, m, Vs);                               // [m, Vs] -> [m], while the shard is in cache
     for (let r = 0; r < m; r++) {
       idx[r] += v0;
       ws.logits.set(ws.shard.subarray(r * Vs, (r + 1) * Vs), r * V + v0); // scatter
     }
   }
+}
+
+/** out [m, v1 - v0] = logits of vocabulary rows [v0, v1) of the head (f32 rows, or q8 rows and their scales). */
+function headMatmul(ctx: ForwardContext, out: Float32Array, m: number, v0: number, v1: number): void {
+  const { ws, config: c, kernels: K } = ctx, h = ctx.weights.head!, C = c.nEmbd, Vs = v1 - v0;
+  if (h.kind === 'f32') { K.lmHead(out, ws.headIn, h.w.subarray(v0 * C, v1 * C), m, C, Vs); return; }
+  const nb = q8Blocks(C);
+  K.matmulQ8(out, ws.headIn, h.q.subarray(v0 * C, v1 * C), h.s.subarray(v0 * nb, v1 * nb), null, m, C, Vs);
 }
 
 /** The whole model in one call (one thread): embeddings, every layer, head. */

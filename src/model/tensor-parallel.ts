@@ -14,13 +14,19 @@
 import type { KernelSet } from '../kernels/names.js';
 import { qkvDims, type ModelConfig } from './config.js';
 import type { LayerWeights } from './param-layout.js';
+import { q8Blocks } from '../kernels/quant.js';
+import type { WeightStore } from './weight-format.js';
 
-/** A linear layer out = inp · w + bias as this thread computes it: column blocks [j0, j1) of the [I, O] output, each a contiguous [I, j1 - j0] weight. */
+/**
+ * A linear layer out = inp · w + bias as this thread computes it: column blocks [j0, j1) of the
+ * [I, O] output, each held contiguously — f32 or 16-bit [I, j1 - j0], or q8 rows [j1 - j0, I] with
+ * their block scales (weight-format.ts).
+ */
 export interface Linear {
   I: number;
   O: number;
   bias: Float32Array | null;   // [O], all of it
-  blocks: Array<{ w: Float32Array; j0: number; j1: number }>; // one block [0, O) for a whole linear
+  blocks: Array<{ w: WeightStore; j0: number; j1: number }>; // one block [0, O) for a whole linear
 }
 
 /** The four linears of one block, as one thread sees them. */
@@ -28,7 +34,13 @@ export interface LayerLinears { qkv: Linear; o: Linear; up: Linear; down: Linear
 
 /** out[:, blocks] = inp · w + bias   [n, I] → [n, O]; each element by the kernel's one arithmetic, whatever the blocks. */
 export function linear(K: KernelSet, out: Float32Array, inp: Float32Array, lin: Linear, n: number): void {
-  for (const b of lin.blocks) K.matmul(out, inp, b.w, lin.bias, n, lin.I, lin.O, b.j0, b.j1);
+  for (const { w, j0, j1 } of lin.blocks) {
+    switch (w.kind) {
+      case 'f32': K.matmul(out, inp, w.w, lin.bias, n, lin.I, lin.O, j0, j1); break;
+      case 'q8': K.matmulQ8(out, inp, w.q, w.s, lin.bias, n, lin.I, lin.O, j0, j1); break;
+      default: K.matmul16(out, inp, w.w, w.kind, lin.bias, n, lin.I, lin.O, j0, j1);
+    }
+  }
 }
 
 /** A rank's share of a stage; `barrier()` returns once every rank reached it (writes before are visible after). */
@@ -98,12 +110,17 @@ function rankBlocks(c: ModelConfig, key: LinearKey, rank: number, size: number):
 
 const BIAS: Record<LinearKey, 'qkvB' | 'oB' | 'upB' | 'downB'> = { qkv: 'qkvB', o: 'oB', up: 'upB', down: 'downB' };
 
-/** Rewrites the layers' linear weights ([I, O] row-major) as rank-major contiguous column shards. */
+/**
+ * Rewrites the layers' f32 / 16-bit linear weights ([I, O] row-major) as rank-major contiguous
+ * column shards. q8 weights are rows [O, I]: a column range is already contiguous.
+ */
 export function shardLayerColumns(layers: LayerWeights[], c: ModelConfig, size: number): void {
   if (size === 1) return;
   for (const lw of layers) {
     for (const key of Object.keys(STORAGE) as LinearKey[]) {
-      const [I, O] = shape(c, key), w = lw[STORAGE[key]], src = w.slice(); // one tensor's copy, freed after
+      const store = lw[STORAGE[key]];
+      if (store.kind === 'q8') continue;
+      const [I, O] = shape(c, key), w: Float32Array | Uint16Array = store.w, src = w.slice(); // one tensor's copy, freed after
       let off = 0;
       for (let rank = 0; rank < size; rank++) {
         for (const [j0, j1] of rankBlocks(c, key, rank, size)) {
@@ -119,15 +136,22 @@ export function shardLayerColumns(layers: LayerWeights[], c: ModelConfig, size: 
 /** `rank`'s linears of layers laid out by shardLayerColumns with `size` ranks (size 1: the checkpoint's layout). */
 export function rankLinears(layers: LayerWeights[], c: ModelConfig, rank: number, size: number): LayerLinears[] {
   const view = (lw: LayerWeights, key: LinearKey): Linear => {
-    const [I, O] = shape(c, key);
+    const [I, O] = shape(c, key), store = lw[STORAGE[key]];
     let off = 0;
     for (let r = 0; r < rank; r++) for (const [j0, j1] of rankBlocks(c, key, r, size)) off += I * (j1 - j0);
     const blocks = rankBlocks(c, key, rank, size).map(([j0, j1]) => {
-      const w = lw[STORAGE[key]].subarray(off, off + I * (j1 - j0));
+      const w = sliceStore(store, I, j0, j1, off);
       off += I * (j1 - j0);
       return { w, j0, j1 };
     });
     return { I, O, bias: lw[BIAS[key]], blocks };
   };
   return layers.map((lw) => ({ qkv: view(lw, 'qkv'), o: view(lw, 'o'), up: view(lw, 'up'), down: view(lw, 'down') }));
+}
+
+/** The block [j0, j1) of a stored linear: at `off` of a column-sharded [I, O] matrix, or rows j0..j1 (and their scales) of q8. */
+function sliceStore(store: WeightStore, I: number, j0: number, j1: number, off: number): WeightStore {
+  if (store.kind !== 'q8') return { ...store, w: store.w.subarray(off, off + I * (j1 - j0)) } as WeightStore;
+  const nb = q8Blocks(I);
+  return { kind: 'q8', q: store.q.subarray(j0 * I, j1 * I), s: store.s.subarray(j0 * nb, j1 * nb) };
 }

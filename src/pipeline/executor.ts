@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Executor, StageSpan, StepResult } from '../engine/executor.js';
 import type { ModelConfig } from '../model/config.js';
+import type { WeightFormat } from '../model/weight-format.js';
 import type { BatchSlot, SlotSpec } from '../model/workspace.js';
 import { abortBarrier, PARTNER_FAILED, resetBarrier } from './barrier.js';
 import { CLAIM, DONE, PARTS_DONE, STEP, type FaultSpec, type StageInit, type StageResult, type StageTask } from './protocol.js';
@@ -15,6 +16,7 @@ const WORKER = fileURLToPath(new URL('../../workers/stage-worker.js', import.met
 
 export interface PipelineShared {
   config: ModelConfig;
+  format: WeightFormat;     // of the linear weights in params
   backend: string;
   params: SharedArrayBuffer;
   kv: SharedArrayBuffer[];  // per stage
@@ -47,7 +49,7 @@ export class PipelineExecutor implements Executor {
     this.headParts = sh.slotSpec.headParts ?? 1;
     this.pools = plan.stages.map((stage) => {
       const init: StageInit = {
-        config: sh.config, stage, backend: sh.backend, params: sh.params, kv: sh.kv[stage.index],
+        config: sh.config, format: sh.format, stage, backend: sh.backend, params: sh.params, kv: sh.kv[stage.index],
         nBlocks: sh.nBlocks, blockSize: sh.blockSize, blockTable: sh.blockTable, maxBlocksPerSeq: sh.maxBlocksPerSeq,
         slots: sh.slots.buffer, slotSpec: sh.slotSpec, fault: sh.fault,
       };

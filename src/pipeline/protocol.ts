@@ -34,6 +34,7 @@
 //   so no worker of an old attempt still writes the slot (embedding rewrites x from the tokens
 //   and KV writes are idempotent: the retry recomputes the same values).
 import type { ModelConfig } from '../model/config.js';
+import type { WeightFormat } from '../model/weight-format.js';
 import type { SlotSpec } from '../model/workspace.js';
 import type { PlannedStage } from './stage-plan.js';
 
@@ -63,6 +64,7 @@ export interface FaultSpec {
 /** workerData of a stage pool: everything a worker maps at start-up, once per job. */
 export interface StageInit {
   config: ModelConfig;
+  format: WeightFormat;     // how params holds the linear weights (model/weight-format.ts)
   stage: PlannedStage;
   backend: string;
   params: SharedArrayBuffer;

@@ -14,6 +14,7 @@ import type { ModelConfig } from '../model/config.js';
 import type { ForwardContext } from '../model/forward.js';
 import { wholePart, type TensorPart } from '../model/tensor-parallel.js';
 import { fullModelStage, planParams, type ModelWeights } from '../model/param-layout.js';
+import { chooseFormat } from '../model/weight-format.js';
 import { allocScratch, type BatchSlot, type Workspace } from '../model/workspace.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import { engineTokenizer } from './tokenizer.js';
@@ -47,18 +48,18 @@ export class LocalEngine {
 
   static open(modelDir: string, opts: EngineOptions = {}): LocalEngine {
     const o = withDefaults(opts);
-    const index = indexCheckpoint(modelDir), c = index.config;
+    const index = indexCheckpoint(modelDir), c = index.config, format = chooseFormat(index.dtypes, o.dtype, o.quantization);
     const maxLogitRows = Math.min(o.maxBatchedTokens, Math.max(o.maxSeqs, 64));
     const memory = planMemory(c, {
-      weightsBytes: planParams(c).totalFloats * 4, maxSeqs: o.maxSeqs, maxBatchedTokens: o.maxBatchedTokens,
+      weightsBytes: planParams(c, fullModelStage(c), format).totalBytes, maxSeqs: o.maxSeqs, maxBatchedTokens: o.maxBatchedTokens,
       kvCacheTokens: o.kvCacheTokens, blockSize: o.blockSize, stages: [fullModelStage(c)],
       // two slots: generation gets its own, since scoring calls on this engine may run between its steps
       slots: { maxTokens: o.maxBatchedTokens, maxLogitRows, count: 2 },
       scratch: [{ threads: 2, shardV: c.vocabSize, activations: true }],
     });
     const backend = resolveBackend(o.backend);
-    return new LocalEngine(c, memory, loadIndexed(index), backend, o.seed, engineTokenizer(modelDir, c),
-      { prefixCaching: o.enablePrefixCaching, modelId: modelDir, forkChoices: o.forkChoices });
+    return new LocalEngine(c, memory, loadIndexed(index, undefined, format), backend, o.seed, engineTokenizer(modelDir, c),
+      { prefixCaching: o.enablePrefixCaching, modelId: `${modelDir}|${JSON.stringify(format)}`, forkChoices: o.forkChoices });
   }
 
   get maxSeqs(): number { return this.memory.maxSeqs; }

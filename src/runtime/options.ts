@@ -2,6 +2,7 @@
 // Flags and config files become this in one place (src/cli/options.ts resolveOptions → job
 // config → engineOptions); nothing below the runtime reads flags or config keys.
 import { fileURLToPath } from 'node:url';
+import type { Dtype, Quantization } from '../model/weight-format.js';
 import type { FaultSpec } from '../pipeline/protocol.js';
 
 /** The model shipped in models/, used when no --model is given. */
@@ -9,6 +10,8 @@ export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../../models/kjv-gpt2
 
 export interface EngineOptions {
   backend?: string;          // kernel backend name, or "auto" (default): the fastest that loads
+  dtype?: Dtype;             // linear weights: auto (default: the checkpoint's 16-bit type, else f32), float32, bfloat16, float16
+  quantization?: Quantization; // int8: linear weights and the LM head as 8-bit blocks (model/weight-format.ts)
   maxBatchedTokens?: number; // rows per forward step (default 256)
   maxSeqs?: number;          // sequences running at once (default 32)
   kvCacheTokens?: number;    // KV capacity in tokens (default: maxSeqs · context, at most KV_BYTES_DEFAULT; at least one full context)
@@ -30,7 +33,8 @@ export interface EngineOptions {
 }
 
 export const ENGINE_DEFAULTS = Object.freeze({
-  backend: 'auto', maxBatchedTokens: 256, maxSeqs: 32, blockSize: 16, seed: 0, maxRetries: 2, enablePrefixCaching: true,
+  backend: 'auto', dtype: 'auto' as Dtype, quantization: 'none' as Quantization, maxBatchedTokens: 256, maxSeqs: 32, blockSize: 16, seed: 0, maxRetries: 2,
+  enablePrefixCaching: true,
 });
 
 /** Default KV cache size cap: the cache is maxSeqs full contexts, but no more than this. */

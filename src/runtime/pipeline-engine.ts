@@ -7,46 +7,54 @@ import type { Completion, GenerateRequest } from '../engine/types.js';
 import { resolveBackend } from '../kernels/register-all.js';
 import { indexCheckpoint, loadIndexed } from '../model/checkpoint.js';
 import type { ModelConfig } from '../model/config.js';
-import { planParams } from '../model/param-layout.js';
+import { fullModelStage, planParams } from '../model/param-layout.js';
+import { chooseFormat, type WeightFormat } from '../model/weight-format.js';
+import { nativeSimd } from '../kernels/native/index.js';
 import { shardLayerColumns } from '../model/tensor-parallel.js';
 import { PipelineExecutor } from '../pipeline/executor.js';
 import { headParts, planStages, type PlannedStage, type StagePlan } from '../pipeline/stage-plan.js';
+import type { Tokenizer } from '../tokenizer/types.js';
 import { engineTokenizer } from './tokenizer.js';
 import { allocateMemory, planMemory, type MemoryPlan } from './memory.js';
 import { withDefaults, type EngineOptions, type ResolvedEngineOptions } from './options.js';
 
 export class PipelineEngine {
   private constructor(readonly config: ModelConfig, readonly plan: StagePlan, readonly memory: MemoryPlan,
-    readonly executor: PipelineExecutor, private readonly coordinator: Coordinator) {}
+    readonly executor: PipelineExecutor, private readonly coordinator: Coordinator, readonly tok: Tokenizer,
+    readonly format: WeightFormat,  // of the linear weights
+    readonly loadMs: number) {}     // create(): checkpoint read, weights converted, workers started
 
   static async create(modelDir: string, opts: EngineOptions = {}): Promise<PipelineEngine> {
-    const o = withDefaults(opts);
-    const index = indexCheckpoint(modelDir), c = index.config;
+    const t0 = performance.now(), o = withDefaults(opts);
+    const index = indexCheckpoint(modelDir), c = index.config, format = chooseFormat(index.dtypes, o.dtype, o.quantization);
     const plan = planStages(c, { workers: o.workers, stages: o.stages, replicas: o.replicas, tensor: o.tensor, headWorkers: o.headWorkers, seqs: o.maxSeqs });
     const memory = planMemory(c, {
-      weightsBytes: planParams(c).totalFloats * 4, maxSeqs: o.maxSeqs, maxBatchedTokens: o.maxBatchedTokens,
+      weightsBytes: planParams(c, fullModelStage(c), format).totalBytes, maxSeqs: o.maxSeqs, maxBatchedTokens: o.maxBatchedTokens,
       kvCacheTokens: o.kvCacheTokens, blockSize: o.blockSize, stages: plan.stages, slots: slotSpec(plan, o),
       scratch: plan.stages.map((s) => ({ threads: s.replicas * s.tensor, shardV: Math.ceil(c.vocabSize / headParts(s)) + 8, activations: s.tensor === 1 })),
     });
     const backend = resolveBackend(o.backend);
-    const weights = loadIndexed(index);
+    const weights = loadIndexed(index, undefined, format);
     // tensor-parallel stages stream contiguous column shards of their weights (model/tensor-parallel.ts)
     for (const s of plan.stages) shardLayerColumns(weights.layers.slice(s.layerStart, s.layerEnd), c, s.tensor);
     const mem = allocateMemory(c, memory);
     const fault = o.fault ? { ...o.fault, remaining: counter(o.fault.count) } : null;
     const executor = await PipelineExecutor.start(plan, {
-      config: c, backend, params: weights.buffer, nBlocks: memory.nBlocks, blockSize: memory.blockSize,
+      config: c, format, backend, params: weights.buffer, nBlocks: memory.nBlocks, blockSize: memory.blockSize,
       blockTable: mem.tables.buffer, maxBlocksPerSeq: memory.maxBlocksPerSeq, kv: mem.kv.map((k) => k.buffer),
       slots: mem.slots, slotSpec: memory.slots, fault,
     }, o.maxRetries);
     const tok = engineTokenizer(modelDir, c);
+    // the hash chain's root: this model in this weight format (its KV rows differ from another's)
     const coordinator = new Coordinator(executor, c, mem.tables, tok, o.seed, {
-      prefixCaching: o.enablePrefixCaching, modelId: modelDir, kv: mem.kv, forkChoices: o.forkChoices,
+      prefixCaching: o.enablePrefixCaching, modelId: `${modelDir}|${JSON.stringify(format)}`, kv: mem.kv, forkChoices: o.forkChoices,
     });
-    return new PipelineEngine(c, plan, memory, executor, coordinator);
+    return new PipelineEngine(c, plan, memory, executor, coordinator, tok, format, performance.now() - t0);
   }
 
   get backend(): string { return this.executor.backend; }
+  /** The native SIMD path the kernels run (chosen at load from the CPU), null for other backends. */
+  get kernelPath(): string | null { return this.backend === 'native' ? nativeSimd() : null; }
   get kvCacheTokens(): number { return this.memory.kvTokens; }
   get stats(): CoordinatorStats { return this.coordinator.stats; }
   set recordSpans(on: boolean) { this.coordinator.recordSpans = on; }

@@ -14,11 +14,9 @@
 import { Environment, Interpreter, parse, tokenize } from '@huggingface/jinja';
 import { ChatTemplateError } from '../errors.js';
 import type { HfTokenizer } from './hf.js';
+import type { ChatMessage } from './types.js';
 
-export interface ChatMessage {
-  role: string;
-  content: string;
-}
+export type { ChatMessage };
 
 export interface ChatOptions {
   /** Append the assistant header so the model answers (default true). */
@@ -64,14 +62,23 @@ function pyRange(start: number, stop?: number, step = 1): number[] {
   return out;
 }
 
-/** Checks the shape of a messages list: [{role: string, content: string}, ...], at least one. */
+const shown = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v)?.slice(0, 80) ?? String(v));
+
+/**
+ * Checks the shape of a messages list: [{role: string, content: string}, ...], at least one.
+ * The error names the exact field (messages[2].content), since a batch line may hold many turns.
+ * Content must be a string: OpenAI's list-of-parts form is not supported.
+ */
 export function checkMessages(messages: unknown, where = 'messages'): ChatMessage[] {
   if (!Array.isArray(messages) || messages.length === 0) {
-    throw new ChatTemplateError(`${where}: expected a non-empty array of {"role", "content"}, got ${JSON.stringify(messages)?.slice(0, 80)}`);
+    throw new ChatTemplateError(`${where}: expected a non-empty array of {"role", "content"}, got ${shown(messages)}`);
   }
   messages.forEach((m, i) => {
-    if (typeof m !== 'object' || m === null || typeof m.role !== 'string' || typeof m.content !== 'string') {
-      throw new ChatTemplateError(`${where}[${i}]: expected {"role": string, "content": string}, got ${JSON.stringify(m)?.slice(0, 80)}`);
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) {
+      throw new ChatTemplateError(`${where}[${i}]: expected {"role": string, "content": string}, got ${shown(m)}`);
+    }
+    for (const k of ['role', 'content'] as const) {
+      if (typeof m[k] !== 'string') throw new ChatTemplateError(`${where}[${i}].${k}: expected a string, got ${shown(m[k])}`);
     }
   });
   return messages as ChatMessage[];

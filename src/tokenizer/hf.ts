@@ -14,11 +14,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Tokenizer as HfJsTokenizer } from '@huggingface/tokenizers';
 import { TokenizerError } from '../errors.js';
 import { byteLevelToBytes } from './byte-level.js';
+import { applyChatTemplate } from './chat.js';
 import {
   checkTokenizerJson, decoderStyle, postProcessorTemplate, readJsonFile, tokenContent,
   type DecoderStyle, type TokenizerConfig, type TokenizerJson,
 } from './hf-json.js';
-import { concatTokenBytes, StreamDecoder, type Tokenizer } from './types.js';
+import { concatTokenBytes, StreamDecoder, type ChatMessage, type Tokenizer } from './types.js';
 
 // transformers' LlamaTokenizerFast / GemmaTokenizerFast call update_post_processor(), which
 // replaces tokenizer.json's template by add_bos_token (default true) and add_eos_token (false)
@@ -48,6 +49,8 @@ export class HfTokenizer implements Tokenizer {
   /** Contents of the added tokens marked special (what plain encode() treats as text). */
   readonly specialTokens: readonly string[];
   readonly config: TokenizerConfig;
+  /** Set only when there is a chat template: its absence is how callers know (Tokenizer.chat). */
+  readonly chat?: (messages: readonly ChatMessage[]) => { text: string; ids: number[] };
   // plainTok is built on first use (~1 s for a 128k vocabulary): a chat prompt needs only specialTok
   private plainTok: HfJsTokenizer | null = null;
   private specialTok: HfJsTokenizer | null = null;
@@ -108,6 +111,7 @@ export class HfTokenizer implements Tokenizer {
     this.bosId = this.prefix.length > 0 ? this.prefix[0] : null;
     this.eosIds = eos === null ? [] : [eos];
     this.chatTemplate = chatTemplateOf(cfgFile, this.config.chat_template, files.chatTemplateFile ?? null);
+    if (this.chatTemplate !== null) this.chat = (messages) => applyChatTemplate(this, messages);
   }
 
   /** tokenizer.json (required) and tokenizer_config.json (optional) of a model directory. */

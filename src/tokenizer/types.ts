@@ -35,7 +35,20 @@ export interface Tokenizer {
    * output text by default (skip_special_tokens), which is the engine's call to make.
    */
   isSpecial(id: number): boolean;
+  /**
+   * Renders a conversation with the model's chat template (generation prompt appended) and
+   * tokenizes it as HF apply_chat_template does: no BOS added around it, special tokens parsed.
+   * Absent when the tokenizer has no chat template (GPT-2, ids-only, a tokenizer.json without
+   * one): callers test for the method instead of for tokenizer classes.
+   */
+  chat?(messages: readonly ChatMessage[]): { text: string; ids: number[] };
   free(): void;
+}
+
+/** One chat turn. Other keys (name, ...) are passed to the template as they are. */
+export interface ChatMessage {
+  role: string;
+  content: string;
 }
 
 /** Streaming UTF-8 decode: bytes of a character split across tokens are held until it completes. */

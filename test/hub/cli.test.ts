@@ -27,7 +27,8 @@ function done(child: ChildProcess): Promise<{ code: number | null; signal: strin
   let stdout = '', stderr = '';
   child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
   child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
-  return new Promise((r) => child.on('exit', (code, signal) => r({ code, signal, stdout, stderr })));
+  // 'close', not 'exit': exit can fire before the child's stdio is drained (seen under load: an empty stderr)
+  return new Promise((r) => child.on('close', (code, signal) => r({ code, signal, stdout, stderr })));
 }
 
 const cli = (s: Setup, ...args: string[]) => done(start(s, args));

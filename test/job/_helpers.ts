@@ -57,5 +57,6 @@ export async function waitForLines(file: string, n: number, child: ChildProcess,
 export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
-  return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
+  // 'close', not 'exit': exit can fire before the child's stdio is drained (seen under load: an empty stderr)
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
 }

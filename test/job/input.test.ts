@@ -19,8 +19,8 @@ test('OpenAI batch lines: body fields become sampling, prompt text or ids', (t) 
   t.deepEqual(r, { n: 1, customId: 'x', request: { id: 'x', prompt_token_ids: [5, 6], sampling: { max_tokens: 3, temperature: 0 } } });
   const text = parseLine('openai', { n: 2, text: JSON.stringify({ custom_id: 'y', method: 'POST', url: '/v1/completions', body: { prompt: 'hi' } }) });
   t.is(text.request?.prompt, 'hi');
-  const url = parseLine('openai', { n: 3, text: JSON.stringify({ custom_id: 'z', method: 'POST', url: '/v1/chat/completions', body: { prompt: 'hi' } }) });
-  t.deepEqual(url.error, { code: 'invalid_url', message: 'line 3: url must be "/v1/completions", got "/v1/chat/completions"' });
+  const url = parseLine('openai', { n: 3, text: JSON.stringify({ custom_id: 'z', method: 'POST', url: '/v1/embeddings', body: { prompt: 'hi' } }) });
+  t.deepEqual(url.error, { code: 'invalid_url', message: 'line 3: url must be "/v1/completions" or "/v1/chat/completions", got "/v1/embeddings"' });
   t.is(url.customId, 'z');
 });
 

@@ -39,9 +39,10 @@ for (const [name, c] of [['gpt2', gpt2], ['llama GQA + SwiGLU', llama]] as const
   test(`${name}, ${size} rank(s): each rank's linears are exactly its columns of the checkpoint's matrices, with the kernel's column ranges`, (t) => {
     const { q: QD, kv: KD, width: W } = qkvDims(c), C = c.nEmbd, I = c.nInner, U = c.mlp === 'swiglu' ? 2 * I : I, D = c.headDim;
     const orig = { qkv: matrix(C, W, 1), o: matrix(QD, C, 2), up: matrix(C, U, 3), down: matrix(I, C, 4) };
-    const lw = { qkv: orig.qkv.slice(), o: orig.o.slice(), up: orig.up.slice(), down: orig.down.slice(), qkvB: null, oB: null, upB: null, downB: null } as unknown as LayerWeights;
+    const f32 = (w: Float32Array) => ({ kind: 'f32' as const, w: w.slice() });
+    const lw = { qkv: f32(orig.qkv), o: f32(orig.o), up: f32(orig.up), down: f32(orig.down), qkvB: null, oB: null, upB: null, downB: null } as unknown as LayerWeights;
     shardLayerColumns([lw], c, size);
-    if (size > 1) t.notDeepEqual(Array.from(lw.up), Array.from(orig.up)); // rearranged in place
+    if (size > 1) t.notDeepEqual(Array.from((lw.up as { w: Float32Array }).w), Array.from(orig.up)); // rearranged in place
     const cover = new Map<string, number>();
     for (let rank = 0; rank < size; rank++) {
       const [lin] = rankLinears([lw], c, rank, size), s = rankShares(c, rank, size);
@@ -54,7 +55,7 @@ for (const [name, c] of [['gpt2', gpt2], ['llama GQA + SwiGLU', llama]] as const
         const blocks = size === 1 ? [[0, dims[key][1]]] : want[key];
         t.deepEqual(lin[key].blocks.map((b) => [b.j0, b.j1]), blocks, `rank ${rank} ${key} ranges`);
         lin[key].blocks.forEach((b) => {
-          t.deepEqual(Array.from(b.w), columns(orig[key], dims[key][0], dims[key][1], b.j0, b.j1), `rank ${rank} ${key} [${b.j0}, ${b.j1})`);
+          t.deepEqual(Array.from((b.w as { w: Float32Array }).w), columns(orig[key], dims[key][0], dims[key][1], b.j0, b.j1), `rank ${rank} ${key} [${b.j0}, ${b.j1})`);
           for (let j = b.j0; j < b.j1; j++) cover.set(`${key}:${j}`, (cover.get(`${key}:${j}`) ?? 0) + 1);
         });
       }
@@ -65,3 +66,19 @@ for (const [name, c] of [['gpt2', gpt2], ['llama GQA + SwiGLU', llama]] as const
     }
   });
 }
+
+test('q8 linears are not rewritten: a rank\'s block is rows [j0, j1) of the [O, I] matrix and their block scales', (t) => {
+  const c = llama, { width: W } = qkvDims(c), C = c.nEmbd, nb = Math.ceil(C / 32);
+  const q = Int8Array.from({ length: W * C }, (_, i) => (i % 251) - 125), s = Float32Array.from({ length: W * nb }, (_, i) => i + 0.5);
+  const store = { kind: 'q8' as const, q: q.slice(), s: s.slice() };
+  const lw = { qkv: store, o: store, up: store, down: store, qkvB: null, oB: null, upB: null, downB: null } as unknown as LayerWeights;
+  shardLayerColumns([lw], c, 2);
+  t.deepEqual(Array.from(store.q), Array.from(q)); // untouched
+  for (let rank = 0; rank < 2; rank++) {
+    for (const b of rankLinears([lw], c, rank, 2)[0].qkv.blocks) {
+      const w = b.w as { q: Int8Array; s: Float32Array };
+      t.deepEqual(Array.from(w.q), Array.from(q.subarray(b.j0 * C, b.j1 * C)), `rank ${rank} rows [${b.j0}, ${b.j1})`);
+      t.deepEqual(Array.from(w.s), Array.from(s.subarray(b.j0 * nb, b.j1 * nb)));
+    }
+  }
+});

@@ -13,7 +13,7 @@ import { ckptDir, repoPath } from '../helpers/paths.js';
 
 const c = readModelConfig(`${ckptDir('f32')}/config.json`); // P = 64
 const base = {
-  weightsBytes: planParams(c).totalFloats * 4, maxSeqs: 4, maxBatchedTokens: 32, blockSize: 16,
+  weightsBytes: planParams(c).totalBytes, maxSeqs: 4, maxBatchedTokens: 32, blockSize: 16,
   stages: [{ layerStart: 0, layerEnd: c.nLayer }], slots: { maxTokens: 32, maxLogitRows: 4, count: 2 },
   scratch: [{ threads: 2, shardV: c.vocabSize, activations: true }],
 };

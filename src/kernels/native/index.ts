@@ -13,6 +13,7 @@ import { layernorm } from './layernorm.js';
 import { lmHead } from './lm-head.js';
 import { logSoftmax } from './log-softmax.js';
 import { matmul } from './matmul.js';
+import { matmul16, matmulQ8 } from './matmul-quant.js';
 import { residual } from './residual.js';
 import { rmsnorm } from './rmsnorm.js';
 import { rope } from './rope.js';
@@ -20,7 +21,7 @@ import { rowArgmax } from './row-argmax.js';
 import { swiglu } from './swiglu.js';
 
 export const nativeKernels: KernelSet = {
-  embedding, layernorm, rmsnorm, matmul, gelu, swiglu, residual, rope, kvWrite, attention, lmHead, logSoftmax, rowArgmax,
+  embedding, layernorm, rmsnorm, matmul, gelu, swiglu, residual, rope, kvWrite, attention, lmHead, logSoftmax, rowArgmax, matmulQ8, matmul16,
 };
 
 export function loadNativeKernels(): string | null {
@@ -30,7 +31,7 @@ export function loadNativeKernels(): string | null {
   return null;
 }
 
-/** "avx2-fma" | "portable" once loaded, else null. */
+/** "avx512-vnni" | "avx2-fma" | "portable" once loaded, else null. */
 export function nativeSimd(): string | null {
   return loadAddon() === null ? addon().simd : null;
 }
@@ -39,6 +40,9 @@ export function nativeSimd(): string | null {
  * Runs this thread's later native calls on `path` ('default': the one picked at load) and returns
  * the path now in use; throws when the addon is not loaded or this CPU lacks the path.
  */
+/** Every native SIMD path, fastest first (which of them this CPU runs: try setNativeSimd). */
+export const NATIVE_SIMD_PATHS: readonly NativeSimdPath[] = ['amx-int8', 'avx512-vnni', 'avx2-fma', 'portable'];
+
 export function setNativeSimd(path: NativeSimdPath | 'default'): NativeSimdPath {
   return addon().setSimd(path);
 }

@@ -1,0 +1,49 @@
+// Node-API glue for the quantized-weight ops (names.ts matmulQ8, matmul16); registered in napi.cc.
+#include <node_api.h>
+
+#include <cstring>
+
+#include "kernels.h"
+#include "napi_args.h"
+
+namespace pg {
+
+// matmulQ8(out, inp, wq, ws, bias | null, n, I, O[, j0, j1]); wq [j1-j0, I] int8, ws [j1-j0, ceil(I/32)]
+napi_value js_matmulq8(napi_env env, napi_callback_info info) {
+  const char* F = "matmulQ8";
+  Args a(env, info, 8, F);
+  const i64 n = a.num(5, F, "n"), I = a.num(6, F, "I"), O = a.num(7, F, "O");
+  i64 j0 = 0, j1 = O;
+  a.range(8, O, F, "j0, j1", j0, j1);
+  float* out = a.f32(0, n * O, F, "out");
+  float* inp = a.f32(1, n * I, F, "inp");
+  int8_t* wq = a.i8(2, I * (j1 - j0), F, "wq");
+  float* ws = a.f32(3, (I + 31) / 32 * (j1 - j0), F, "ws");
+  float* b = a.f32_or_null(4, O, F, "bias");
+  if (!a.ok) return nullptr;
+  if (n > 0 && j1 > j0) matmul_q8(path(), out, inp, wq, ws, b, n, I, O, j0, j1);
+  return nullptr;
+}
+
+// matmul16(out, inp, w, kind: "bf16" | "f16", bias | null, n, I, O[, j0, j1]); w [I, j1-j0] 16-bit
+napi_value js_matmul16(napi_env env, napi_callback_info info) {
+  const char* F = "matmul16";
+  Args a(env, info, 8, F);
+  const i64 n = a.num(5, F, "n"), I = a.num(6, F, "I"), O = a.num(7, F, "O");
+  i64 j0 = 0, j1 = O;
+  a.range(8, O, F, "j0, j1", j0, j1);
+  char kind[8] = {0};
+  size_t got = 0;
+  if (a.ok && napi_get_value_string_utf8(env, a.v[3], kind, sizeof kind, &got) != napi_ok) a.fail(F, "kind must be a string");
+  const int k = std::strcmp(kind, "bf16") == 0 ? 0 : std::strcmp(kind, "f16") == 0 ? 1 : -1;
+  if (a.ok && k < 0) a.fail(F, "kind must be \"bf16\" or \"f16\"");
+  float* out = a.f32(0, n * O, F, "out");
+  float* inp = a.f32(1, n * I, F, "inp");
+  uint16_t* w = a.u16(2, I * (j1 - j0), F, "w");
+  float* b = a.f32_or_null(4, O, F, "bias");
+  if (!a.ok) return nullptr;
+  if (n > 0 && j1 > j0) matmul_16(path(), out, inp, w, k, b, n, I, O, j0, j1);
+  return nullptr;
+}
+
+}  // namespace pg

@@ -1,0 +1,146 @@
+// matmulQ8 and matmul16 drivers (contract: src/kernels/names.ts; format: src/kernels/quant.ts),
+// and the portable Path's q8 dots and 16-bit widening. Everything with floating-point rounding
+// lives here, shared by every path; a path contributes only exact integer block dots (q8_dots)
+// and exact widening (widen16), so results are bit-identical across paths and to the reference.
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "kernels.h"
+
+namespace pg {
+
+constexpr i64 QB = 32;  // Q8 block
+constexpr i64 JT = 16;  // weight rows per q8_dots call
+constexpr i64 RB = 64;  // activation rows per q8_dots call (isum scratch [RB, nb, 16] ≤ 1.5 KiB·nb, L2)
+
+// d = f32(amax / 127); q = sign · min(127, floor(|x| / d + 1/2)) with the quotient in f64 (quant.ts)
+void quantize_row_q8(int8_t* q, float* d, const float* x, i64 I) {
+  const i64 nb = (I + QB - 1) / QB;
+  for (i64 b = 0; b < nb; b++) {
+    const i64 k0 = b * QB, k1 = k0 + QB < I ? k0 + QB : I;
+    float amax = 0;
+    for (i64 k = k0; k < k1; k++) amax = std::fabs(x[k]) > amax ? std::fabs(x[k]) : amax;
+    const float db = amax / 127.0f;
+    d[b] = db;
+    for (i64 k = k0; k < k1; k++) {
+      double v = db == 0.0f ? 0.0 : std::floor(std::fabs((double)x[k]) / (double)db + 0.5);
+      v = v > 127.0 ? 127.0 : v;
+      q[k] = (int8_t)(x[k] < 0 ? -(int)v : (int)v);
+    }
+    for (i64 k = k1; k < k0 + QB; k++) q[k] = 0;
+  }
+}
+
+void q8_dots_portable(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip) {
+  const i64 nb = Ip / QB;
+  for (i64 r = 0; r < n; r++)
+    for (i64 b = 0; b < nb; b++)
+      for (i64 jj = 0; jj < JT; jj++) {
+        const int8_t* a = xq + r * Ip + b * QB;
+        const int8_t* c = w + jj * ldw + b * QB;
+        int32_t s = 0;
+        for (i64 k = 0; k < QB; k++) s += (int32_t)a[k] * (int32_t)c[k];
+        dst[(r * nb + b) * JT + jj] = s;
+      }
+}
+
+void q8_combine_portable(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb) {
+  for (i64 jj = 0; jj < JT; jj++) s[jj] = 0.0f;
+  for (i64 b = 0; b < nb; b++)
+    for (i64 jj = 0; jj < JT; jj++) {
+      const float scale = xd[b] * wsT[b * JT + jj];
+      const float term = scale * (float)isum[b * JT + jj];
+      s[jj] = s[jj] + term;
+    }
+}
+
+namespace {
+inline float bits_f32(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
+inline float half_f32(uint16_t h) {
+  const uint32_t s = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 31, m = h & 1023;
+  if (e == 31) return bits_f32(s | 0x7f800000u | (m << 13));               // inf / NaN
+  if (e != 0) return bits_f32(s | ((e + 112) << 23) | (m << 13));          // normal
+  const float v = (float)m * 5.9604644775390625e-8f;                       // subnormal: m · 2^-24, exact
+  return s ? -v : v;
+}
+}  // namespace
+
+void widen16_portable(float* dst, const uint16_t* src, i64 len, int kind) {
+  if (kind == 0) for (i64 i = 0; i < len; i++) dst[i] = bits_f32((uint32_t)src[i] << 16);
+  else for (i64 i = 0; i < len; i++) dst[i] = half_f32(src[i]);
+}
+
+namespace {
+thread_local std::vector<int8_t> g_xq, g_wt;
+thread_local std::vector<float> g_xd, g_wsT, g_w32;
+thread_local std::vector<int32_t> g_isum;
+}  // namespace
+
+// Loop order: 16-row weight tiles outer (a tile, 16·I bytes, stays in L1/L2 while every activation
+// row block passes over it), activation rows in blocks of RB. Where a tile has fewer than 16 rows
+// or I % 32 ≠ 0, it is copied zero-padded to [16, nb·32] first (zero weights add 0 to S_b).
+void matmul_q8(const Path& p, float* out, const float* x, const int8_t* wq, const float* ws, const float* bias, i64 n, i64 I, i64 O, i64 j0, i64 j1) {
+  const i64 W = j1 - j0, nb = (I + QB - 1) / QB, Ip = nb * QB;
+  if ((i64)g_xq.size() < n * Ip) g_xq.resize((size_t)(n * Ip));
+  if ((i64)g_xd.size() < n * nb) g_xd.resize((size_t)(n * nb));
+  if ((i64)g_wt.size() < JT * Ip) g_wt.resize((size_t)(JT * Ip));
+  if ((i64)g_wsT.size() < nb * JT) g_wsT.resize((size_t)(nb * JT));
+  if ((i64)g_isum.size() < RB * nb * JT) g_isum.resize((size_t)(RB * nb * JT));
+  int8_t* xq = g_xq.data();
+  float* xd = g_xd.data();
+  float* wsT = g_wsT.data();
+  int32_t* isum = g_isum.data();
+  for (i64 r = 0; r < n; r++) quantize_row_q8(xq + r * Ip, xd + r * nb, x + r * I, I);
+  for (i64 jt = 0; jt < W; jt += JT) {
+    const i64 J = W - jt < JT ? W - jt : JT;
+    const int8_t* wt = wq + jt * I;
+    i64 ldw = I;
+    if (J < JT || Ip != I) {
+      std::memset(g_wt.data(), 0, (size_t)(JT * Ip));
+      for (i64 jj = 0; jj < J; jj++) std::memcpy(g_wt.data() + jj * Ip, wq + (jt + jj) * I, (size_t)I);
+      wt = g_wt.data();
+      ldw = Ip;
+    }
+    if (J < JT) std::memset(wsT, 0, (size_t)(nb * JT) * sizeof(float));
+    for (i64 jj = 0; jj < J; jj++) {
+      const float* src = ws + (jt + jj) * nb;
+      for (i64 b = 0; b < nb; b++) wsT[b * JT + jj] = src[b];
+    }
+    for (i64 r0 = 0; r0 < n; r0 += RB) {
+      const i64 R = n - r0 < RB ? n - r0 : RB;
+      p.q8_dots(isum, xq + r0 * Ip, R, wt, ldw, Ip);
+      for (i64 r = 0; r < R; r++) {
+        float s[JT];  // lane jj: weight row jt + jj
+        p.q8_combine(s, isum + r * nb * JT, xd + (r0 + r) * nb, wsT, nb);
+        float* o = out + (r0 + r) * O + j0 + jt;
+        for (i64 jj = 0; jj < J; jj++) o[jj] = bias ? bias[j0 + jt + jj] + s[jj] : s[jj];
+      }
+    }
+  }
+}
+
+// Column blocks of CB columns are widened into f32 scratch (≤ 1 MiB) and multiplied by the path's
+// matmul_acc: each out element's chain runs over k in order whatever the column blocking, so the
+// bits are those of matmul on the f32 weights.
+// (Up to 8 rows, a path's matmul16_acc reads the 16-bit weights directly, with the same chains.)
+void matmul_16(const Path& p, float* out, const float* x, const uint16_t* w, int kind, const float* bias, i64 n, i64 I, i64 O, i64 j0, i64 j1) {
+  const i64 W = j1 - j0;
+  i64 CB = ((i64)(1 << 18) / (I > 0 ? I : 1)) & ~(i64)15;
+  if (CB < 16) CB = 16;
+  if (CB > W) CB = W;
+  if ((i64)g_w32.size() < I * CB) g_w32.resize((size_t)(I * CB));
+  float* w32 = g_w32.data();
+  for (i64 r = 0; r < n; r++) {
+    if (bias) std::memcpy(out + r * O + j0, bias + j0, (size_t)W * sizeof(float));
+    else std::memset(out + r * O + j0, 0, (size_t)W * sizeof(float));
+  }
+  if (p.matmul16_acc && n <= 8) { p.matmul16_acc(out + j0, x, w, kind, n, I, W, W, O); return; }
+  for (i64 c0 = 0; c0 < W; c0 += CB) {
+    const i64 cw = W - c0 < CB ? W - c0 : CB;
+    for (i64 k = 0; k < I; k++) p.widen16(w32 + k * cw, w + k * W + c0, cw, kind);
+    p.matmul_acc(out + j0 + c0, x, w32, n, I, cw, cw, O);
+  }
+}
+
+}  // namespace pg

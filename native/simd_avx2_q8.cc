@@ -1,0 +1,122 @@
+// The avx2-fma Path's Q8 block dots (maddubs: |w| u8 × x·sign(w) s8 → i16 pairs, ≤ 2·127² so
+// never saturating, then madd with ones → i32) and 16-bit widening (F16C vcvtph2ps; bf16 by a shift).
+#include "simd_avx2.h"
+
+#if PG_HAVE_AVX2_PATH
+namespace pg {
+namespace avx2 {
+namespace {
+
+#define PG_Q8_TARGET PG_AVX2
+PG_AVX2 inline __m256i dot_maddubs(__m256i aw, __m256i sx) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(aw, sx), _mm256_set1_epi16(1));
+}
+#define PG_Q8_DOT dot_maddubs
+#include "simd_q8.h"
+
+}  // namespace
+
+void q8_dots(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip) { q8_dots_simd(dst, xq, n, w, ldw, Ip); }
+
+// the portable recipe on 2 × 8 lanes (separate mul, mul, add: no FMA, so the same bits)
+PG_AVX2 void q8_combine(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+  for (i64 b = 0; b < nb; b++) {
+    const __m256 d = _mm256_set1_ps(xd[b]);
+    const __m256 t0 = _mm256_mul_ps(_mm256_mul_ps(d, _mm256_loadu_ps(wsT + b * 16)), _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i*)(isum + b * 16))));
+    const __m256 t1 = _mm256_mul_ps(_mm256_mul_ps(d, _mm256_loadu_ps(wsT + b * 16 + 8)), _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i*)(isum + b * 16 + 8))));
+    s0 = _mm256_add_ps(s0, t0);
+    s1 = _mm256_add_ps(s1, t1);
+  }
+  _mm256_storeu_ps(s, s0);
+  _mm256_storeu_ps(s + 8, s1);
+}
+
+__attribute__((target("avx2,fma,f16c"))) void widen16(float* dst, const uint16_t* src, i64 len, int kind) {
+  i64 i = 0;
+  if (kind == 0) {
+    for (; i + 8 <= len; i += 8) {
+      const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i*)(src + i)));
+      _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)));
+    }
+  } else {
+    for (; i + 8 <= len; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(src + i))));
+  }
+  if (i < len) widen16_portable(dst + i, src + i, len - i, kind);
+}
+
+}  // namespace avx2
+}  // namespace pg
+#endif
+
+#if PG_HAVE_AVX2_PATH
+namespace pg {
+namespace avx2 {
+namespace {
+
+#define PG_F16C __attribute__((target("avx2,fma,f16c")))
+// 8 weights from 16-bit bits; the tail variant reads only `rem` of them (zero-padded)
+template <int KIND>
+PG_F16C inline __m256 ld16(const uint16_t* p) {
+  const __m128i h = _mm_loadu_si128((const __m128i*)p);
+  if (KIND == 0) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+  return _mm256_cvtph_ps(h);
+}
+template <int KIND>
+PG_F16C inline __m256 ld16_tail(const uint16_t* p, i64 rem) {
+  alignas(16) uint16_t b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (i64 i = 0; i < rem; i++) b[i] = p[i];
+  return ld16<KIND>(b);
+}
+
+// gemv_rows of simd_avx2_gemm.cc with 16-bit w: per out element, FMAs in k order, 4 k between a
+// load and a store of out (the same chain as matmul's, so the same bits). Tail columns go through
+// masked loads/stores of out, zero-padded weights.
+template <int KIND, int KK>
+PG_F16C inline void gemv16_k(float* out, const float* x, const uint16_t* w, i64 n, i64 I, i64 k, i64 j0, i64 jw, i64 ldw, i64 ldo) {
+  const i64 jv = jw & ~(i64)7;
+  const __m256i m = tail_mask(jw - jv > 0 ? jw - jv : 1);
+  const uint16_t* wk[KK];
+  for (int q = 0; q < KK; q++) wk[q] = w + (k + q) * ldw + j0;
+  for (i64 r = 0; r < n; r++) {
+    __m256 a[KK];
+    for (int q = 0; q < KK; q++) a[q] = _mm256_set1_ps(x[r * I + k + q]);
+    float* o = out + r * ldo + j0;
+    i64 j = 0;
+    for (; j < jv; j += 8) {
+      __m256 acc = _mm256_loadu_ps(o + j);
+      for (int q = 0; q < KK; q++) acc = _mm256_fmadd_ps(a[q], ld16<KIND>(wk[q] + j), acc);
+      _mm256_storeu_ps(o + j, acc);
+    }
+    if (j < jw) {
+      __m256 acc = _mm256_maskload_ps(o + j, m);
+      for (int q = 0; q < KK; q++) acc = _mm256_fmadd_ps(a[q], ld16_tail<KIND>(wk[q] + j, jw - j), acc);
+      _mm256_maskstore_ps(o + j, m, acc);
+    }
+  }
+}
+
+// gemv_rows of simd_avx2_gemm.cc with 16-bit w: per out element, FMAs in k order, 4 k between a
+// load and a store of out (the same chain as matmul's, so the same bits). Tail columns go through
+// masked loads/stores of out, zero-padded weights.
+template <int KIND>
+PG_F16C void gemv16(float* out, const float* x, const uint16_t* w, i64 n, i64 I, i64 O, i64 ldw, i64 ldo) {
+  const i64 JB = 1024;
+  for (i64 j0 = 0; j0 < O; j0 += JB) {
+    const i64 jw = j0 + JB < O ? JB : O - j0;
+    i64 k = 0;
+    for (; k + 4 <= I; k += 4) gemv16_k<KIND, 4>(out, x, w, n, I, k, j0, jw, ldw, ldo);
+    for (; k < I; k++) gemv16_k<KIND, 1>(out, x, w, n, I, k, j0, jw, ldw, ldo);
+  }
+}
+
+}  // namespace
+
+void matmul16_acc(float* out, const float* x, const uint16_t* w, int kind, i64 n, i64 I, i64 O, i64 ldw, i64 ldo) {
+  if (kind == 0) gemv16<0>(out, x, w, n, I, O, ldw, ldo);
+  else gemv16<1>(out, x, w, n, I, O, ldw, ldo);
+}
+
+}  // namespace avx2
+}  // namespace pg
+#endif

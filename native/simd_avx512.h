@@ -1,0 +1,21 @@
+// The avx512-vnni Path's Q8 pieces shared with the amx-int8 Path (simd_avx512.cc, simd_amx.cc).
+#pragma once
+
+#include "simd_avx2.h"
+
+#if PG_HAVE_AVX2_PATH
+namespace pg {
+namespace avx512 {
+
+// Repacks 16 weight rows w [16, ldw] (nb·32 bytes each) for vpdpbusd / tdpbssd: group g of block b
+// is 16 dwords at pk + (b·8 + g)·16, dword jj = bytes w[jj, 32b + 4g .. +3] (the VNNI B layout);
+// then comp [nb, 16] = 128·Σ_{k∈b} w[jj, k]. Returns pk (this thread's buffer, valid until the next call).
+const int32_t* pack16(const int8_t* w, i64 ldw, i64 nb);
+// dst[(r·nb + b)·16 + jj] = S_b for activation rows [r0, n) of xq [n, nb·32] against packed pk
+void dots_packed(int32_t* dst, const int8_t* xq, i64 r0, i64 n, i64 nb, const int32_t* pk);
+void q8_dots(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip);
+void q8_combine(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb);
+
+}  // namespace avx512
+}  // namespace pg
+#endif

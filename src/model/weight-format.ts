@@ -1,0 +1,84 @@
+// How a model's linear weights are held in memory (issue #12): f32, 16-bit (bf16 / f16, widened to
+// f32 inside the matmul), or 8-bit blocks (q8, src/kernels/quant.ts). Norms, biases, embeddings
+// and RoPE tables stay f32 (they are a few percent of the bytes and every kernel reads them as
+// f32); with q8 the LM head is quantized too (for small models it is up to a third of the bytes
+// streamed per step), while the embedding rows keep an f32 copy for the lookup.
+import { UsageError } from '../errors.js';
+import { quantizeQ8, q8Blocks } from '../kernels/quant.js';
+
+export type WeightFormat = 'f32' | 'bf16' | 'f16' | 'q8';
+export type Dtype = 'auto' | 'float32' | 'bfloat16' | 'float16';
+export type Quantization = 'none' | 'int8';
+export const DTYPES: readonly Dtype[] = ['auto', 'float32', 'bfloat16', 'float16'];
+export const QUANTIZATIONS: readonly Quantization[] = ['none', 'int8'];
+
+/**
+ * The format of the linear weights: int8 quantization → q8; an explicit dtype → that type; auto →
+ * the checkpoint's own 16-bit type when every weight on disk has it, else f32.
+ */
+export function chooseFormat(dtypesOnDisk: Record<string, number>, dtype: Dtype = 'auto', quantization: Quantization = 'none'): WeightFormat {
+  if (!DTYPES.includes(dtype)) throw new UsageError(`dtype must be one of ${DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`);
+  if (!QUANTIZATIONS.includes(quantization)) throw new UsageError(`quantization must be one of ${QUANTIZATIONS.join(', ')}, got ${JSON.stringify(quantization)}`);
+  if (quantization === 'int8') return 'q8';
+  if (dtype !== 'auto') return ({ float32: 'f32', bfloat16: 'bf16', float16: 'f16' } as const)[dtype];
+  const kinds = Object.keys(dtypesOnDisk);
+  return kinds.length === 1 && kinds[0] === 'BF16' ? 'bf16' : kinds.length === 1 && kinds[0] === 'F16' ? 'f16' : 'f32';
+}
+
+/** A linear weight as stored: [I, O] for f32 and 16-bit (column shards for tensor-parallel ranks), [O, I] rows for q8. */
+export type WeightStore =
+  | { kind: 'f32'; w: Float32Array }
+  | { kind: 'bf16' | 'f16'; w: Uint16Array }
+  | { kind: 'q8'; q: Int8Array; s: Float32Array };
+
+/** Bytes of one stored linear weight [I, O] in a format (q8: int8 values plus one f32 scale per block of 32). */
+export function linearBytes(format: WeightFormat, I: number, O: number): number {
+  if (format === 'q8') return O * I + 4 * O * q8Blocks(I);
+  return (format === 'f32' ? 4 : 2) * I * O;
+}
+
+const F = new Float32Array(1), U = new Uint32Array(F.buffer);
+
+/** f32 → bf16 bits, round to nearest even (exact for values that came from bf16). */
+export function toBf16(x: number): number {
+  F[0] = x;
+  const u = U[0];
+  if ((u & 0x7fffffff) > 0x7f800000) return (u >>> 16) | 0x40; // NaN stays NaN
+  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** f32 → IEEE f16 bits, round to nearest even, with subnormals and overflow to ±inf (exact for values that came from f16). */
+export function toF16(x: number): number {
+  F[0] = x;
+  const u = U[0], sign = (u >>> 16) & 0x8000, e = (u >>> 23) & 0xff;
+  let m = u & 0x7fffff;
+  if (e === 0xff) return sign | 0x7c00 | (m ? 0x200 : 0);
+  const ex = e - 127 + 15;
+  if (ex >= 31) return sign | 0x7c00;
+  if (ex <= 0) {
+    if (ex < -10) return sign;
+    m |= 0x800000;
+    const shift = 14 - ex, half = 1 << (shift - 1), rest = m & ((1 << shift) - 1);
+    let h = m >>> shift;
+    if (rest > half || (rest === half && (h & 1))) h++;
+    return sign | h;
+  }
+  let h = (ex << 10) | (m >>> 13);
+  const rest = m & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
+  return sign | h;
+}
+
+/** Writes w [I, O] f32 into its store: copied, rounded to 16 bits, or transposed to [O, I] and quantized. */
+export function storeLinear(store: WeightStore, w: Float32Array, I: number, O: number): void {
+  switch (store.kind) {
+    case 'f32': store.w.set(w); return;
+    case 'bf16': for (let i = 0; i < w.length; i++) store.w[i] = toBf16(w[i]); return;
+    case 'f16': for (let i = 0; i < w.length; i++) store.w[i] = toF16(w[i]); return;
+    case 'q8': {
+      const t = new Float32Array(I * O); // [O, I]
+      for (let i = 0; i < I; i++) for (let j = 0; j < O; j++) t[j * I + i] = w[i * O + j];
+      quantizeQ8(store.q, store.s, t, O, I);
+    }
+  }
+}

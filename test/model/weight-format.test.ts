@@ -1,0 +1,76 @@
+// Weights held in 16 and 8 bits (src/model/weight-format.ts): 16-bit storage of a 16-bit checkpoint
+// holds exactly the checkpoint's values, so logits equal the float32 path bit for bit; int8 stays
+// within the issue's quality bar of float32 (score within 1 %); every layout gives the same bytes.
+import test from 'ava';
+import { sequenceLogits, scoreTokens } from '../../src/engine/score.js';
+import type { GenerateRequest } from '../../src/engine/types.js';
+import { chooseFormat, toBf16, toF16 } from '../../src/model/weight-format.js';
+import { LocalEngine } from '../../src/runtime/local-engine.js';
+import { PipelineEngine } from '../../src/runtime/pipeline-engine.js';
+import { backendStatus } from '../../src/kernels/register-all.js';
+import { ckptDir, repoPath } from '../helpers/paths.js';
+import { readFileSync } from 'node:fs';
+
+const CPU = backendStatus().filter((b) => b.available && b.name !== 'gpujs').map((b) => b.name);
+
+test('the format follows --quantization, then --dtype, then the checkpoint (auto)', (t) => {
+  t.is(chooseFormat({ BF16: 1 }), 'bf16');
+  t.is(chooseFormat({ F16: 1 }), 'f16');
+  t.is(chooseFormat({ F32: 1 }), 'f32');
+  t.is(chooseFormat({ F16: 1, F32: 1 }), 'f32');
+  t.is(chooseFormat({ BF16: 1 }, 'float32'), 'f32');
+  t.is(chooseFormat({ F32: 1 }, 'bfloat16'), 'bf16');
+  t.is(chooseFormat({ F32: 1 }, 'float16', 'int8'), 'q8');
+  t.throws(() => chooseFormat({}, 'int4' as never), { message: /dtype must be one of auto, float32, bfloat16, float16, got "int4"/ });
+});
+
+test('f32 → bf16 / f16 rounding: nearest even, exact round trips, subnormals and overflow', (t) => {
+  t.is(toBf16(1), 0x3f80);
+  t.is(toBf16(1 + 2 ** -8), 0x3f80);           // tie → even
+  t.is(toBf16(1 + 3 * 2 ** -8), 0x3f82);       // tie → even (up)
+  t.is(toF16(1), 0x3c00);
+  t.is(toF16(65504), 0x7bff);
+  t.is(toF16(70000), 0x7c00);                  // overflow → inf
+  t.is(toF16(2 ** -24), 0x0001);               // smallest subnormal
+  t.is(toF16(-0.5), 0xb800);
+  t.is(toF16(1 + 2 ** -11), 0x3c00);           // tie → even
+});
+
+for (const backend of CPU) {
+  for (const [name, dtype] of [['qwen2-bf16-sharded', 'bfloat16'], ['qwen3-f16', 'float16'], ['f16-prefix', 'float16']] as const) {
+    test(`[${backend}] ${name}: ${dtype} weights give the float32 logits bit for bit (the checkpoint's own values)`, (t) => {
+      const ids = Array.from({ length: 20 }, (_, i) => (i * 37) % 400);
+      const full = sequenceLogits(LocalEngine.open(ckptDir(name), { backend, dtype: 'float32' }), ids);
+      const half = sequenceLogits(LocalEngine.open(ckptDir(name), { backend, dtype }), ids);
+      half.forEach((row, i) => t.deepEqual(row, full[i], `position ${i}`));
+    });
+  }
+}
+
+test('int8: the shipped model\'s validation excerpt scores within 1 % of float32 (perplexity)', (t) => {
+  const ids = JSON.parse(readFileSync(repoPath('models/kjv-gpt2-tiny/val-excerpt.json'), 'utf8')) as number[];
+  const dir = repoPath('models/kjv-gpt2-tiny');
+  const f32 = scoreTokens(LocalEngine.open(dir, { dtype: 'float32', maxSeqs: 1 }), ids);
+  const q8 = scoreTokens(LocalEngine.open(dir, { quantization: 'int8', maxSeqs: 1 }), ids);
+  t.log(`perplexity f32 ${f32.perplexity.toFixed(4)}, int8 ${q8.perplexity.toFixed(4)}`);
+  t.true(Math.abs(q8.perplexity / f32.perplexity - 1) < 0.01);
+  t.not(q8.mean_nll, f32.mean_nll); // the int8 path really ran
+});
+
+test('int8: every pipeline layout gives the in-thread engine\'s bytes (GPT-2 and Qwen3)', async (t) => {
+  for (const [name, V] of [['f32', 1000], ['qwen3-f16', 768]] as const) {
+    const reqs: GenerateRequest[] = Array.from({ length: 8 }, (_, i) => ({
+      id: `r${i}`, prompt_token_ids: Array.from({ length: 2 + i * 3 }, (_, j) => (i * 31 + j * 7) % V),
+      sampling: { temperature: i % 2 ? 0.8 : 0, seed: i, max_tokens: 6 + i, ignore_eos: true },
+    }));
+    const want = await LocalEngine.open(ckptDir(name), { quantization: 'int8' }).generate(reqs);
+    for (const layout of [{ tensor: 2 }, { stages: 2, headWorkers: 2 }, { replicas: 2 }]) {
+      const e = await PipelineEngine.create(ckptDir(name), { quantization: 'int8', ...layout });
+      try {
+        t.deepEqual(await e.generate(reqs), want, `${name} ${JSON.stringify(layout)}`);
+      } finally {
+        await e.close();
+      }
+    }
+  }
+});
