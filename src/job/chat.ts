@@ -6,7 +6,7 @@ import { clip } from '../errors.js';
 import { MAX_LOGPROBS } from '../sampling/params.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import type { JobRecord } from './input.js';
-import { ids, type OutputRecord } from './output.js';
+import { answerRecord, type OutputRecord } from './output.js';
 
 export const CHAT_URL = '/v1/chat/completions';
 
@@ -48,21 +48,7 @@ export function chatLine(n: number, customId: string, body: Record<string, unkno
 
 /** A chat answer in the OpenAI `chat.completion` shape (plus vLLM's stop_reason and our token_ids). */
 export function chatRecord(customId: string, c: Completion, model: string, tok: Pick<Tokenizer, 'tokenBytes'>): OutputRecord {
-  const { id, request_id, cmpl } = ids(customId);
-  const completion = c.choices.reduce((a, ch) => a + ch.token_ids.length, 0);
-  const prompt = c.prompt_token_ids.length;
-  return {
-    id, custom_id: customId,
-    response: {
-      status_code: 200, request_id,
-      body: {
-        id: `chat${cmpl}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model,
-        choices: c.choices.map((ch) => chatChoice(ch, tok)),
-        usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
-      },
-    },
-    error: null,
-  };
+  return answerRecord(customId, c, 'chat.completion', model, c.choices.map((ch) => chatChoice(ch, tok)));
 }
 
 function chatChoice(ch: Choice, tok: Pick<Tokenizer, 'tokenBytes'>) {

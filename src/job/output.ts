@@ -16,11 +16,17 @@ export interface OutputRecord {
 const hex = (s: string, salt: string) => fnv1a32(salt + s).toString(16).padStart(8, '0') + fnv1a32(s + salt).toString(16).padStart(8, '0');
 
 /** Ids derive from the custom_id, so a resumed run writes the same ids as an uninterrupted one. */
-export function ids(customId: string) {
+function ids(customId: string) {
   return { id: `batch_req_${hex(customId, 'b')}`, request_id: `req_${hex(customId, 'r')}`, cmpl: `cmpl-${hex(customId, 'c')}` };
 }
 
 export function successRecord(customId: string, c: Completion, model: string): OutputRecord {
+  const choices = c.choices.map(({ index, text, token_ids, finish_reason, stop_reason, logprobs }) => ({ index, text, token_ids, finish_reason, stop_reason, logprobs }));
+  return answerRecord(customId, c, 'text_completion', model, choices);
+}
+
+/** An answer: the batch envelope, the object's choices, and the usage every answer carries. */
+export function answerRecord(customId: string, c: Completion, object: 'text_completion' | 'chat.completion', model: string, choices: unknown[]): OutputRecord {
   const { id, request_id, cmpl } = ids(customId);
   const completion = c.choices.reduce((a, ch) => a + ch.token_ids.length, 0);
   const prompt = c.prompt_token_ids.length;
@@ -29,8 +35,7 @@ export function successRecord(customId: string, c: Completion, model: string): O
     response: {
       status_code: 200, request_id,
       body: {
-        id: cmpl, object: 'text_completion', created: Math.floor(Date.now() / 1000), model,
-        choices: c.choices.map(({ index, text, token_ids, finish_reason, stop_reason, logprobs }) => ({ index, text, token_ids, finish_reason, stop_reason, logprobs })),
+        id: object === 'chat.completion' ? `chat${cmpl}` : cmpl, object, created: Math.floor(Date.now() / 1000), model, choices,
         usage: {
           prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion,
           prompt_tokens_details: { cached_tokens: c.num_cached_tokens }, // OpenAI's shape: prompt tokens served from the cache
