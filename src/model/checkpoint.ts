@@ -100,6 +100,11 @@ export function loadIndexed(index: CheckpointIndex, stage?: StageSpec, format: W
   const c = index.config, layout = planParams(c, stage ?? fullModelStage(c), format);
   const weights = allocParams(layout);
   const f32 = new Map(layout.entries.filter((e) => e.type === 'f32').map((e) => [e.name, new Float32Array(weights.buffer, e.offset, e.size)]));
+  // a linear is assembled in f32 [I, O] (straight into the buffer when it is held as f32) and
+  // converted as soon as its last piece is in, so at most one temporary exists at a time
+  const ckpt = checkpointTensors(c, layout.stage.layerStart, layout.stage.layerEnd, true);
+  const pieces = new Map<string, number>();
+  for (const t of ckpt.values()) pieces.set(t.entry, (pieces.get(t.entry) ?? 0) + 1);
   const linears = new Map<string, { store: WeightStore; I: number; O: number; tmp: Float32Array | null }>();
   const shapes = linearShapes(c);
   weights.layers.forEach((lw, i) => {
@@ -107,19 +112,21 @@ export function loadIndexed(index: CheckpointIndex, stage?: StageSpec, format: W
       linears.set(`L${layout.stage.layerStart + i}.${key}.w`, { store: lw[key], I: shapes[key][0], O: shapes[key][1], tmp: null });
     }
   });
-  const ckpt = checkpointTensors(c, layout.stage.layerStart, layout.stage.layerEnd, true);
   for (const [name, t] of ckpt) {
     const lin = linears.get(t.entry);
-    if (lin) {                                   // assembled in f32 [I, O], stored once complete
-      lin.tmp ??= new Float32Array(lin.I * lin.O);
+    if (lin) {
+      lin.tmp ??= lin.store.kind === 'f32' ? lin.store.w : new Float32Array(lin.I * lin.O);
       place(index.tensors.get(name)!, t, lin.tmp, lin.O);
+      const left = pieces.get(t.entry)! - 1;
+      pieces.set(t.entry, left);
+      if (left === 0 && lin.store.kind !== 'f32') storeLinear(lin.store, lin.tmp, lin.I, lin.O);
+      if (left === 0) lin.tmp = null;
       continue;
     }
     const dest = f32.get(t.entry);
     if (!dest) continue; // another stage's tensor, or the q8 head (below)
     place(index.tensors.get(name)!, t, dest, 0); // norms, biases, embeddings: never transposed
   }
-  for (const lin of linears.values()) storeLinear(lin.store, lin.tmp!, lin.I, lin.O);
   if (weights.head?.kind === 'q8') {                // [V, C] rows quantized: the tied embedding or lm_head
     const src = c.tied && weights.wte ? weights.wte : readWhole(index, [...ckpt].find(([, t]) => t.entry === (c.tied ? 'wte' : 'lm_head'))!);
     quantizeQ8(weights.head.q, weights.head.s, src, c.vocabSize, c.nEmbd);
