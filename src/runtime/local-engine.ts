@@ -9,14 +9,14 @@ import { resolveBackend } from '../kernels/register-all.js';
 import { kernelSet } from '../kernels/registry.js';
 import type { BlockTables } from '../kv/block-pool.js';
 import type { KvStore } from '../kv/kv-store.js';
-import { indexCheckpoint, loadIndexed } from '../model/checkpoint.js';
+import { loadIndexed } from '../model/checkpoint.js';
 import type { ModelConfig } from '../model/config.js';
 import type { ForwardContext } from '../model/forward.js';
 import { wholePart, type TensorPart } from '../model/tensor-parallel.js';
-import { fullModelStage, planParams, type ModelWeights } from '../model/param-layout.js';
-import { chooseFormat } from '../model/weight-format.js';
+import { fullModelStage, type ModelWeights } from '../model/param-layout.js';
 import { allocScratch, type BatchSlot, type Workspace } from '../model/workspace.js';
 import type { Tokenizer } from '../tokenizer/types.js';
+import { openCheckpoint } from './checkpoint.js';
 import { engineTokenizer } from './tokenizer.js';
 import { allocateMemory, planMemory, type MemoryPlan } from './memory.js';
 import { withDefaults, type EngineOptions } from './options.js';
@@ -48,10 +48,10 @@ export class LocalEngine {
 
   static open(modelDir: string, opts: EngineOptions = {}): LocalEngine {
     const o = withDefaults(opts);
-    const index = indexCheckpoint(modelDir), c = index.config, format = chooseFormat(index.dtypes, o.dtype, o.quantization);
+    const { index, config: c, format, weightsBytes, modelId } = openCheckpoint(modelDir, o);
     const maxLogitRows = Math.min(o.maxBatchedTokens, Math.max(o.maxSeqs, 64));
     const memory = planMemory(c, {
-      weightsBytes: planParams(c, fullModelStage(c), format).totalBytes, maxSeqs: o.maxSeqs, maxBatchedTokens: o.maxBatchedTokens,
+      weightsBytes, maxSeqs: o.maxSeqs, maxBatchedTokens: o.maxBatchedTokens,
       kvCacheTokens: o.kvCacheTokens, blockSize: o.blockSize, stages: [fullModelStage(c)],
       // two slots: generation gets its own, since scoring calls on this engine may run between its steps
       slots: { maxTokens: o.maxBatchedTokens, maxLogitRows, count: 2 },
@@ -59,7 +59,7 @@ export class LocalEngine {
     });
     const backend = resolveBackend(o.backend);
     return new LocalEngine(c, memory, loadIndexed(index, undefined, format), backend, o.seed, engineTokenizer(modelDir, c),
-      { prefixCaching: o.enablePrefixCaching, modelId: `${modelDir}|${JSON.stringify(format)}`, forkChoices: o.forkChoices });
+      { prefixCaching: o.enablePrefixCaching, modelId, forkChoices: o.forkChoices });
   }
 
   get maxSeqs(): number { return this.memory.maxSeqs; }

@@ -5,15 +5,15 @@
 import { Coordinator, type CoordinatorStats } from '../engine/coordinator.js';
 import type { Completion, GenerateRequest } from '../engine/types.js';
 import { resolveBackend } from '../kernels/register-all.js';
-import { indexCheckpoint, loadIndexed } from '../model/checkpoint.js';
+import { loadIndexed } from '../model/checkpoint.js';
 import type { ModelConfig } from '../model/config.js';
-import { fullModelStage, planParams } from '../model/param-layout.js';
-import { chooseFormat, type WeightFormat } from '../model/weight-format.js';
+import type { WeightFormat } from '../model/weight-format.js';
 import { nativeSimd } from '../kernels/native/index.js';
 import { shardLayerColumns } from '../model/tensor-parallel.js';
 import { PipelineExecutor } from '../pipeline/executor.js';
 import { headParts, planStages, type PlannedStage, type StagePlan } from '../pipeline/stage-plan.js';
 import type { Tokenizer } from '../tokenizer/types.js';
+import { openCheckpoint } from './checkpoint.js';
 import { engineTokenizer } from './tokenizer.js';
 import { allocateMemory, planMemory, type MemoryPlan } from './memory.js';
 import { withDefaults, type EngineOptions, type ResolvedEngineOptions } from './options.js';
@@ -26,10 +26,10 @@ export class PipelineEngine {
 
   static async create(modelDir: string, opts: EngineOptions = {}): Promise<PipelineEngine> {
     const t0 = performance.now(), o = withDefaults(opts);
-    const index = indexCheckpoint(modelDir), c = index.config, format = chooseFormat(index.dtypes, o.dtype, o.quantization);
+    const { index, config: c, format, weightsBytes, modelId } = openCheckpoint(modelDir, o);
     const plan = planStages(c, { workers: o.workers, stages: o.stages, replicas: o.replicas, tensor: o.tensor, headWorkers: o.headWorkers, seqs: o.maxSeqs });
     const memory = planMemory(c, {
-      weightsBytes: planParams(c, fullModelStage(c), format).totalBytes, maxSeqs: o.maxSeqs, maxBatchedTokens: o.maxBatchedTokens,
+      weightsBytes, maxSeqs: o.maxSeqs, maxBatchedTokens: o.maxBatchedTokens,
       kvCacheTokens: o.kvCacheTokens, blockSize: o.blockSize, stages: plan.stages, slots: slotSpec(plan, o),
       scratch: plan.stages.map((s) => ({ threads: s.replicas * s.tensor, shardV: Math.ceil(c.vocabSize / headParts(s)) + 8, activations: s.tensor === 1 })),
     });
@@ -45,9 +45,8 @@ export class PipelineEngine {
       slots: mem.slots, slotSpec: memory.slots, fault,
     }, o.maxRetries);
     const tok = engineTokenizer(modelDir, c);
-    // the hash chain's root: this model in this weight format (its KV rows differ from another's)
     const coordinator = new Coordinator(executor, c, mem.tables, tok, o.seed, {
-      prefixCaching: o.enablePrefixCaching, modelId: `${modelDir}|${JSON.stringify(format)}`, kv: mem.kv, forkChoices: o.forkChoices,
+      prefixCaching: o.enablePrefixCaching, modelId, kv: mem.kv, forkChoices: o.forkChoices,
     });
     return new PipelineEngine(c, plan, memory, executor, coordinator, tok, format, performance.now() - t0);
   }
