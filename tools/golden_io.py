@@ -199,3 +199,30 @@ def self_test_bf16():
     b = bf16_bits_to_f32(f32_to_bf16_bits(a))
     assert b[0] == 1.0 and b[1] == 1.0 and b[2] == 1.0 + 2 ** -6 and b[3] == -2.5
     assert np.all(np.abs(b - a) <= np.abs(a) * 2 ** -8)
+
+
+def emit_golden(path, generator, note, name, prompt, logits, greedy_run, score_run, V, N):
+    """Writes golden.json in the one format the tests read (test/helpers/golden.ts) and checks it
+    parses back. greedy_run = (prompt_ids, max_tokens, ids, min_margin); score_run = (ids, window,
+    stride, token_logprobs, mean_nll)."""
+    gp, max_tokens, gids, margin = greedy_run
+    stoks, window, stride, lps, mean_nll = score_run
+    golden = {
+        "magic": "pipegpt-golden",
+        "version": 1,
+        "generator": generator,
+        "note": note,
+        "case": name,
+        "prompt_ids": prompt,
+        "logits": [[rnd(v) for v in row] for row in logits],
+        "greedy": {"prompt_ids": gp, "max_tokens": max_tokens, "ids": gids,
+                   "min_margin": rnd(margin)},
+        "score": {"ids": stoks, "window": window, "stride": stride,
+                  "token_logprobs": [rnd(v) for v in lps],
+                  "mean_nll": rnd(mean_nll), "n_scored": len(lps)},
+    }
+    write_golden(path, golden)
+    # sanity: the written golden parses back
+    g2 = json.load(open(path))
+    assert len(g2["logits"]) == 16 and all(len(r) == V for r in g2["logits"])
+    assert len(g2["score"]["token_logprobs"]) == N - 1

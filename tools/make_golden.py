@@ -20,8 +20,8 @@ import sys
 
 import numpy as np
 
-from golden_io import (SIG_DIGITS, encode, greedy, read_safetensors, rnd, score,
-                       self_test_bf16, write_golden, write_json, write_safetensors)
+from golden_io import (SIG_DIGITS, emit_golden, encode, greedy, read_safetensors, score,
+                       self_test_bf16, write_json, write_safetensors)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "test", "fixtures", "ckpt")
@@ -258,30 +258,15 @@ def build_case(cfg):
     lps = score(lambda s: forward(W, cfg, s), stoks, window, stride)
     mean_nll = -sum(lps) / len(lps)
 
-    golden = {
-        "magic": "pipegpt-golden",
-        "version": 1,
-        "generator": "tools/make_golden.py",
-        "note": ("Random tiny GPT-2 (%s, %s). float64 numpy reference computed from the weights "
+    emit_golden(os.path.join(d, "golden.json"), "tools/make_golden.py",
+                ("Random tiny GPT-2 (%s, %s). float64 numpy reference computed from the weights "
                  "as stored (after %s rounding); floats rounded to %d significant digits. "
                  "logits[t] are the next-token logits after prompt_ids[0..t]. greedy: argmax "
                  "decoding recomputing the full sequence each step. score: sliding-window "
                  "natural-log token log-probs (window, stride)." % (
                      name, dtype, dtype, SIG_DIGITS)),
-        "case": name,
-        "prompt_ids": prompt,
-        "logits": [[rnd(v) for v in row] for row in logits],
-        "greedy": {"prompt_ids": gp, "max_tokens": max_tokens, "ids": gids,
-                   "min_margin": rnd(margin)},
-        "score": {"ids": stoks, "window": window, "stride": stride,
-                  "token_logprobs": [rnd(v) for v in lps],
-                  "mean_nll": rnd(mean_nll), "n_scored": len(lps)},
-    }
-    write_golden(os.path.join(d, "golden.json"), golden)
-    # sanity: the written golden parses back
-    g2 = json.load(open(os.path.join(d, "golden.json")))
-    assert len(g2["logits"]) == 16 and all(len(r) == V for r in g2["logits"])
-    assert len(g2["score"]["token_logprobs"]) == N - 1
+                name, prompt, logits, (gp, max_tokens, gids, margin),
+                (stoks, window, stride, lps, mean_nll), V, N)
     info["mean_nll"] = mean_nll
     return info
 

@@ -23,8 +23,8 @@ import time
 import numpy as np
 
 import llama_ref
-from golden_io import (SIG_DIGITS, encode, greedy, read_safetensors, rnd, score,
-                       self_test_bf16, write_golden, write_json, write_safetensors)
+from golden_io import (SIG_DIGITS, emit_golden, encode, greedy, read_safetensors, score,
+                       self_test_bf16, write_json, write_safetensors)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "test", "fixtures", "ckpt")
@@ -216,11 +216,8 @@ def build_case(case, torch_check):
     info["mean_nll"] = mean_nll
 
     c = cfg
-    golden = {
-        "magic": "pipegpt-golden",
-        "version": 1,
-        "generator": "tools/make_golden_llama.py",
-        "note": ("Random tiny %s (%s, %s; %d layers, %d heads, %d KV heads, head_dim %d). float64 "
+    emit_golden(os.path.join(d, "golden.json"), "tools/make_golden_llama.py",
+                ("Random tiny %s (%s, %s; %d layers, %d heads, %d KV heads, head_dim %d). float64 "
                  "numpy reference (tools/llama_ref.py) computed from the weights as stored (after "
                  "%s rounding); floats rounded to %d significant digits. logits[t] are the "
                  "next-token logits after prompt_ids[0..t]. greedy: argmax decoding recomputing "
@@ -229,19 +226,8 @@ def build_case(case, torch_check):
                      c["architectures"][0], name, dtype, c["num_hidden_layers"],
                      c["num_attention_heads"], c["num_key_value_heads"], llama_ref.dims(c)[3],
                      dtype, SIG_DIGITS)),
-        "case": name,
-        "prompt_ids": prompt,
-        "logits": [[rnd(v) for v in row] for row in logits],
-        "greedy": {"prompt_ids": gp, "max_tokens": max_tokens, "ids": gids,
-                   "min_margin": rnd(margin)},
-        "score": {"ids": stoks, "window": window, "stride": stride,
-                  "token_logprobs": [rnd(v) for v in lps],
-                  "mean_nll": rnd(mean_nll), "n_scored": len(lps)},
-    }
-    write_golden(os.path.join(d, "golden.json"), golden)
-    g2 = json.load(open(os.path.join(d, "golden.json")))
-    assert len(g2["logits"]) == 16 and all(len(r) == V for r in g2["logits"])
-    assert len(g2["score"]["token_logprobs"]) == N - 1
+                name, prompt, logits, (gp, max_tokens, gids, margin),
+                (stoks, window, stride, lps, mean_nll), V, N)
     return info
 
 
