@@ -46,6 +46,7 @@ export type RequestErrorCode =
   | 'invalid_prompt'           // empty, or token ids outside the vocabulary
   | 'invalid_request'          // anything else about the request's shape (bad chat messages included)
   | 'chat_template_missing'    // chat messages for a model whose tokenizer has no chat template
+  | 'invalid_structured_output' // response_format / structured_outputs malformed, or its schema, regex or grammar cannot compile
   | 'kv_cache_too_small'       // could not fit in the whole KV cache even alone
   | 'forward_failed'           // the forward pass kept failing for this request (worker faults)
   | 'internal_error';          // a bug: bookkeeping or sampling threw

@@ -14,6 +14,8 @@ import { prepareRequest } from './prepare.js';
 import { Sequence } from './sequence.js';
 import type { Completion, GenerateRequest, RequestFailure } from './types.js';
 import { RequestError, type RequestErrorCode } from '../errors.js';
+import { GrammarEngine, type Constraint, type StructuredStats } from '../structured/grammars.js';
+import type { PreparedRequest } from './prepare.js';
 
 export interface CoordinatorStats {
   steps: number;
@@ -24,6 +26,7 @@ export interface CoordinatorStats {
   readonly promptTokensComputed: number; // the scheduler's counts, at each sequence's first admission
   generatedTokens: number;
   spans: StageSpan[];     // kept only when recordSpans is on (profiles)
+  readonly structured: StructuredStats | null; // grammar compiles and masks (null: no structured request yet)
 }
 
 export interface CoordinatorOptions {
@@ -45,9 +48,11 @@ export class Coordinator {
   private readonly freeSlots: number[];
   private readonly pending = new Map<Sequence, Pending>();
   private readonly eosIds: readonly number[];
+  private grammars: GrammarEngine | null = null; // built on the first structured request
 
   constructor(private readonly exec: Executor, private readonly config: ModelConfig, private readonly tables: BlockTables,
     private readonly tok: Tokenizer, private readonly seed = 0, private readonly opts: CoordinatorOptions = {}) {
+    const self = this; // the stats getter reads this.grammars, built later
     const scheduler = this.scheduler = new Scheduler<Sequence>(tables, { maxBatchedTokens: exec.maxTokens, maxLogitRows: exec.maxLogitRows },
       { prefixCaching: opts.prefixCaching === false ? null : { root: rootHash(opts.modelId ?? JSON.stringify(config)) } });
     this.stats = {
@@ -55,6 +60,7 @@ export class Coordinator {
       get preemptions() { return scheduler.preemptions; },
       get promptTokensCached() { return scheduler.promptTokens.cached; },
       get promptTokensComputed() { return scheduler.promptTokens.computed; },
+      get structured() { return self.grammars?.stats ?? null; },
     };
     this.sampler = new Sampler(config.vocabSize);
     this.freeSlots = exec.slots.map((_, k) => k);
@@ -64,18 +70,36 @@ export class Coordinator {
 
   /** Queues a request; resolves when all its choices finish (or with its error). */
   submit(req: GenerateRequest): Promise<Completion> {
-    let prepared;
+    let prepared: PreparedRequest;
     try {
       prepared = prepareRequest(req, this.config, this.tok);
     } catch (e) {
-      return Promise.resolve({ id: req.id, prompt_token_ids: [], choices: [], error: failure(e), num_cached_tokens: 0 });
+      return Promise.resolve(refused(req, e));
     }
+    if (prepared.structured === null) return this.enqueue(req, prepared, null);
+    // a grammar first: the request joins the scheduler once its choices' matchers are ready
+    return this.constraints(prepared, `request ${JSON.stringify(req.id)}`).then(
+      (cs) => this.enqueue(req, prepared, cs),
+      (e) => refused(req, e),
+    );
+  }
+
+  private async constraints(prepared: PreparedRequest, where: string): Promise<Constraint[]> {
+    this.grammars ??= new GrammarEngine(this.tok, this.config.vocabSize, this.eosIds);
+    const compiled = await this.grammars.compile(prepared.structured!, where);
+    const out: Constraint[] = [];
+    for (let k = 0; k < prepared.params.n; k++) out.push(await this.grammars.constraint(compiled));
+    return out;
+  }
+
+  private enqueue(req: GenerateRequest, prepared: PreparedRequest, constraints: Constraint[] | null): Promise<Completion> {
     const completion: Completion = { id: req.id, prompt_token_ids: prepared.promptIds, choices: [], error: null, num_cached_tokens: 0 };
     return new Promise((resolve) => {
       const p: Pending = { completion, left: prepared.params.n, resolve };
       let first: Sequence | null = null;
       for (let k = 0; k < prepared.params.n; k++) {
         const s = new Sequence(k, prepared.promptIds.length, prepared.promptIds, prepared.params, req.id, this.seed, this.tok, this.eosIds);
+        s.constraint = constraints?.[k] ?? null;
         if (this.opts.forkChoices !== false) s.forkOf = first; // later choices share its prompt rows: one prefill for n
         first ??= s;
         this.pending.set(s, p);
@@ -84,6 +108,12 @@ export class Coordinator {
       this.stats.promptTokens += prepared.promptIds.length * prepared.params.n;
       this.schedulePump();
     });
+  }
+
+  /** Frees what outlives a job: the grammar engine's WASM objects. */
+  dispose(): void {
+    this.grammars?.dispose();
+    this.grammars = null;
   }
 
   /** Runs every request; results in request order; onDone as each completes. */
@@ -156,13 +186,18 @@ export class Coordinator {
   private complete(k: number, plan: ScheduleOutput<Sequence>): void {
     const V = this.config.vocabSize, logits = this.exec.slots[k].logits;
     for (const { seq, row } of this.scheduler.updateFromStep(plan)) {
-      const argmax = Sampler.argmaxOnly(seq.params) ? this.headArgmax(k, row) : -1;
-      const sampled = this.sampler.sample(logits, row * V, seq.sampling, argmax);
+      const mask = seq.constraint?.mask ?? null;
+      const argmax = Sampler.argmaxOnly(seq.params) && mask === null ? this.headArgmax(k, row) : -1;
+      const sampled = this.sampler.sample(logits, row * V, seq.sampling, argmax, mask);
       if (sampled.token < 0) {
-        this.fail(seq, 'internal_error', `request ${JSON.stringify(seq.requestId)}: no token can be sampled: every logit of the row is -Infinity or NaN`);
+        this.fail(seq, 'internal_error', `request ${JSON.stringify(seq.requestId)}: no token can be sampled: every logit ${mask ? 'the grammar allows ' : ''}of the row is -Infinity or NaN`);
         continue;
       }
       seq.append(sampled);
+      if (seq.grammarRejected) {
+        this.fail(seq, 'internal_error', `request ${JSON.stringify(seq.requestId)}: the grammar rejected token ${sampled.token}, which its mask allowed (internal error)`);
+        continue;
+      }
       this.stats.generatedTokens++;
       this.onToken?.(seq.requestId, seq.choice, seq.numGenerated - 1, performance.now());
       if (seq.finish) this.finish(seq);
@@ -203,6 +238,7 @@ export class Coordinator {
     this.scheduler.finish(seq);
     const p = this.pending.get(seq)!;
     this.pending.delete(seq);
+    seq.constraint?.dispose();
     if (seq.choice === 0) p.completion.num_cached_tokens = seq.numCachedTokens ?? 0;
     p.completion.choices[seq.choice] = seq.toChoice();
     if (--p.left === 0) p.resolve(p.completion);
@@ -216,11 +252,18 @@ export class Coordinator {
       if (q !== p) continue;
       this.pending.delete(s);
       this.scheduler.abort(s);
+      s.constraint?.dispose();
+      s.constraint = null;
     }
     p.completion.choices = [];
     p.completion.error = { code, message };
     p.resolve(p.completion);
   }
+}
+
+/** A request refused before it ran (bad fields, a grammar that cannot compile). */
+function refused(req: GenerateRequest, e: unknown): Completion {
+  return { id: req.id, prompt_token_ids: [], choices: [], error: failure(e), num_cached_tokens: 0 };
 }
 
 /** A request refused before it ran: its typed code, or invalid_request for an error without one. */

@@ -5,23 +5,40 @@ import type { ModelConfig } from '../model/config.js';
 import { resolveSamplingParams, type SamplingParams } from '../sampling/params.js';
 import { checkMessages } from '../tokenizer/chat.js';
 import type { Tokenizer } from '../tokenizer/types.js';
+import { parseStructured, STRUCTURED_FIELDS, StructuredSpecError, type StructuredSpec } from '../structured/spec.js';
 import type { GenerateRequest } from './types.js';
 
 export interface PreparedRequest {
   id: string;
   promptIds: number[];
   params: SamplingParams;
+  structured: StructuredSpec | null; // the grammar its output must follow
 }
 
 const PROMPT_FIELDS = ['prompt', 'prompt_token_ids', 'messages'] as const;
 
 export function prepareRequest(req: GenerateRequest, config: ModelConfig, tok: Tokenizer): PreparedRequest {
   const where = `request ${JSON.stringify(req.id)}`;
+  // batch lines and configs carry response_format / structured_outputs beside the sampling fields
+  const sampling: Record<string, unknown> = { ...(req.sampling ?? {}) }, structuredFields: Record<string, unknown> = {};
+  for (const k of STRUCTURED_FIELDS) {
+    if (k in sampling) { structuredFields[k] = sampling[k]; delete sampling[k]; }
+  }
   let params: SamplingParams;
   try {
-    params = resolveSamplingParams(req.sampling ?? {}, config.vocabSize);
+    params = resolveSamplingParams(sampling, config.vocabSize);
   } catch (e) {
     throw new RequestError('invalid_sampling_params', `${where}: ${(e as Error).message}`);
+  }
+  let structured: StructuredSpec | null;
+  try {
+    structured = parseStructured(structuredFields);
+  } catch (e) {
+    if (e instanceof StructuredSpecError) throw new RequestError('invalid_structured_output', `${where}: ${e.message}`);
+    throw e;
+  }
+  if (structured !== null && tok.textless === true) {
+    throw new RequestError('invalid_structured_output', `${where}: ${structured.field}: structured outputs need the model's tokenizer (none was found beside the checkpoint)`);
   }
   // two prompt fields would leave it to us to guess which one the caller meant
   const given = PROMPT_FIELDS.filter((k) => req[k] !== undefined);
@@ -47,7 +64,7 @@ export function prepareRequest(req: GenerateRequest, config: ModelConfig, tok: T
   if (ids.length + params.max_tokens > config.nPositions) {
     throw new RequestError('context_length_exceeded', `${where}: prompt of ${ids.length} tokens + max_tokens ${params.max_tokens} = ${ids.length + params.max_tokens} exceeds the model's context of ${config.nPositions} tokens`);
   }
-  return { id: req.id, promptIds: ids, params };
+  return { id: req.id, promptIds: ids, params, structured };
 }
 
 function textIds(prompt: unknown, allowSpecial: boolean, tok: Tokenizer, where: string): number[] {

@@ -5,6 +5,7 @@ import { RequestRng } from '../sampling/rng.js';
 import type { SampledToken, SequenceSamplingState } from '../sampling/sampler.js';
 import { StopChecker, type FinishReason } from '../sampling/stop.js';
 import type { StreamDecoder, Tokenizer } from '../tokenizer/types.js';
+import type { Constraint } from '../structured/grammars.js';
 import type { Choice, LogprobEntry } from './types.js';
 
 export class Sequence {
@@ -17,6 +18,10 @@ export class Sequence {
   numCachedTokens?: number;           // prompt tokens shared at first admission (scheduler only)
   forkOf: Sequence | null = null;     // n > 1: choice 0, whose prompt rows this choice shares
   stopReason: string | number | null = null;
+  /** The grammar its output follows (structured outputs): its mask is for the next token. */
+  constraint: Constraint | null = null;
+  /** Set when the grammar refused a sampled token (the mask allowed it: an internal error). */
+  grammarRejected = false;
   readonly logprobs: LogprobEntry[] | null;
   readonly sampling: SequenceSamplingState;
   private readonly decoder: StreamDecoder;
@@ -51,6 +56,10 @@ export class Sequence {
   /** Adds a sampled token and decides whether the sequence is done. */
   append(s: SampledToken): void {
     const id = s.token;
+    if (this.constraint !== null && !this.constraint.accept(id)) {
+      this.grammarRejected = true;
+      return;
+    }
     this.tokens.push(id);
     this.sampling.seen.add(id);
     this.sampling.outputCounts.set(id, (this.sampling.outputCounts.get(id) ?? 0) + 1);
@@ -69,6 +78,8 @@ export class Sequence {
       if (hit && !byId) return this.end('stop', hit.stop, hit.cut);
     }
     if (byId) return this.end(byId.finish, byId.stopReason);
+    // the grammar took its stop token: complete, whatever ignore_eos says
+    if (this.constraint?.terminated) return this.end('stop', id);
     if (this.numGenerated >= this.params.max_tokens) this.end('length', null);
   }
 

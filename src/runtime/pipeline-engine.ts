@@ -71,6 +71,7 @@ export class PipelineEngine {
   }
 
   close(): Promise<void> {
+    this.coordinator.dispose();
     return this.executor.close();
   }
 }

@@ -1,9 +1,12 @@
-// Turns one row of logits into the next token. Order: penalties → greedy (argmax) or
-// temperature → top-k → top-p → min-p → draw from the request's own RNG. Log-probs are those
-// of the raw model distribution (before any processing), as vLLM reports them by default.
+// Turns one row of logits into the next token. Order: grammar mask → penalties → greedy (argmax)
+// or temperature → top-k → top-p → min-p → draw from the request's own RNG. Log-probs are those
+// of the model's distribution before any processing but the grammar mask (vLLM v1 applies the
+// bitmask to the logits before its sampler too): under a grammar they are renormalized over the
+// tokens it allows.
 // Scratch rows are allocated once per Sampler (size V), never per token.
 import { GREEDY_EPS, type SamplingParams } from './params.js';
 import type { RequestRng } from './rng.js';
+import { applyTokenMask, maskedArgmax } from './token-mask.js';
 
 export interface SequenceSamplingState {
   params: SamplingParams;
@@ -42,15 +45,18 @@ export class Sampler {
    * Samples from logits[offset .. offset+V). `rowArgmax` ≥ 0 is the row's argmax already found
    * (by the head's rowArgmax kernel), used when argmaxOnly(params). The token is -1 when nothing
    * can be drawn (every logit -Infinity, or NaN where it decides): the caller fails the request.
+   * `mask` (a grammar's next-token bitmask) bans the ids whose bit is 0; rowArgmax is then ignored.
    */
-  sample(logits: Float32Array, offset: number, st: SequenceSamplingState, rowArgmax = -1): SampledToken {
+  sample(logits: Float32Array, offset: number, st: SequenceSamplingState, rowArgmax = -1, mask: Int32Array | null = null): SampledToken {
     const V = this.vocabSize, w = this.work, p = st.params;
     const greedy = p.temperature < GREEDY_EPS;
     if (Sampler.argmaxOnly(p)) {
-      const token = rowArgmax >= 0 ? rowArgmax : argmax(logits.subarray(offset, offset + V)); // no copy
+      const token = mask !== null ? maskedArgmax(logits, offset, V, mask)
+        : rowArgmax >= 0 ? rowArgmax : argmax(logits.subarray(offset, offset + V)); // no copy
       return { token, logprob: null, top: null };
     }
     w.set(logits.subarray(offset, offset + V)); // a memcpy: 4× faster than an element loop on a shared buffer
+    if (mask !== null) applyTokenMask(w, mask);
     if (p.logprobs !== null) logSoftmaxRow(w, this.logp);
     applyPenalties(w, st);
     const token = greedy ? argmax(w) : this.draw(st);

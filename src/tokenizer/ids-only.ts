@@ -8,6 +8,7 @@ const EMPTY = new Uint8Array(0);
 export class IdsOnlyTokenizer implements Tokenizer {
   readonly bosId = null;
   readonly eosIds: readonly number[] = [];
+  readonly textless = true;
   constructor(readonly vocabSize: number, private readonly dir: string) {}
   encode(): number[] {
     throw new TokenizerError(this.dir, 'has no tokenizer.json: send prompt_token_ids instead of text (or add the model\'s tokenizer.json)');

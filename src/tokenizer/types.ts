@@ -11,6 +11,8 @@ export interface Tokenizer {
   readonly bosId: number | null;
   /** Ids that end a generation by default, as tokenizer_config names them (may be empty). */
   readonly eosIds: readonly number[];
+  /** True when ids have no text (a model directory without tokenizer files): no structured outputs. */
+  readonly textless?: boolean;
   /**
    * The prompt ids a completion request sees, like HF `encode(text)` with add_special_tokens:
    * BOS (and any other post-processor tokens) included unless addSpecial is false. Text is
