@@ -2,7 +2,9 @@
 // validated by the job config schema (job/config.ts), for every command that runs a model (run,
 // generate, score, profile, bench). Flags have no commander defaults, so an unset flag never
 // hides the config file's value; the defaults live in job/config.ts JOB_DEFAULTS only.
+import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
+import { UsageError } from '../errors.js';
 import { resolveModel, type ResolveOptions } from '../hub/index.js';
 import { loadConfigFile, mergeConfig, type JobConfig, type JobConfigInput } from '../job/config.js';
 
@@ -71,7 +73,31 @@ export function addSamplingFlags(cmd: Command): Command {
     .option('--include-stop-str-in-output', 'keep the matched stop string')
     .option('--ignore-eos', 'keep generating after the end-of-text token')
     .option('--n <n>', 'completions per prompt', int)
-    .option('--logprobs <n>', 'top-N log-probs per generated token (0-20)', int);
+    .option('--logprobs <n>', 'top-N log-probs per generated token (0-20)', int)
+    .option('--json-schema <file>', 'outputs are compact JSON valid under this JSON Schema (structured outputs)')
+    .option('--regex <re>', 'outputs match this regular expression')
+    .option('--choice <a,b,c>', 'each output is exactly one of these comma-separated strings');
+}
+
+/** --json-schema / --regex / --choice as the structured_outputs they stand for (null: none given). */
+function structuredFromFlags(opts: Record<string, unknown>): Record<string, unknown> | null {
+  const given = (['jsonSchema', 'regex', 'choice'] as const).filter((k) => opts[k] !== undefined);
+  if (given.length > 1) throw new UsageError(`--json-schema, --regex and --choice exclude each other, got ${given.map((k) => `--${k === 'jsonSchema' ? 'json-schema' : k}`).join(' and ')}`);
+  if (opts.regex !== undefined) return { regex: opts.regex };
+  if (opts.choice !== undefined) return { choice: String(opts.choice).split(',').filter((c) => c.length > 0) };
+  if (opts.jsonSchema === undefined) return null;
+  const file = opts.jsonSchema as string;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--json-schema ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  try {
+    return { json: JSON.parse(text) };
+  } catch (e) {
+    throw new UsageError(`--json-schema ${file}: not JSON (${(e as Error).message})`);
+  }
 }
 
 /** commander's camelCase flag → config key. */
@@ -100,6 +126,8 @@ export function configFromFlags(opts: Record<string, unknown>): JobConfigInput {
   const out = pick(opts, FLAG_KEYS);
   if (Array.isArray(out.workers)) delete out.workers;
   const sampling = pick(opts, SAMPLING_KEYS);
+  const structured = structuredFromFlags(opts);
+  if (structured !== null) sampling.structured_outputs = structured;
   if (Object.keys(sampling).length > 0) out.sampling = sampling;
   return out as JobConfigInput;
 }

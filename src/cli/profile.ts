@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { RequestError } from '../errors.js';
 import { runJob } from '../job/runner.js';
+import { structuredLine } from '../job/summary.js';
 import { writeReport } from '../profile/report-html.js';
 import { formatStageTable } from '../profile/stage-stats.js';
 import { makeTrace, traceRun, tracePathFor, type TraceRun } from '../profile/trace.js';
@@ -46,6 +47,7 @@ async function profileJob(cfg: JobConfig): Promise<TraceRun> {
   const dir = mkdtempSync(join(tmpdir(), 'pipegpt-profile-'));
   try {
     const out = await runJob({ ...cfg, output: join(dir, 'out.jsonl'), metrics_json: undefined }, { keepSpans: true });
+    if (out.metrics.structured_outputs !== null) process.stderr.write(`${structuredLine(out.metrics.structured_outputs)}\n`);
     return traceRun(out.trace);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import type { ModelConfig } from '../model/config.js';
 import { resolveSamplingParams, type SamplingParams } from '../sampling/params.js';
 import { checkMessages } from '../tokenizer/chat.js';
 import type { Tokenizer } from '../tokenizer/types.js';
-import { parseStructured, STRUCTURED_FIELDS, StructuredSpecError, type StructuredSpec } from '../structured/spec.js';
+import { parseStructured, splitStructured, StructuredSpecError, type StructuredSpec } from '../structured/spec.js';
 import type { GenerateRequest } from './types.js';
 
 export interface PreparedRequest {
@@ -20,10 +20,7 @@ const PROMPT_FIELDS = ['prompt', 'prompt_token_ids', 'messages'] as const;
 export function prepareRequest(req: GenerateRequest, config: ModelConfig, tok: Tokenizer): PreparedRequest {
   const where = `request ${JSON.stringify(req.id)}`;
   // batch lines and configs carry response_format / structured_outputs beside the sampling fields
-  const sampling: Record<string, unknown> = { ...(req.sampling ?? {}) }, structuredFields: Record<string, unknown> = {};
-  for (const k of STRUCTURED_FIELDS) {
-    if (k in sampling) { structuredFields[k] = sampling[k]; delete sampling[k]; }
-  }
+  const { params: sampling, structured: structuredFields } = splitStructured(req.sampling ?? {});
   let params: SamplingParams;
   try {
     params = resolveSamplingParams(sampling, config.vocabSize);

@@ -78,8 +78,8 @@ export class Sequence {
       if (hit && !byId) return this.end('stop', hit.stop, hit.cut);
     }
     if (byId) return this.end(byId.finish, byId.stopReason);
-    // the grammar took its stop token: complete, whatever ignore_eos says
-    if (this.constraint?.terminated) return this.end('stop', id);
+    // the grammar took its stop token (EOS, so stop_reason null as for EOS): complete, whatever ignore_eos says
+    if (this.constraint?.terminated) return this.end('stop', null);
     if (this.numGenerated >= this.params.max_tokens) this.end('length', null);
   }
 

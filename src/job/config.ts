@@ -7,9 +7,11 @@ import { z } from 'zod';
 import { clip, ConfigError, SamplingParamError } from '../errors.js';
 import { DEFAULT_MODEL_DIR, type EngineOptions } from '../runtime/options.js';
 import { DEFAULT_SAMPLING, resolveSamplingParams } from '../sampling/params.js';
+import { mergeSampling, parseStructured, splitStructured, STRUCTURED_FIELDS, StructuredSpecError } from '../structured/spec.js';
 
 const posInt = z.int().min(1);
-const samplingShape = Object.fromEntries(Object.keys(DEFAULT_SAMPLING).map((k) => [k, z.unknown().optional()]));
+// sampling parameters, and a structured-output form every line without its own follows
+const samplingShape = Object.fromEntries([...Object.keys(DEFAULT_SAMPLING), ...STRUCTURED_FIELDS].map((k) => [k, z.unknown().optional()]));
 
 export const JobConfigSchema = z.strictObject({
   model: z.string().min(1),
@@ -161,11 +163,14 @@ function validate(raw: unknown, line: (path: PropertyKey[]) => number | null, fi
   }
   const cfg = r.data;
   if (cfg.sampling !== undefined) {
+    const { params, structured } = splitStructured(cfg.sampling);
     try {
-      resolveSamplingParams(cfg.sampling);
+      resolveSamplingParams(params);
+      parseStructured(structured);
     } catch (e) {
-      if (!(e instanceof SamplingParamError)) throw e;
-      throw new ConfigError(file, line(['sampling', e.field]), `sampling.${e.field}`, `sampling.${e.message}`);
+      if (!(e instanceof SamplingParamError) && !(e instanceof StructuredSpecError)) throw e;
+      const key = e.field.split('.')[0];
+      throw new ConfigError(file, line(['sampling', key]), `sampling.${e.field}`, `sampling.${e.message}`);
     }
   }
   if (cfg.shard_index !== undefined && cfg.num_shards !== undefined && cfg.shard_index >= cfg.num_shards) {
@@ -214,7 +219,7 @@ export function mergeConfig(file: JobConfigInput, flags: JobConfigInput): JobCon
   const defined = (o: object) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   const merged = {
     ...JOB_DEFAULTS, ...defined(file), ...defined(flags),
-    sampling: { ...JOB_DEFAULTS.sampling, ...(file.sampling ?? {}), ...defined(flags.sampling ?? {}) },
+    sampling: mergeSampling({ ...JOB_DEFAULTS.sampling, ...(file.sampling ?? {}) }, defined(flags.sampling ?? {})),
   };
   return validateMerged(merged);
 }

@@ -1,6 +1,7 @@
 // Runs a batch job: streams the input, keeps at most max_in_flight requests in the engine, writes
 // one output record per input line as each completes (completion order), and stops admitting when
 // the signal aborts (in-flight requests still finish and are written).
+import { mergeSampling } from '../structured/spec.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { clip, JobError } from '../errors.js';
@@ -136,7 +137,7 @@ class JobDriver {
       if (rec.error) { this.writer.write(lineErrorRecord(rec.customId, rec.error)); this.c.failed++; continue; }
       while (this.inflight.size >= this.cfg.max_in_flight) await Promise.race(this.inflight);
       if (this.stopped) break;
-      const req = { ...rec.request, sampling: { ...this.cfg.sampling, ...rec.request.sampling } };
+      const req = { ...rec.request, sampling: mergeSampling(this.cfg.sampling, rec.request.sampling) };
       this.timer.submit(req.id, performance.now());
       const chat = rec.request.messages !== undefined; // answered in the chat.completion shape
       const p: Promise<void> = this.engine.submit(req).then((comp) => this.onDone(rec.customId, comp, chat)).finally(() => this.inflight.delete(p));
@@ -171,7 +172,7 @@ class JobDriver {
     this.fold();
     const metrics = buildMetrics({
       total: this.job.total, ...this.c, promptTokens: st.promptTokens, generatedTokens: st.generatedTokens, timer: this.timer,
-      promptTokensCached: st.promptTokensCached, promptTokensComputed: st.promptTokensComputed,
+      promptTokensCached: st.promptTokensCached, promptTokensComputed: st.promptTokensComputed, structured: st.structured,
       preemptions: st.preemptions, backend: e.backend, kernelPath: e.kernelPath, weights: e.format, loadS: e.loadMs / 1000, plan: e.plan, stages: statsFromTotals(e.plan, this.totals, t1 - this.t0),
       t0: this.t0, t1, interrupted: this.opts.signal?.aborted === true,
     });

@@ -266,12 +266,12 @@ function logSoftmaxRow(inp: Float32Array, out: Float32Array): void {
   for (let i = 0; i < inp.length; i++) out[i] = inp[i] - lse;
 }
 
-/** The n most likely ids, best first (ties by lowest id). */
+/** The n most likely ids, best first (ties by lowest id); never an id of probability 0 (one a grammar bans). */
 export function topN(logp: Float32Array, n: number): TopLogprob[] {
   const top: TopLogprob[] = [];
   if (n === 0) return top;
   for (let i = 0; i < logp.length; i++) {
-    if (top.length === n && logp[i] <= top[n - 1].logprob) continue;
+    if (logp[i] === -Infinity || (top.length === n && logp[i] <= top[n - 1].logprob)) continue;
     let j = top.length;
     while (j > 0 && top[j - 1].logprob < logp[i]) j--;
     top.splice(j, 0, { token_id: i, logprob: logp[i] });

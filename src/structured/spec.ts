@@ -118,3 +118,17 @@ export function specKey(s: StructuredSpec): string {
     case 'grammar': return `grammar\0${s.ebnf}`;
   }
 }
+
+/** A request's sampling over the job's: a request's own structured-output form replaces the job's. */
+export function mergeSampling(job: Record<string, unknown>, own: Record<string, unknown> = {}): Record<string, unknown> {
+  const ownForm = STRUCTURED_FIELDS.some((k) => own[k] !== undefined);
+  const base = ownForm ? Object.fromEntries(Object.entries(job).filter(([k]) => !(STRUCTURED_FIELDS as readonly string[]).includes(k))) : job;
+  return { ...base, ...own };
+}
+
+/** Splits structured-output fields from the sampling parameters. */
+export function splitStructured(sampling: Record<string, unknown>): { params: Record<string, unknown>; structured: Record<string, unknown> } {
+  const params: Record<string, unknown> = {}, structured: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(sampling)) ((STRUCTURED_FIELDS as readonly string[]).includes(k) ? structured : params)[k] = v;
+  return { params, structured };
+}
