@@ -6,7 +6,7 @@ import test from 'ava';
 import { Ajv } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, records, tmp, write } from '../job/_helpers.js';
+import { byId, cli, cliAsync, exited, records, tmp, waitForLines, write } from '../job/_helpers.js';
 
 const ajv = new Ajv({ strict: false });
 const SCHEMA = { type: 'object', required: ['who', 'n'], properties: { who: { type: 'string', maxLength: 10 }, n: { type: 'integer', minimum: 1, maximum: 12 } } };
@@ -65,4 +65,28 @@ test('generate --json-schema FILE and --choice; a bad schema file or form exits 
   const badCfg = cli('generate', '--prompt', 'x', '-c', cfg);
   t.is(badCfg.status, 2);
   t.regex(badCfg.stderr, /bad\.yaml:2: sampling\.response_format\.type: must be "json_schema", "json_object" or "text", got "yaml"/);
+});
+
+test('kill -9 mid-run, then --resume: structured records equal an uninterrupted run (matchers rebuilt from the tokens)', async (t) => {
+  const dir = tmp('so-resume');
+  const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({
+    custom_id: `r${i}`, prompt: `And the ${i}th day`, max_tokens: 24, temperature: 0.9, seed: i,
+    response_format: { type: 'json_schema', json_schema: { name: 'x', schema: SCHEMA } },
+  }));
+  const input = write(dir, 'in.jsonl', lines.join('\n') + '\n');
+  const ref = join(dir, 'ref.jsonl'), out = join(dir, 'out.jsonl');
+  t.is(cli('run', '-i', input, '-o', ref, '--quiet').status, 0);
+  const child = cliAsync('run', '-i', input, '-o', out, '--quiet', '--max-in-flight', '2', '--max-num-seqs', '2');
+  const done = exited(child);
+  await waitForLines(out, 3, child);
+  child.kill('SIGKILL');
+  t.is((await done).signal, 'SIGKILL');
+  const r = cli('run', '-i', input, '-o', out, '--quiet', '--resume');
+  t.is(r.status, 0, r.stderr);
+  const sorted = (m: Map<string, string>) => [...m].sort(([a], [b]) => a.localeCompare(b));
+  t.deepEqual(sorted(byId(out)), sorted(byId(ref)));
+  for (const rec of records(ref)) {
+    const ch = (rec.response!.body.choices as Array<{ text: string; finish_reason: string }>)[0];
+    if (ch.finish_reason === 'stop') t.true(ajv.validate(SCHEMA, JSON.parse(ch.text)), ch.text);
+  }
 });
