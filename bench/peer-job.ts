@@ -12,17 +12,18 @@ import { describePlan } from '../src/pipeline/stage-plan.js';
 import type { Dtype, Quantization } from '../src/model/weight-format.js';
 import { randomCheckpoint } from './random-checkpoint.js';
 
-const V = 50257, B = 32, T = 32;
+const GPT2_VOCAB = 50257, B = 32, T = 32;
 
-/** job.mjs's ids(), copied as is (JS doubles: s·1103515245 stays below 2^53, so it is exact). */
-function ids(): number[] {
+/** job.mjs's ids(), copied as is (JS doubles: s·1103515245 stays below 2^53, so it is exact).
+ *  V is 50257 for GPT-2 (the peer's job exactly); a smaller vocabulary (other --shape) takes mod V. */
+function ids(V: number): number[] {
   const a = new Array(B * T); let s = 77;
   for (let i = 0; i < a.length; i++) { s = (s * 1103515245 + 12345) % 2147483648; a[i] = s % V; }
   return a;
 }
 
-function requests(newTokens: number) {
-  const flat = ids();
+function requests(vocab: number, newTokens: number) {
+  const flat = ids(Math.min(GPT2_VOCAB, vocab));
   return Array.from({ length: B }, (_, b) => ({
     id: `p${b}`, prompt_token_ids: flat.slice(b * T, (b + 1) * T),
     sampling: { temperature: 0, max_tokens: newTokens, ignore_eos: true },
@@ -38,7 +39,7 @@ async function runJob(e: PipelineEngine, newTokens: number): Promise<Timing> {
   let tFirst = 0;
   e.onToken = (id, _choice, idx, t) => { if (idx === 0 && !firsts.has(id)) { firsts.add(id); tFirst = Math.max(tFirst, t); } };
   const t0 = performance.now();
-  const out = await e.generate(requests(newTokens));
+  const out = await e.generate(requests(e.config.vocabSize, newTokens));
   const t1 = performance.now();
   e.onToken = undefined;
   const lens = out.map((c) => c.choices[0]?.token_ids.length ?? 0);
@@ -67,15 +68,16 @@ async function main(): Promise<void> {
   });
   const load = (performance.now() - t0) / 1000;
   const first = await runJob(e, newTokens);
+  // whole-process figures stop after the first job, as job.mjs's do (the --warm run is extra)
+  const wall = performance.now() / 1000; // counts from performance.timeOrigin, the process start
+  const rss = process.resourceUsage().maxRSS / 1024; // peak so far, whole process (all worker threads)
   const warm = a.warm ? await runJob(e, newTokens) : undefined;
   const result = {
     generated: B * newTokens, workers, plan: describePlan(e.plan), dtype: a.dtype, quantization: a.quantization, weight_format: e.format,
     backend: e.backend, kernel_path: e.kernelPath, max_batched_tokens: Number(a['max-batched-tokens']),
     load_s: +load.toFixed(3), ...first,
     ...(warm && { prefill_s_warm: warm.prefill_s, decode_s_warm: warm.decode_s, gen_s_warm: warm.gen_s, gen_tok_s_warm: warm.gen_tok_s }),
-    // performance.now() counts from performance.timeOrigin, the process start (as in job.mjs)
-    wall_s: +(performance.now() / 1000).toFixed(3),
-    rss_mib: Math.round(process.resourceUsage().maxRSS / 1024), // peak, whole process (all worker threads)
+    wall_s: +wall.toFixed(3), rss_mib: Math.round(rss),
   };
   await e.close();
   console.log(JSON.stringify(result));
