@@ -102,6 +102,9 @@ bool cpu_has_amx_int8();         // AMX-TILE + AMX-INT8 and the kernel's permiss
 // quant.cc: the portable Path's entries
 void q8_dots_portable(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip);
 void widen16_portable(float* dst, const uint16_t* src, i64 len, int kind);
+// wq [O, I] int8, ws [O, ceil(I/32)] ← w [I, O] f32 (a linear: transposed here), or w [O, I] when
+// `transposed` (the LM head's rows); load time, on several threads
+void quantize_linear_q8(int8_t* wq, float* ws, const float* w, i64 I, i64 O, bool transposed);
 void q8_combine_portable(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb);
 
 // dispatch.cc

@@ -46,4 +46,37 @@ napi_value js_matmul16(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// quantizeLinearQ8(wq, ws, w, I, O[, transposed]): wq [O, I] int8, ws [O, ceil(I/32)] ← w [I, O] f32,
+// or w [O, I] when transposed is true (load time)
+napi_value js_quantizelinearq8(napi_env env, napi_callback_info info) {
+  const char* F = "quantizeLinearQ8";
+  Args a(env, info, 5, F);
+  bool transposed = false;
+  if (a.ok && a.argc > 5) napi_get_value_bool(env, a.v[5], &transposed);
+  const i64 I = a.num(3, F, "I"), O = a.num(4, F, "O");
+  int8_t* wq = a.i8(0, O * I, F, "wq");
+  float* ws = a.f32(1, (I + 31) / 32 * O, F, "ws");
+  float* w = a.f32(2, I * O, F, "w");
+  if (!a.ok) return nullptr;
+  if (I > 0 && O > 0) quantize_linear_q8(wq, ws, w, I, O, transposed);
+  return nullptr;
+}
+
+// widen16(dst, src, kind: "bf16" | "f16", len): dst[i] = the exact f32 of src[i] (load time)
+napi_value js_widen16(napi_env env, napi_callback_info info) {
+  const char* F = "widen16";
+  Args a(env, info, 4, F);
+  const i64 n = a.num(3, F, "len");
+  char kind[8] = {0};
+  size_t got = 0;
+  if (a.ok && napi_get_value_string_utf8(env, a.v[2], kind, sizeof kind, &got) != napi_ok) a.fail(F, "kind must be a string");
+  const int k = std::strcmp(kind, "bf16") == 0 ? 0 : std::strcmp(kind, "f16") == 0 ? 1 : -1;
+  if (a.ok && k < 0) a.fail(F, "kind must be \"bf16\" or \"f16\"");
+  float* dst = a.f32(0, n, F, "dst");
+  uint16_t* src = a.u16(1, n, F, "src");
+  if (!a.ok) return nullptr;
+  if (n > 0) path().widen16(dst, src, n, k);
+  return nullptr;
+}
+
 }  // namespace pg

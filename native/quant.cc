@@ -4,6 +4,8 @@
 // and exact widening (widen16), so results are bit-identical across paths and to the reference.
 #include <cmath>
 #include <cstring>
+#include <algorithm>
+#include <thread>
 #include <vector>
 
 #include "kernels.h"
@@ -69,6 +71,52 @@ inline float half_f32(uint16_t h) {
 void widen16_portable(float* dst, const uint16_t* src, i64 len, int kind) {
   if (kind == 0) for (i64 i = 0; i < len; i++) dst[i] = bits_f32((uint32_t)src[i] << 16);
   else for (i64 i = 0; i < len; i++) dst[i] = half_f32(src[i]);
+}
+
+// 16 output columns at a time: each input row contributes one contiguous 64-byte read, so the
+// transpose streams w once instead of striding over it per column. Output rows [o0, o1).
+static void quantize_cols_q8(int8_t* wq, float* ws, const float* w, i64 I, i64 O, i64 o0, i64 o1) {
+  const i64 nb = (I + QB - 1) / QB;
+  std::vector<float> t(JT * I);
+  std::vector<int8_t> q(nb * QB);
+  for (i64 j0 = o0; j0 < o1; j0 += JT) {
+    const i64 jt = j0 + JT < o1 ? JT : o1 - j0;
+    for (i64 i = 0; i < I; i++) {
+      const float* r = w + i * O + j0;
+      for (i64 jj = 0; jj < jt; jj++) t[jj * I + i] = r[jj];
+    }
+    for (i64 jj = 0; jj < jt; jj++) {
+      quantize_row_q8(q.data(), ws + (j0 + jj) * nb, t.data() + jj * I, I);
+      std::memcpy(wq + (j0 + jj) * I, q.data(), I);
+    }
+  }
+}
+
+// rows [o0, o1) of w [O, I] (already in output-row order: the LM head)
+static void quantize_rows_q8(int8_t* wq, float* ws, const float* w, i64 I, i64 o0, i64 o1) {
+  const i64 nb = (I + QB - 1) / QB;
+  std::vector<int8_t> q(nb * QB);
+  for (i64 j = o0; j < o1; j++) {
+    quantize_row_q8(q.data(), ws + j * nb, w + j * I, I);
+    std::memcpy(wq + j * I, q.data(), I);
+  }
+}
+
+// Load time runs before the workers start, with every core idle: split the rows over up to 4
+// threads (each row's result is the same whoever computes it).
+template <class F>
+static void split_rows(i64 O, F f) {
+  const unsigned hw = std::thread::hardware_concurrency();
+  const i64 T = std::max<i64>(1, std::min<i64>({(i64)(hw ? hw : 1), 4, O / 64}));
+  std::vector<std::thread> ts;
+  for (i64 k = 1; k < T; k++) ts.emplace_back([&, k] { f(O * k / T / JT * JT, k + 1 == T ? O : O * (k + 1) / T / JT * JT); });
+  f(0, T > 1 ? O / T / JT * JT : O);
+  for (auto& t : ts) t.join();
+}
+
+void quantize_linear_q8(int8_t* wq, float* ws, const float* w, i64 I, i64 O, bool transposed) {
+  if (transposed) split_rows(O, [&](i64 o0, i64 o1) { quantize_rows_q8(wq, ws, w, I, o0, o1); });
+  else split_rows(O, [&](i64 o0, i64 o1) { quantize_cols_q8(wq, ws, w, I, O, o0, o1); });
 }
 
 namespace {

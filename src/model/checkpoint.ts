@@ -7,6 +7,7 @@ import { CheckpointError } from '../errors.js';
 import { readModelConfig, type ModelConfig } from './config.js';
 import { canonicalName, checkpointTensors, ignoredTensor, type TensorTarget } from './checkpoint-names.js';
 import { quantizeQ8 } from '../kernels/quant.js';
+import { addonOrNull } from '../kernels/native/addon.js';
 import { allocParams, fullModelStage, linearShapes, planParams, type ModelWeights, type StageSpec } from './param-layout.js';
 import { storeLinear, type WeightFormat, type WeightStore } from './weight-format.js';
 import { fillRopeTables } from './rope.js';
@@ -112,14 +113,22 @@ export function loadIndexed(index: CheckpointIndex, stage?: StageSpec, format: W
       linears.set(`L${layout.stage.layerStart + i}.${key}.w`, { store: lw[key], I: shapes[key][0], O: shapes[key][1], tmp: null });
     }
   });
+  // temporaries are reused: a fresh one per linear meant ~0.3 GB of first-touch page faults for
+  // GPT-2 small in int8 (most of its load time); one of the largest size serves them all in turn
+  const spare: Float32Array[] = [];
+  const largest = Math.max(0, ...[...linears.values()].map((l) => l.I * l.O));
+  const take = (n: number) => (spare.pop() ?? new Float32Array(largest)).subarray(0, n);
   for (const [name, t] of ckpt) {
     const lin = linears.get(t.entry);
     if (lin) {
-      lin.tmp ??= lin.store.kind === 'f32' ? lin.store.w : new Float32Array(lin.I * lin.O);
+      lin.tmp ??= lin.store.kind === 'f32' ? lin.store.w : take(lin.I * lin.O);
       place(index.tensors.get(name)!, t, lin.tmp, lin.O);
       const left = pieces.get(t.entry)! - 1;
       pieces.set(t.entry, left);
-      if (left === 0 && lin.store.kind !== 'f32') storeLinear(lin.store, lin.tmp, lin.I, lin.O);
+      if (left === 0 && lin.store.kind !== 'f32') {
+        storeLinear(lin.store, lin.tmp, lin.I, lin.O);
+        spare.push(new Float32Array(lin.tmp.buffer, lin.tmp.byteOffset, largest));
+      }
       if (left === 0) lin.tmp = null;
       continue;
     }
@@ -129,7 +138,9 @@ export function loadIndexed(index: CheckpointIndex, stage?: StageSpec, format: W
   }
   if (weights.head?.kind === 'q8') {                // [V, C] rows quantized: the tied embedding or lm_head
     const src = c.tied && weights.wte ? weights.wte : readWhole(index, [...ckpt].find(([, t]) => t.entry === (c.tied ? 'wte' : 'lm_head'))!);
-    quantizeQ8(weights.head.q, weights.head.s, src, c.vocabSize, c.nEmbd);
+    const nat = addonOrNull(); // native: bit-identical, on every core (~0.5 s of JS for GPT-2's 50257 rows)
+    if (nat !== null) nat.quantizeLinearQ8(weights.head.q, weights.head.s, src, c.nEmbd, c.vocabSize, true);
+    else quantizeQ8(weights.head.q, weights.head.s, src, c.vocabSize, c.nEmbd);
   }
   if (weights.rope) fillRopeTables(c, weights.rope.cos, weights.rope.sin);
   return weights;

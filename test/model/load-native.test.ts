@@ -1,0 +1,51 @@
+// The load-time native helpers equal their TypeScript definitions bit for bit: quantizeLinearQ8
+// (transpose + Q8 of a linear, and the LM head's rows as they are) against quant.ts quantizeQ8,
+// on shapes with a short last block and row counts that split unevenly over threads; widen16 over
+// every 16-bit pattern against quant.ts widen16 (NaN payloads aside). Skipped, saying why, where the addon is not built.
+import test from 'ava';
+import { addonOrNull, loadAddon } from '../../src/kernels/native/addon.js';
+import { q8Blocks, quantizeQ8, widen16 } from '../../src/kernels/quant.js';
+
+const nat = addonOrNull();
+const maybe = nat === null ? test.skip : test;
+if (nat === null) console.log(`native addon not loaded (${loadAddon()}): load-helper tests skipped`);
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 4;
+}
+
+maybe('quantizeLinearQ8 equals quantizeQ8 of the transposed matrix, and of the rows as given when transposed', (t) => {
+  const r = rng(3);
+  for (const [I, O] of [[32, 1], [40, 17], [96, 1000], [768, 129], [100, 2053]]) {
+    const w = Float32Array.from({ length: I * O }, r);
+    w[5] = 0; w.fill(0, I, Math.min(I + 40, w.length)); // zero blocks: d = 0
+    const wt = new Float32Array(I * O);
+    for (let i = 0; i < I; i++) for (let j = 0; j < O; j++) wt[j * I + i] = w[i * O + j];
+    const nb = q8Blocks(I);
+    const want = { q: new Int8Array(O * I), s: new Float32Array(O * nb) };
+    quantizeQ8(want.q, want.s, wt, O, I);
+    const got = { q: new Int8Array(O * I), s: new Float32Array(O * nb) };
+    nat!.quantizeLinearQ8(got.q, got.s, w, I, O);
+    t.deepEqual(got.q, want.q, `q [${I}, ${O}]`);
+    t.deepEqual(new Uint32Array(got.s.buffer), new Uint32Array(want.s.buffer), `scales [${I}, ${O}]`);
+    // the head: w [O, I] already in row order
+    const rows = { q: new Int8Array(O * I), s: new Float32Array(O * nb) };
+    nat!.quantizeLinearQ8(rows.q, rows.s, wt, I, O, true);
+    t.deepEqual(rows.q, want.q, `rows q [${O}, ${I}]`);
+    t.deepEqual(new Uint32Array(rows.s.buffer), new Uint32Array(want.s.buffer), `rows scales [${O}, ${I}]`);
+  }
+});
+
+maybe('widen16 equals quant.ts widen16 for all 65536 bf16 and f16 patterns', (t) => {
+  const src = Uint16Array.from({ length: 65536 }, (_, i) => i);
+  for (const kind of ['bf16', 'f16'] as const) {
+    const want = new Float32Array(65536), got = new Float32Array(65536);
+    widen16(want, src, kind);
+    nat!.widen16(got, src, kind, src.length);
+    // NaN payloads may differ (JS writes its canonical NaN; checkpoints with NaN are refused anyway)
+    const gu = new Uint32Array(got.buffer), wu = new Uint32Array(want.buffer);
+    const bad = wu.findIndex((u, i) => u !== gu[i] && !(Number.isNaN(want[i]) && Number.isNaN(got[i])));
+    t.is(bad, -1, `${kind}: pattern 0x${bad.toString(16)}: ${want[bad]} vs ${got[bad]}`);
+  }
+});
