@@ -89,8 +89,10 @@ test.serial('a second SIGINT exits at once, leaving only whole lines', async (t)
   child.kill('SIGINT');
   while (!err.includes('no new requests') && child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
   child.kill('SIGINT'); // the second one: exit now
-  const { code, stderr } = await done;
-  t.is(code, 130, stderr);
+  const { code, signal, stderr } = await done;
+  // 130 from the handler; or, when the in-flight requests had already finished and node was tearing
+  // down (it restores default signal actions there), the signal's own default action
+  t.true(code === 130 || (code === null && signal === 'SIGINT'), `code ${code}, signal ${signal}: ${stderr}`);
   const text = readFileSync(out, 'utf8');
   t.true(text.endsWith('\n'));
   t.notThrows(() => records(out));
