@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { LocalEngine } from '../runtime/local-engine.js';
 import { scoreTokens } from '../engine/score.js';
 import { addEngineFlags, int, modelDir, resolveOptions } from './options.js';
+import { engineOptions } from '../job/config.js';
 
 export function scoreCommand(): Command {
   const cmd = new Command('score').description('negative log-likelihood and perplexity of a file (sliding windows of n_positions, stride n_positions/2)');
@@ -16,7 +17,8 @@ export function scoreCommand(): Command {
     .action(async (opts: Record<string, unknown>) => {
       const cfg = resolveOptions(opts);
       // one window at a time: one sequence, chunks of 64 rows
-      const engine = LocalEngine.open(await modelDir(cfg.model, opts), { backend: cfg.backend, maxBatchedTokens: 64, maxSeqs: 1, kvCacheTokens: cfg.kv_cache_tokens });
+      // the config's engine options (backend, dtype, quantization, …) through the one mapping
+      const engine = LocalEngine.open(await modelDir(cfg.model, opts), { ...engineOptions(cfg), maxBatchedTokens: 64, maxSeqs: 1 });
       const ids = readIds(opts.input as string, (t) => engine.tok.encode(t));
       const r = scoreTokens(engine, ids, opts.stride as number | undefined);
       if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');

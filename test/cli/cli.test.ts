@@ -162,3 +162,15 @@ test('profile --report under a path whose parent is a file is refused before pro
   t.is(r.status, 2);
   t.is(r.stderr, `pipegpt: --report ${join(dir, 'file', 'r.html')}: cannot be created: ${join(dir, 'file')} is a file, not a directory\n`);
 });
+
+test('score honours --dtype and --quantization: bf16 and int8 stay within 0.2 % and 1 % of the f32 perplexity', (t) => {
+  const ppl = (...flags: string[]) => {
+    const r = run('score', '-i', repoPath('models/kjv-gpt2-tiny/val-excerpt.json'), '--json', ...flags);
+    t.is(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout).perplexity as number;
+  };
+  const f32 = ppl('--dtype', 'float32'), bf16 = ppl('--dtype', 'bfloat16'), int8 = ppl('--quantization', 'int8');
+  t.not(int8, f32, 'int8 weights change the logits (the flag reached the engine)');
+  t.true(Math.abs(bf16 / f32 - 1) <= 0.002, `bf16 ${bf16} vs f32 ${f32}`);
+  t.true(Math.abs(int8 / f32 - 1) <= 0.01, `int8 ${int8} vs f32 ${f32}`);
+});
