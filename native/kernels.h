@@ -89,6 +89,10 @@ struct Path {
   // Up to 8 rows (decode; measured faster than scratch there): matmul_acc's exact chains with w [I, O] 16-bit (row stride ldw), widened in
   // registers instead of through scratch; null where the path has none (then: widen16 + matmul_acc)
   void (*matmul16_acc)(float* out, const float* x, const uint16_t* w, int kind, i64 n, i64 I, i64 O, i64 ldw, i64 ldo);
+  // quantize_row_q8's exact result (same f32 amax and scale, same f64 quotient, floor, clamp) with
+  // vectors; null where the path has none (then quantize_row_q8). The scalar f64 division per
+  // value was ~half of matmulQ8's time at 32 rows.
+  void (*quantize_row_q8)(int8_t* q, float* d, const float* x, i64 I) = nullptr;
 };
 
 extern const Path kPortablePath;
@@ -104,7 +108,7 @@ void q8_dots_portable(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i6
 void widen16_portable(float* dst, const uint16_t* src, i64 len, int kind);
 // wq [O, I] int8, ws [O, ceil(I/32)] ← w [I, O] f32 (a linear: transposed here), or w [O, I] when
 // `transposed` (the LM head's rows); load time, on several threads
-void quantize_linear_q8(int8_t* wq, float* ws, const float* w, i64 I, i64 O, bool transposed);
+void quantize_linear_q8(const Path& p, int8_t* wq, float* ws, const float* w, i64 I, i64 O, bool transposed);
 void q8_combine_portable(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb);
 
 // dispatch.cc

@@ -58,7 +58,7 @@ napi_value js_quantizelinearq8(napi_env env, napi_callback_info info) {
   float* ws = a.f32(1, (I + 31) / 32 * O, F, "ws");
   float* w = a.f32(2, I * O, F, "w");
   if (!a.ok) return nullptr;
-  if (I > 0 && O > 0) quantize_linear_q8(wq, ws, w, I, O, transposed);
+  if (I > 0 && O > 0) quantize_linear_q8(path(), wq, ws, w, I, O, transposed);
   return nullptr;
 }
 

@@ -75,7 +75,9 @@ void widen16_portable(float* dst, const uint16_t* src, i64 len, int kind) {
 
 // 16 output columns at a time: each input row contributes one contiguous 64-byte read, so the
 // transpose streams w once instead of striding over it per column. Output rows [o0, o1).
-static void quantize_cols_q8(int8_t* wq, float* ws, const float* w, i64 I, i64 O, i64 o0, i64 o1) {
+using QuantizeRow = void (*)(int8_t* q, float* d, const float* x, i64 I);
+
+static void quantize_cols_q8(QuantizeRow qr, int8_t* wq, float* ws, const float* w, i64 I, i64 O, i64 o0, i64 o1) {
   const i64 nb = (I + QB - 1) / QB;
   std::vector<float> t(JT * I);
   std::vector<int8_t> q(nb * QB);
@@ -86,18 +88,18 @@ static void quantize_cols_q8(int8_t* wq, float* ws, const float* w, i64 I, i64 O
       for (i64 jj = 0; jj < jt; jj++) t[jj * I + i] = r[jj];
     }
     for (i64 jj = 0; jj < jt; jj++) {
-      quantize_row_q8(q.data(), ws + (j0 + jj) * nb, t.data() + jj * I, I);
+      qr(q.data(), ws + (j0 + jj) * nb, t.data() + jj * I, I);
       std::memcpy(wq + (j0 + jj) * I, q.data(), I);
     }
   }
 }
 
 // rows [o0, o1) of w [O, I] (already in output-row order: the LM head)
-static void quantize_rows_q8(int8_t* wq, float* ws, const float* w, i64 I, i64 o0, i64 o1) {
+static void quantize_rows_q8(QuantizeRow qr, int8_t* wq, float* ws, const float* w, i64 I, i64 o0, i64 o1) {
   const i64 nb = (I + QB - 1) / QB;
   std::vector<int8_t> q(nb * QB);
   for (i64 j = o0; j < o1; j++) {
-    quantize_row_q8(q.data(), ws + j * nb, w + j * I, I);
+    qr(q.data(), ws + j * nb, w + j * I, I);
     std::memcpy(wq + j * I, q.data(), I);
   }
 }
@@ -114,9 +116,10 @@ static void split_rows(i64 O, F f) {
   for (auto& t : ts) t.join();
 }
 
-void quantize_linear_q8(int8_t* wq, float* ws, const float* w, i64 I, i64 O, bool transposed) {
-  if (transposed) split_rows(O, [&](i64 o0, i64 o1) { quantize_rows_q8(wq, ws, w, I, o0, o1); });
-  else split_rows(O, [&](i64 o0, i64 o1) { quantize_cols_q8(wq, ws, w, I, O, o0, o1); });
+void quantize_linear_q8(const Path& p, int8_t* wq, float* ws, const float* w, i64 I, i64 O, bool transposed) {
+  const QuantizeRow qr = p.quantize_row_q8 ? p.quantize_row_q8 : quantize_row_q8;
+  if (transposed) split_rows(O, [&](i64 o0, i64 o1) { quantize_rows_q8(qr, wq, ws, w, I, o0, o1); });
+  else split_rows(O, [&](i64 o0, i64 o1) { quantize_cols_q8(qr, wq, ws, w, I, O, o0, o1); });
 }
 
 namespace {
@@ -139,7 +142,8 @@ void matmul_q8(const Path& p, float* out, const float* x, const int8_t* wq, cons
   float* xd = g_xd.data();
   float* wsT = g_wsT.data();
   int32_t* isum = g_isum.data();
-  for (i64 r = 0; r < n; r++) quantize_row_q8(xq + r * Ip, xd + r * nb, x + r * I, I);
+  const auto qr = p.quantize_row_q8 ? p.quantize_row_q8 : quantize_row_q8;
+  for (i64 r = 0; r < n; r++) qr(xq + r * Ip, xd + r * nb, x + r * I, I);
   for (i64 jt = 0; jt < W; jt += JT) {
     const i64 J = W - jt < JT ? W - jt : JT;
     const int8_t* wt = wq + jt * I;

@@ -243,6 +243,7 @@ PG_AVX2 void attn_values(float* o, const float* v, const i64* off, const float* 
 const Path kAvx2Path = {
     "avx2-fma", avx2::matmul_acc, avx2::lmhead, avx2::gelu, avx2::swiglu, avx2::scale_mul, avx2::rotate_half,
     avx2::logsoftmax_row, avx2::argmax_row, avx2::attn_scores, avx2::softmax_row, avx2::attn_values, avx2::q8_dots, avx2::q8_combine, avx2::widen16, avx2::matmul16_acc,
+    avx2::quantize_row_q8,
 };
 
 }  // namespace pg

@@ -47,6 +47,7 @@ void q8_dots(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i6
 void q8_combine(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb);
 void matmul16_acc(float* out, const float* x, const uint16_t* w, int kind, i64 n, i64 I, i64 O, i64 ldw, i64 ldo);
 void widen16(float* dst, const uint16_t* src, i64 len, int kind);
+void quantize_row_q8(int8_t* q, float* d, const float* x, i64 I);
 
 }  // namespace avx2
 }  // namespace pg

@@ -1,5 +1,7 @@
 // The avx2-fma Path's Q8 block dots (maddubs: |w| u8 × x·sign(w) s8 → i16 pairs, ≤ 2·127² so
 // never saturating, then madd with ones → i32) and 16-bit widening (F16C vcvtph2ps; bf16 by a shift).
+#include <cstring>
+
 #include "simd_avx2.h"
 
 #if PG_HAVE_AVX2_PATH
@@ -43,6 +45,39 @@ __attribute__((target("avx2,fma,f16c"))) void widen16(float* dst, const uint16_t
     for (; i + 8 <= len; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(src + i))));
   }
   if (i < len) widen16_portable(dst + i, src + i, len - i, kind);
+}
+
+// quantize_row_q8 (quant.cc) on 4 f64 lanes: amax by max_ps (exact for finite values), the same
+// f32 scale, then |x| / d + 1/2 floored in f64, clamped to 127, signed: the same ops, so the same
+// bits. A short last block goes to the scalar code.
+PG_AVX2 void quantize_row_q8(int8_t* q, float* d, const float* x, i64 I) {
+  const i64 nb = (I + 31) / 32;
+  const __m256 absf = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  const __m256d absd = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+  for (i64 b = 0; b < nb; b++) {
+    const float* xb = x + b * 32;
+    if (b * 32 + 32 > I) { pg::quantize_row_q8(q + b * 32, d + b, xb, I - b * 32); continue; }
+    __m256 v[4], m = _mm256_setzero_ps();
+    for (int i = 0; i < 4; i++) m = _mm256_max_ps(m, _mm256_and_ps(v[i] = _mm256_loadu_ps(xb + 8 * i), absf));
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+    const float db = _mm_cvtss_f32(m4) / 127.0f;
+    d[b] = db;
+    int8_t* qb = q + b * 32;
+    if (db == 0.0f) { std::memset(qb, 0, 32); continue; }
+    const __m256d dd = _mm256_set1_pd((double)db), half = _mm256_set1_pd(0.5), lim = _mm256_set1_pd(127.0);
+    for (int i = 0; i < 8; i++) {
+      const __m128 x4 = i & 1 ? _mm256_extractf128_ps(v[i / 2], 1) : _mm256_castps256_ps128(v[i / 2]);
+      const __m256d a = _mm256_and_pd(_mm256_cvtps_pd(x4), absd);
+      const __m256d t = _mm256_min_pd(_mm256_floor_pd(_mm256_add_pd(_mm256_div_pd(a, dd), half)), lim);
+      const __m128i k = _mm_sign_epi32(_mm256_cvttpd_epi32(t), _mm_castps_si128(x4));  // x < 0: −k (x = ±0 gives k = 0)
+      const __m128i k16 = _mm_packs_epi32(k, k);
+      const __m128i k8 = _mm_packs_epi16(k16, k16);
+      const int32_t four = _mm_cvtsi128_si32(k8);
+      std::memcpy(qb + 4 * i, &four, 4);
+    }
+  }
 }
 
 }  // namespace avx2

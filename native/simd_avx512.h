@@ -14,6 +14,7 @@ const int32_t* pack16(const int8_t* w, i64 ldw, i64 nb);
 // dst[(r·nb + b)·16 + jj] = S_b for activation rows [r0, n) of xq [n, nb·32] against packed pk
 void dots_packed(int32_t* dst, const int8_t* xq, i64 r0, i64 n, i64 nb, const int32_t* pk);
 void q8_dots(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip);
+void quantize_row_q8(int8_t* q, float* d, const float* x, i64 I);
 void q8_combine(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb);
 
 }  // namespace avx512

@@ -15,11 +15,25 @@ function rng(seed: number) {
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 4;
 }
 
-maybe('quantizeLinearQ8 equals quantizeQ8 of the transposed matrix, and of the rows as given when transposed', (t) => {
+// every SIMD path this CPU has: each brings its own vector quantize_row_q8 (also matmulQ8's)
+const PATHS = (['portable', 'avx2-fma', 'avx512-vnni'] as const).filter((p) => {
+  try { nat?.setSimd(p); return nat !== null; } catch { return false; } finally { nat?.setSimd('default'); }
+});
+
+maybe('quantizeLinearQ8 equals quantizeQ8 of the transposed matrix, and of the rows as given when transposed, on every SIMD path', (t) => {
+  for (const path of PATHS) {
+    nat!.setSimd(path);
+    try { quantizeCase(t, path); } finally { nat!.setSimd('default'); }
+  }
+});
+
+function quantizeCase(t: any, path: string): void {
   const r = rng(3);
   for (const [I, O] of [[32, 1], [40, 17], [96, 1000], [768, 129], [100, 2053]]) {
     const w = Float32Array.from({ length: I * O }, r);
     w[5] = 0; w.fill(0, I, Math.min(I + 40, w.length)); // zero blocks: d = 0
+    // ties: |x| / d exactly k + 1/2 (d = 1 when the column's block max is 127): rounds away from zero
+    if (I >= 32 && O >= 2) for (let k = 0; k < 32; k++) w[k * O + 1] = k === 0 ? 127 : (k % 2 ? 1 : -1) * (k + 0.5);
     const wt = new Float32Array(I * O);
     for (let i = 0; i < I; i++) for (let j = 0; j < O; j++) wt[j * I + i] = w[i * O + j];
     const nb = q8Blocks(I);
@@ -27,15 +41,16 @@ maybe('quantizeLinearQ8 equals quantizeQ8 of the transposed matrix, and of the r
     quantizeQ8(want.q, want.s, wt, O, I);
     const got = { q: new Int8Array(O * I), s: new Float32Array(O * nb) };
     nat!.quantizeLinearQ8(got.q, got.s, w, I, O);
-    t.deepEqual(got.q, want.q, `q [${I}, ${O}]`);
-    t.deepEqual(new Uint32Array(got.s.buffer), new Uint32Array(want.s.buffer), `scales [${I}, ${O}]`);
+    t.deepEqual(got.q, want.q, `${path}: q [${I}, ${O}]`);
+    t.deepEqual(new Uint32Array(got.s.buffer), new Uint32Array(want.s.buffer), `${path}: scales [${I}, ${O}]`);
     // the head: w [O, I] already in row order
     const rows = { q: new Int8Array(O * I), s: new Float32Array(O * nb) };
     nat!.quantizeLinearQ8(rows.q, rows.s, wt, I, O, true);
-    t.deepEqual(rows.q, want.q, `rows q [${O}, ${I}]`);
-    t.deepEqual(new Uint32Array(rows.s.buffer), new Uint32Array(want.s.buffer), `rows scales [${O}, ${I}]`);
+    t.deepEqual(rows.q, want.q, `${path}: rows q [${O}, ${I}]`);
+    t.deepEqual(new Uint32Array(rows.s.buffer), new Uint32Array(want.s.buffer), `${path}: rows scales [${O}, ${I}]`);
   }
-});
+  t.true(PATHS.length >= 1);
+}
 
 maybe('widen16 equals quant.ts widen16 for all 65536 bf16 and f16 patterns', (t) => {
   const src = Uint16Array.from({ length: 65536 }, (_, i) => i);
