@@ -84,7 +84,7 @@ class Converter {
     for (const k of Object.keys(o)) {
       if (!HANDLED.has(k) && !ANNOTATIONS.has(k)) throw new SchemaError(`${path}.${k}`, `the keyword "${k}" is not supported in structured outputs (supported: ${[...HANDLED].join(', ')})`);
     }
-    if (o.$ref !== undefined) return this.ref(o, path);
+    if (o.$ref !== undefined) return this.ref(o, path, last);
     if (o.enum !== undefined || o.const !== undefined) return this.literals(o, path);
     const alts = (o.anyOf ?? o.oneOf) as unknown;
     if (alts !== undefined) {
@@ -130,17 +130,19 @@ class Converter {
     }
   }
 
-  private ref(o: Record<string, unknown>, path: string): string {
+  private ref(o: Record<string, unknown>, path: string, last: boolean): string {
     const ref = o.$ref;
     const m = typeof ref === 'string' ? /^#\/(\$defs|definitions)\/([^/]+)$/.exec(ref) : null;
     if (m === null) throw new SchemaError(`${path}.$ref`, `only "#/$defs/<name>" and "#/definitions/<name>" are supported, got ${JSON.stringify(ref)}`);
     const rest = Object.keys(o).filter((k) => k !== '$ref' && !ANNOTATIONS.has(k));
     if (rest.length > 0) throw new SchemaError(`${path}.${rest[0]}`, `"${rest[0]}" beside $ref is not supported`);
-    const known = this.refs.get(ref as string);
-    if (known !== undefined) return known;
     const defs = typeof this.root === 'object' ? (this.root[m[1]] as Record<string, unknown> | undefined) : undefined;
     const name = m[2].replace(/~1/g, '/').replace(/~0/g, '~');
     if (defs === undefined || typeof defs !== 'object' || !Object.hasOwn(defs, name)) throw new SchemaError(`${path}.$ref`, `${JSON.stringify(ref)} names no definition`);
+    // the whole output: its own copy (a string that ends the output has no lookahead)
+    if (last) return this.node(defs[name], `$.${m[1]}.${name}`, true);
+    const known = this.refs.get(ref as string);
+    if (known !== undefined) return known;
     // a rule name first, its body after: recursive schemas refer to themselves through it
     const rule = `r${this.n++}`;
     this.refs.set(ref as string, rule);

@@ -66,6 +66,7 @@ const SCHEMAS: Record<string, unknown> = {
   },
   map: { type: 'object', additionalProperties: { type: 'integer', minimum: 1, maximum: 3 } },
   rootString: { type: 'string', maxLength: 5 },
+  rootRef: { $ref: '#/$defs/word', $defs: { word: { type: 'string' } } },
   freeText: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
 };
 
