@@ -187,7 +187,7 @@ export class Coordinator {
     const V = this.config.vocabSize, logits = this.exec.slots[k].logits;
     for (const { seq, row } of this.scheduler.updateFromStep(plan)) {
       const mask = seq.constraint?.mask ?? null;
-      const argmax = Sampler.argmaxOnly(seq.params) && mask === null ? this.headArgmax(k, row) : -1;
+      const argmax = Sampler.argmaxOnly(seq.params) ? this.headArgmax(k, row) : -1;
       const sampled = this.sampler.sample(logits, row * V, seq.sampling, argmax, mask);
       if (sampled.token < 0) {
         this.fail(seq, 'internal_error', `request ${JSON.stringify(seq.requestId)}: no token can be sampled: every logit ${mask ? 'the grammar allows ' : ''}of the row is -Infinity or NaN`);

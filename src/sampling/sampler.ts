@@ -45,14 +45,17 @@ export class Sampler {
    * Samples from logits[offset .. offset+V). `rowArgmax` ≥ 0 is the row's argmax already found
    * (by the head's rowArgmax kernel), used when argmaxOnly(params). The token is -1 when nothing
    * can be drawn (every logit -Infinity, or NaN where it decides): the caller fails the request.
-   * `mask` (a grammar's next-token bitmask) bans the ids whose bit is 0; rowArgmax is then ignored.
+   * `mask` (a grammar's next-token bitmask) bans the ids whose bit is 0.
    */
   sample(logits: Float32Array, offset: number, st: SequenceSamplingState, rowArgmax = -1, mask: Int32Array | null = null): SampledToken {
     const V = this.vocabSize, w = this.work, p = st.params;
     const greedy = p.temperature < GREEDY_EPS;
     if (Sampler.argmaxOnly(p)) {
-      const token = mask !== null ? maskedArgmax(logits, offset, V, mask)
-        : rowArgmax >= 0 ? rowArgmax : argmax(logits.subarray(offset, offset + V)); // no copy
+      // under a mask the row's argmax still serves when allowed: it is the first of the largest
+      // values overall, so also among the allowed ids (most steps: the row is not read at all)
+      const headOk = rowArgmax >= 0 && (mask === null || ((mask[rowArgmax >> 5] >>> (rowArgmax & 31)) & 1) === 1);
+      const token = headOk ? rowArgmax
+        : mask !== null ? maskedArgmax(logits, offset, V, mask) : argmax(logits.subarray(offset, offset + V)); // no copy
       return { token, logprob: null, top: null };
     }
     w.set(logits.subarray(offset, offset + V)); // a memcpy: 4× faster than an element loop on a shared buffer
