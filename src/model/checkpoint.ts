@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { CheckpointError } from '../errors.js';
 import { readModelConfig, type ModelConfig } from './config.js';
 import { canonicalName, checkpointTensors, ignoredTensor, type TensorTarget } from './checkpoint-names.js';
-import { quantizeQ8 } from '../kernels/quant.js';
-import { addonOrNull } from '../kernels/native/addon.js';
+import { quantizeLinear } from './load-convert.js';
 import { allocParams, fullModelStage, linearShapes, planParams, type ModelWeights, type StageSpec } from './param-layout.js';
 import { storeLinear, type WeightFormat, type WeightStore } from './weight-format.js';
 import { fillRopeTables } from './rope.js';
@@ -138,9 +137,7 @@ export function loadIndexed(index: CheckpointIndex, stage?: StageSpec, format: W
   }
   if (weights.head?.kind === 'q8') {                // [V, C] rows quantized: the tied embedding or lm_head
     const src = c.tied && weights.wte ? weights.wte : readWhole(index, [...ckpt].find(([, t]) => t.entry === (c.tied ? 'wte' : 'lm_head'))!);
-    const nat = addonOrNull(); // native: bit-identical, on every core (~0.5 s of JS for GPT-2's 50257 rows)
-    if (nat !== null) nat.quantizeLinearQ8(weights.head.q, weights.head.s, src, c.nEmbd, c.vocabSize, true);
-    else quantizeQ8(weights.head.q, weights.head.s, src, c.vocabSize, c.nEmbd);
+    quantizeLinear(weights.head.q, weights.head.s, src, c.nEmbd, c.vocabSize, true);
   }
   if (weights.rope) fillRopeTables(c, weights.rope.cos, weights.rope.sin);
   return weights;

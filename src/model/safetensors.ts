@@ -3,7 +3,7 @@
 // Format: u64 LE header length N | N bytes of JSON | data. Offsets are relative to the data start.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CheckpointError } from '../errors.js';
-import { addonOrNull } from '../kernels/native/addon.js';
+import { widen16Into } from './load-convert.js';
 
 /** Bytes per element of every dtype safetensors defines; only F32/F16/BF16 can be model weights. */
 const ITEM_SIZE: Record<string, number> = {
@@ -116,18 +116,6 @@ function checkNoOverlap(path: string, entries: Array<{ name: string; begin: numb
   }
 }
 
-// F16 → F32 through a 64K-entry table, built once.
-let f16Table: Float32Array | null = null;
-function halfToFloatTable(): Float32Array {
-  if (f16Table) return f16Table;
-  f16Table = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
-    f16Table[h] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
-  }
-  return f16Table;
-}
-
 const CHUNK_BYTES = 1 << 24; // read 16 MiB at a time: a gpt2-xl wte never sits in memory twice
 
 /** Reads a float tensor into `out` as f32, converting F16/BF16 on the way. */
@@ -179,18 +167,6 @@ function elementIndex(flat: number, shape: number[]): string {
 }
 
 function convertChunk(dtype: string, buf: ArrayBuffer, nBytes: number, out: Float32Array, at: number): void {
-  const nat = dtype === 'F32' ? null : addonOrNull();
-  if (dtype === 'F32') {
-    out.set(new Float32Array(buf, 0, nBytes / 4), at);
-  } else if (nat !== null) {
-    // exact either way; native (F16C) instead of a JS table loop: ~0.6 s → ~0.05 s for GPT-2 small
-    nat.widen16(out.subarray(at, at + nBytes / 2), new Uint16Array(buf, 0, nBytes / 2), dtype === 'F16' ? 'f16' : 'bf16', nBytes / 2);
-  } else if (dtype === 'F16') {
-    const table = halfToFloatTable(), src = new Uint16Array(buf, 0, nBytes / 2);
-    for (let i = 0; i < src.length; i++) out[at + i] = table[src[i]];
-  } else {
-    // BF16 is the top half of an f32: shift the bits into place.
-    const src = new Uint16Array(buf, 0, nBytes / 2), bits = new Uint32Array(out.buffer, out.byteOffset + at * 4, src.length);
-    for (let i = 0; i < src.length; i++) bits[i] = src[i] << 16;
-  }
+  if (dtype === 'F32') out.set(new Float32Array(buf, 0, nBytes / 4), at);
+  else widen16Into(out.subarray(at, at + nBytes / 2), new Uint16Array(buf, 0, nBytes / 2), dtype === 'F16' ? 'f16' : 'bf16');
 }

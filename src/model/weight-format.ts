@@ -4,8 +4,8 @@
 // f32); with q8 the LM head is quantized too (for small models it is up to a third of the bytes
 // streamed per step), while the embedding rows keep an f32 copy for the lookup.
 import { UsageError } from '../errors.js';
-import { quantizeQ8, q8Blocks } from '../kernels/quant.js';
-import { addonOrNull } from '../kernels/native/addon.js';
+import { q8Blocks } from '../kernels/quant.js';
+import { quantizeLinear } from './load-convert.js';
 
 export type WeightFormat = 'f32' | 'bf16' | 'f16' | 'q8';
 export type Dtype = 'auto' | 'float32' | 'bfloat16' | 'float16';
@@ -76,13 +76,6 @@ export function storeLinear(store: WeightStore, w: Float32Array, I: number, O: n
     case 'f32': store.w.set(w); return;
     case 'bf16': for (let i = 0; i < w.length; i++) store.w[i] = toBf16(w[i]); return;
     case 'f16': for (let i = 0; i < w.length; i++) store.w[i] = toF16(w[i]); return;
-    case 'q8': {
-      // native: a blocked transpose and the same rounding (bit-identical; the JS loops took ~2 s for GPT-2 small)
-      const nat = addonOrNull();
-      if (nat !== null) return nat.quantizeLinearQ8(store.q, store.s, w, I, O);
-      const t = new Float32Array(I * O); // [O, I]
-      for (let i = 0; i < I; i++) for (let j = 0; j < O; j++) t[j * I + i] = w[i * O + j];
-      quantizeQ8(store.q, store.s, t, O, I);
-    }
+    case 'q8': quantizeLinear(store.q, store.s, w, I, O); // transposed to [O, I], then quantized
   }
 }

@@ -41,10 +41,3 @@ export function maskedArgmax(logits: Float32Array, offset: number, V: number, ma
   }
   return best;
 }
-
-/** How many ids the mask allows among the first V. */
-export function allowedCount(mask: Int32Array, V: number): number {
-  let n = 0;
-  for (let i = 0; i < V; i++) n += (mask[i >> 5] >>> (i & 31)) & 1;
-  return n;
-}

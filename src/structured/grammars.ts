@@ -31,7 +31,6 @@ export class GrammarEngine {
   private probeErr: string[] = [];
   private readonly cache = new Map<string, Promise<XG.CompiledGrammar>>();
   private utf8: Utf8Table | null = null; // what keeps the output valid UTF-8, per automaton state
-  private xg: Xgrammar | null = null;
 
   constructor(private readonly tok: Tokenizer, readonly vocabSize: number, private readonly stopIds: readonly number[]) {
     this.words = Math.ceil(vocabSize / 32);
@@ -108,7 +107,8 @@ export class GrammarEngine {
       case 'json_object': ebnf = anyObjectEbnf(); break;
       case 'choice': ebnf = `root ::= ${spec.choices.map(ebnfLiteral).join(' | ')}`; break;
       case 'grammar': ebnf = spec.ebnf; break;
-      case 'regex': ebnf = await this.probeCall((xg) => xg.Grammar.fromStructuralTag({ type: 'structural_tag', format: { type: 'regex', pattern: spec.pattern } }), bad, 'not a regular expression xgrammar can use');
+      // the probe's conversion is the check: its output is xgrammar's own EBNF
+      case 'regex': return this.probeCall((xg) => xg.Grammar.fromStructuralTag({ type: 'structural_tag', format: { type: 'regex', pattern: spec.pattern } }), bad, 'not a regular expression xgrammar can use');
     }
     await this.probeCall((xg) => xg.Grammar.fromEBNF(ebnf), bad, 'not a grammar xgrammar can use');
     return ebnf;
@@ -136,7 +136,7 @@ export class GrammarEngine {
   /** The main instance with the model's vocabulary (built once, on the first structured request). */
   private setup() {
     this.main ??= (async () => {
-      const xg = this.xg = loadXgrammar((line) => process.stderr.write(`xgrammar: ${line}\n`));
+      const xg = loadXgrammar((line) => process.stderr.write(`xgrammar: ${line}\n`));
       const vocab = this.vocabStrings();
       const info = await xg.TokenizerInfo.createTokenizerInfo(vocab, 'byte_level', false, this.vocabSize, [...this.stopIds]);
       const compiler = await xg.GrammarCompiler.createGrammarCompiler(info, true);
