@@ -4,7 +4,7 @@
 // (a separate file from bench/kernels.ts, which is at its size limit; same method.) Each format's
 // weights are rotated over copies totalling ≥ 192 MB so they stream from DRAM as in a forward pass.
 // Before timing, each (path, shape) checks matmulQ8 == the reference bit for bit and matmul16 ==
-// matmul on the widened weights bit for bit (M = 8). GFLOP/s = 2·M·I·O / t (for Q8 "equivalent":
+// matmul on the widened weights bit for bit (M = 8 and 32). GFLOP/s = 2·M·I·O / t (for Q8 "equivalent":
 // int8 MACs counted as flops); GB/s = weight bytes / t (f32 4, 16-bit 2, Q8 1 + 4/32 per weight).
 // The LM-head rows use lmHead for f32 (w [V, C]) and matmulQ8 with w [V, C] and no bias.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -34,7 +34,8 @@ const SHAPES: Array<[string, number, number, boolean]> = [  // name, I, O, LM he
   ['gpt2 mlp.c_fc', 768, 3072, false], ['gpt2 mlp.c_proj', 3072, 768, false], ['gpt2 lm_head', 768, 50257, true],
   ['smollm2 up', 960, 2560, false], ['smollm2 down', 2560, 960, false], ['smollm2 lm_head', 960, 49152, true],
 ];
-const MS = [1, 8, 64];
+const MS = arg('ms', '1,8,64').split(',').map(Number);
+const shapeFilter = arg('shapes', '');
 const FORMATS = ['f32', 'bf16', 'f16', 'q8'] as const;
 type Fmt = (typeof FORMATS)[number];
 const bytesPer: Record<Fmt, number> = { f32: 4, bf16: 2, f16: 2, q8: 1 + 4 / 32 };
@@ -44,6 +45,7 @@ const rows: Row[] = [];
 const checks: string[] = [];
 
 for (const [name, I, O, head] of SHAPES) {
+  if (shapeFilter && !shapeFilter.split(',').some((f) => name.includes(f))) continue;
   const copies = Math.max(1, Math.ceil(ROTATE / (4 * I * O)));
   const f32w = Array.from({ length: copies }, () => rnd(I * O, 0.05));  // [I, O] (matmul) or [V, C] = [O, I] (head)
   const bias = head ? null : rnd(O, 0.1);
@@ -56,7 +58,7 @@ for (const [name, I, O, head] of SHAPES) {
     quantizeQ8(wq, ws, t, O, I);
     return { wq, ws };
   });
-  const x = rnd(64 * I, 1);
+  const x = rnd(Math.max(64, ...MS) * I, 1);
   const run = (f: Fmt, c: number, M: number, out: Float32Array) => {
     const i = c % copies;
     if (f === 'q8') nat.matmulQ8(out, x, q8[i].wq, q8[i].ws, bias, M, I, O);
@@ -73,10 +75,11 @@ for (const [name, I, O, head] of SHAPES) {
       ref.matmulQ8(b, x, q8[0].wq, q8[0].ws, bias, 8, I, O);
       const okQ = Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
       let ok16 = true;
-      if (!head) for (const k of ['bf16', 'f16'] as const) {
+      if (!head) for (const k of ['bf16', 'f16'] as const) for (const m of [8, 32]) {  // register-widening GEMV, packed GEMM
         const wf = new Float32Array(I * O); widen16(wf, w16[k][0], k);
-        nat.matmul(a, x, wf, bias, 8, I, O); nat.matmul16(b, x, w16[k][0], k, bias, 8, I, O);
-        ok16 &&= Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
+        const c = new Float32Array(m * O), d = new Float32Array(m * O);
+        nat.matmul(c, x, wf, bias, m, I, O); nat.matmul16(d, x, w16[k][0], k, bias, m, I, O);
+        ok16 &&= Buffer.from(c.buffer).equals(Buffer.from(d.buffer));
       }
       checks.push(`${p} ${name}: matmulQ8 == reference ${okQ ? 'yes' : 'NO'}; matmul16 == matmul ${head ? 'n/a' : ok16 ? 'yes' : 'NO'}`);
       if (!okQ || !ok16) process.exitCode = 1;

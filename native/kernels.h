@@ -86,8 +86,9 @@ struct Path {
   void (*q8_combine)(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb);
   // dst[i] = f32 value of 16-bit src[i]; kind 0 = bf16, 1 = IEEE f16 (exact)
   void (*widen16)(float* dst, const uint16_t* src, i64 len, int kind);
-  // Up to 8 rows (decode; measured faster than scratch there): matmul_acc's exact chains with w [I, O] 16-bit (row stride ldw), widened in
-  // registers instead of through scratch; null where the path has none (then: widen16 + matmul_acc)
+  // matmul_acc's exact chains with w [I, O] 16-bit (row stride ldw), widened in registers (≤ 8 rows)
+  // or while packing (more), never through an f32 copy; null where the path has none (then:
+  // widen16 into scratch + matmul_acc)
   void (*matmul16_acc)(float* out, const float* x, const uint16_t* w, int kind, i64 n, i64 I, i64 O, i64 ldw, i64 ldo);
   // quantize_row_q8's exact result (same f32 amax and scale, same f64 quotient, floor, clamp) with
   // vectors; null where the path has none (then quantize_row_q8). The scalar f64 division per

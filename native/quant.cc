@@ -172,10 +172,10 @@ void matmul_q8(const Path& p, float* out, const float* x, const int8_t* wq, cons
   }
 }
 
-// Column blocks of CB columns are widened into f32 scratch (≤ 1 MiB) and multiplied by the path's
-// matmul_acc: each out element's chain runs over k in order whatever the column blocking, so the
-// bits are those of matmul on the f32 weights.
-// (Up to 8 rows, a path's matmul16_acc reads the 16-bit weights directly, with the same chains.)
+// A path's matmul16_acc reads the 16-bit weights directly (widened in registers or while packing),
+// with matmul_acc's chains. Without one (portable), column blocks of CB columns are widened into
+// f32 scratch (≤ 1 MiB) and multiplied by matmul_acc: each out element's chain runs over k in
+// order whatever the column blocking, so either way the bits are those of matmul on f32 weights.
 void matmul_16(const Path& p, float* out, const float* x, const uint16_t* w, int kind, const float* bias, i64 n, i64 I, i64 O, i64 j0, i64 j1) {
   const i64 W = j1 - j0;
   i64 CB = ((i64)(1 << 18) / (I > 0 ? I : 1)) & ~(i64)15;
@@ -187,7 +187,7 @@ void matmul_16(const Path& p, float* out, const float* x, const uint16_t* w, int
     if (bias) std::memcpy(out + r * O + j0, bias + j0, (size_t)W * sizeof(float));
     else std::memset(out + r * O + j0, 0, (size_t)W * sizeof(float));
   }
-  if (p.matmul16_acc && n <= 8) { p.matmul16_acc(out + j0, x, w, kind, n, I, W, W, O); return; }
+  if (p.matmul16_acc) { p.matmul16_acc(out + j0, x, w, kind, n, I, W, W, O); return; }
   for (i64 c0 = 0; c0 < W; c0 += CB) {
     const i64 cw = W - c0 < CB ? W - c0 : CB;
     for (i64 k = 0; k < I; k++) p.widen16(w32 + k * cw, w + k * W + c0, cw, kind);

@@ -139,11 +139,11 @@ function check16(t: import('ava').ExecutionContext, k: KernelSet, kind: 'bf16' |
 
 forEachBackend('matmul16 (bf16 and f16) equals matmul on the widened weights bit for bit, whole and on column shards', (t, k) => {
   for (const kind of ['bf16', 'f16'] as const)
-    for (const [n, I, O] of [[1, 1, 1], [1, 70, 300], [3, 33, 17], [5, 130, 7], [7, 520, 300], [40, 64, 97]]) check16(t, k, kind, n, I, O, false);
+    for (const [n, I, O] of [[1, 1, 1], [1, 70, 300], [3, 33, 17], [5, 130, 7], [7, 520, 300], [40, 64, 97], [24, 300, 70], [70, 300, 40]]) check16(t, k, kind, n, I, O, false);
 }, { allSimd: true });
 
 forEachBackend('matmul16 with f16 subnormal and infinite weights equals matmul on their f32 values', (t, k) => {
-  for (const kind of ['f16', 'bf16'] as const) check16(t, k, kind, 3, 40, 24, true);
+  for (const kind of ['f16', 'bf16'] as const) for (const n of [3, 12]) check16(t, k, kind, n, 40, 24, true);  // GEMV and packed GEMM
 }, { allSimd: true });
 
 test('native matmulQ8 / matmul16 refuse wrong argument types and short arrays with a TypeError naming them', (t) => {
