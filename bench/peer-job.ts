@@ -1,11 +1,12 @@
 // pipegpt's half of the side-by-side with llama.cpp (bench/peer.ts): ONE fresh process running the
 // peer's job once, printing one JSON line with the fields of the peer's job.mjs where they apply.
 //   node dist/bench/peer-job.js --model DIR [--dtype float32|bfloat16|float16] [--quantization none|int8]
-//                               [--workers 2] [--new 64] [--warm]
+//                               [--workers 2] [--new 64] [--warm] [--check]
 // The job (identical to job.mjs): 32 prompts × 32 token ids from the LCG below, 64 greedy new
 // tokens each, EOS ignored. No warm-up: like job.mjs it measures a fresh process (first touch of
 // the KV pages included). --warm runs the job a second time on the same engine and adds that run's
-// figures as *_warm (steady state).
+// figures as *_warm (steady state). --check then prints, like job.mjs --check, prompt 0 and its
+// generated tokens, and a line with every prompt's generated tokens (to compare the engines' greedy output).
 import { parseArgs } from 'node:util';
 import { PipelineEngine } from '../src/runtime/pipeline-engine.js';
 import { describePlan } from '../src/pipeline/stage-plan.js';
@@ -31,31 +32,34 @@ function requests(vocab: number, newTokens: number) {
 }
 
 interface Timing { prefill_s: number; decode_s: number; gen_s: number; gen_tok_s: number }
+interface JobRun { timing: Timing; prompts: number[][]; tokens: number[][] }
 
 /** One generate() of the job: its wall time, split at the moment every prompt has its first token
  *  (job.mjs's prefill_s also ends there: its prefill step yields each sequence's first token). */
-async function runJob(e: PipelineEngine, newTokens: number): Promise<Timing> {
+async function runJob(e: PipelineEngine, newTokens: number): Promise<JobRun> {
   const firsts = new Set<string>();
   let tFirst = 0;
   e.onToken = (id, _choice, idx, t) => { if (idx === 0 && !firsts.has(id)) { firsts.add(id); tFirst = Math.max(tFirst, t); } };
   const t0 = performance.now();
-  const out = await e.generate(requests(e.config.vocabSize, newTokens));
+  const reqs = requests(e.config.vocabSize, newTokens);
+  const out = await e.generate(reqs);
   const t1 = performance.now();
   e.onToken = undefined;
   const lens = out.map((c) => c.choices[0]?.token_ids.length ?? 0);
   if (lens.length !== B || lens.some((n) => n !== newTokens)) throw new Error(`bad generation output: lengths ${lens.join(',')}`);
   const gen = (t1 - t0) / 1000;
-  return {
+  const timing = {
     prefill_s: +((tFirst - t0) / 1000).toFixed(3), decode_s: +((t1 - tFirst) / 1000).toFixed(3),
     gen_s: +gen.toFixed(3), gen_tok_s: +((B * newTokens) / gen).toFixed(1),
   };
+  return { timing, prompts: reqs.map((r) => r.prompt_token_ids), tokens: out.map((c) => c.choices[0].token_ids) };
 }
 
 async function main(): Promise<void> {
   const { values: a } = parseArgs({ options: {
     model: { type: 'string' }, dtype: { type: 'string', default: 'float32' }, quantization: { type: 'string', default: 'none' },
     workers: { type: 'string', default: '2' }, new: { type: 'string', default: '64' }, warm: { type: 'boolean', default: false },
-    'max-batched-tokens': { type: 'string', default: '256' },
+    'max-batched-tokens': { type: 'string', default: '256' }, check: { type: 'boolean', default: false },
   } });
   const model = a.model ?? randomCheckpoint('gpt2-small');
   const newTokens = Number(a.new), workers = Number(a.workers);
@@ -71,16 +75,20 @@ async function main(): Promise<void> {
   // whole-process figures stop after the first job, as job.mjs's do (the --warm run is extra)
   const wall = performance.now() / 1000; // counts from performance.timeOrigin, the process start
   const rss = process.resourceUsage().maxRSS / 1024; // peak so far, whole process (all worker threads)
-  const warm = a.warm ? await runJob(e, newTokens) : undefined;
+  const warm = a.warm ? (await runJob(e, newTokens)).timing : undefined;
   const result = {
     generated: B * newTokens, workers, plan: describePlan(e.plan), dtype: a.dtype, quantization: a.quantization, weight_format: e.format,
     backend: e.backend, kernel_path: e.kernelPath, max_batched_tokens: Number(a['max-batched-tokens']),
-    load_s: +load.toFixed(3), ...first,
+    load_s: +load.toFixed(3), ...first.timing,
     ...(warm && { prefill_s_warm: warm.prefill_s, decode_s_warm: warm.decode_s, gen_s_warm: warm.gen_s, gen_tok_s_warm: warm.gen_tok_s }),
     wall_s: +wall.toFixed(3), rss_mib: Math.round(rss),
   };
   await e.close();
   console.log(JSON.stringify(result));
+  if (a.check) {
+    console.log(JSON.stringify({ prompt0: first.prompts[0], generated0: first.tokens[0] }));
+    console.log(JSON.stringify({ generated: first.tokens }));
+  }
 }
 
 await main();

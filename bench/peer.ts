@@ -1,9 +1,13 @@
 // Side by side with llama.cpp (issue #12): the same batch job (bench/peer-job.ts ≡ the peer's
 // job.mjs: 32 prompts × 32 token ids, 64 greedy new tokens, EOS ignored) in fresh processes,
 // pipegpt f32 / bf16 / int8 against llama.cpp (node-llama-cpp, installed outside the repo) f32 /
-// f16 / q8_0 on one random GPT-2-small checkpoint, interleaved, medians of --runs rounds.
+// f16 / q8_0 on one random checkpoint (--shape gpt2-small, smollm2-135m or smollm2-360m), interleaved,
+// medians of --runs rounds. The peer gets GGUFs converted once: GPT-2 by the peer's hf2gguf.py, Llama
+// by bench/llama2gguf.py (which imports the peer's hf2gguf.py for its generic parts); prompt ids are
+// s mod min(50257, vocabulary) in both engines (a derived job-v<V>.mjs in the peer's folder).
 //   node dist/bench/peer.js [--runs 5] [--configs pipegpt:int8,peer:q8_0] [--workers 2] [--new 64]
-//                           [--peer-dir /tmp/llamacpp] [--shape gpt2-small] [--model DIR] [--out bench/results/peer.json]
+//                           [--peer-dir /tmp/llamacpp] [--shape gpt2-small|smollm2-135m|smollm2-360m] [--model DIR]
+//                           [--out bench/results/peer.json]
 // Only meaningful on an idle machine: ggml's threads busy-wait at every sync point, so any other
 // load on the cores multiplies its step times (see the peer's README).
 import { spawnSync } from 'node:child_process';
@@ -22,15 +26,20 @@ const { values: a } = parseArgs({ options: {
   shape: { type: 'string', default: 'gpt2-small' }, model: { type: 'string' }, out: { type: 'string', default: 'bench/results/peer.json' },
 } });
 
-interface Config { name: string; args(model: string, gguf: (t: string) => string): string[] }
+/** What a config's command line needs: the checkpoint, its GGUF of a type, the peer's job script. */
+interface Ctx { model: string; gguf: (t: string) => string; peerJob: string }
+interface Config { name: string; args(x: Ctx): string[] }
 const here = dirname(fileURLToPath(import.meta.url));
-const peerJob = join(a['peer-dir']!, 'job.mjs');
+const peerDir = a['peer-dir']!;
+// the source file: tsc copies no .py into dist/ (dist/bench/peer.js → bench/llama2gguf.py)
+const LLAMA2GGUF = resolve(here, '..', '..', 'bench', 'llama2gguf.py');
+const GPT2_VOCAB = 50257; // job.mjs's V: prompt ids are s mod min(50257, vocabulary), as in peer-job.ts
 const common = ['--workers', a.workers!, '--new', a.new!];
 const pipegpt = (name: string, opts: string[]): Config => ({
-  name: `pipegpt:${name}`, args: (m) => [join(here, 'peer-job.js'), '--model', m, ...opts, ...common, '--warm'],
+  name: `pipegpt:${name}`, args: (x) => [join(here, 'peer-job.js'), '--model', x.model, ...opts, ...common, '--warm'],
 });
 const peer = (type: string): Config => ({
-  name: `peer:${type}`, args: (_m, gguf) => [peerJob, a.workers!, '--model', gguf(type), '--new', a.new!],
+  name: `peer:${type}`, args: (x) => [x.peerJob, a.workers!, '--model', x.gguf(type), '--new', a.new!],
 });
 const ALL: Config[] = [
   pipegpt('f32', ['--dtype', 'float32']), pipegpt('bf16', ['--dtype', 'bfloat16']), pipegpt('f16', ['--dtype', 'float16']),
@@ -47,7 +56,7 @@ const EXIT_TAG = 'peer-bench-exit ';
 const PRELOAD = 'data:text/javascript,' + encodeURIComponent(`process.on('exit', () => { const u = process.resourceUsage();
   process.stderr.write(${JSON.stringify(EXIT_TAG)} + JSON.stringify({ rss_mib: Math.round(u.maxRSS / 1024), cpu_s: (u.userCPUTime + u.systemCPUTime) / 1e6 }) + '\\n'); });`);
 
-/** The configs asked for; the peer's only when it is installed and the shape is GPT-2. */
+/** The configs asked for; the peer's only when it is installed and can convert the checkpoint. */
 function selectConfigs(peerOk: boolean): Config[] {
   const names = a.configs ? a.configs.split(',') : DEFAULT;
   for (const n of names) if (!ALL.some((c) => c.name === n)) throw new Error(`unknown config "${n}" (known: ${ALL.map((c) => c.name).join(', ')})`);
@@ -56,27 +65,57 @@ function selectConfigs(peerOk: boolean): Config[] {
   return out;
 }
 
+const modelConfig = (model: string) => JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
+
+/** The converter of a model_type to GGUF (argv before the model dir), or undefined. */
+function converter(type: string): string[] | undefined {
+  if (type === 'gpt2') return [join(peerDir, 'hf2gguf.py')];
+  if (type === 'llama') return [LLAMA2GGUF, '--peer-dir', peerDir];
+  return undefined;
+}
+
 /** Why the peer cannot run here, or null. */
 function peerProblem(model: string): string | null {
-  if (!existsSync(join(a['peer-dir']!, 'node_modules', 'node-llama-cpp'))) {
-    return `the llama.cpp peer is not installed in ${a['peer-dir']} (see bench/README.md): running pipegpt only`;
+  if (!existsSync(join(peerDir, 'node_modules', 'node-llama-cpp'))) {
+    return `the llama.cpp peer is not installed in ${peerDir} (see bench/README.md): running pipegpt only`;
   }
-  const type = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8')).model_type;
-  if (type !== 'gpt2') return `the peer's hf2gguf.py converts GPT-2 checkpoints only (this one is "${type}"): running pipegpt only`;
+  const type = modelConfig(model).model_type;
+  if (!converter(type)) return `no GGUF converter for "${type}" (GPT-2: the peer's hf2gguf.py; Llama: bench/llama2gguf.py): running pipegpt only`;
   return null;
 }
 
-/** The checkpoint as GGUF of a type (f32, f16, q8_0), converted once with the peer's hf2gguf.py into
- *  a cache beside the random checkpoints (not into --model's directory, which may not be ours). */
+/** The checkpoint as GGUF of a type (f32, f16, q8_0), converted once into a cache beside the random
+ *  checkpoints (not into --model's directory, which may not be ours); redone when the checkpoint or
+ *  the converter is newer than the cached file. */
 function gguf(model: string, type: string): string {
   const id = createHash('sha1').update(resolve(model)).digest('hex').slice(0, 8); // two dirs may share a basename
   const out = join(tmpdir(), 'pipegpt-bench', 'gguf', `${basename(model)}-${id}-${type}.gguf`);
-  const src = statSync(join(model, 'config.json')).mtimeMs;
+  const conv = converter(modelConfig(model).model_type)!;
+  const src = Math.max(statSync(join(model, 'config.json')).mtimeMs, statSync(conv[0]).mtimeMs);
   if (existsSync(out) && statSync(out).mtimeMs >= src) return out;
   mkdirSync(dirname(out), { recursive: true });
   process.stderr.write(`converting ${model} → ${out}\n`);
-  const r = spawnSync('/usr/bin/python3', [join(a['peer-dir']!, 'hf2gguf.py'), model, out, '--outtype', type], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`hf2gguf.py failed (${r.status}): ${r.stderr || r.error}`);
+  const r = spawnSync('/usr/bin/python3', [...conv, model, out, '--outtype', type], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${basename(conv[0])} failed (${r.status}): ${r.stderr || r.error}`);
+  return out;
+}
+
+/** The peer's job for this vocabulary: job.mjs itself for GPT-2's 50257, else a copy with only its V
+ *  changed (prompt ids s mod V, like peer-job.ts), written in the peer's folder because it imports
+ *  node-llama-cpp from there. */
+function peerJobFor(vocab: number): string {
+  const V = Math.min(GPT2_VOCAB, vocab), src = join(peerDir, 'job.mjs');
+  if (V === GPT2_VOCAB) return src;
+  const text = readFileSync(src, 'utf8'), line = /^const V = 50257\b/m;
+  if (!line.test(text)) throw new Error(`${src} has no "const V = 50257" line to derive a job for vocabulary ${V} from: has the peer changed?`);
+  const out = join(peerDir, `job-v${V}.mjs`);
+  const derived = `// derived from job.mjs by pipegpt's bench/peer.ts: prompt token ids s mod ${V}\n${text.replace(line, `const V = ${V}`)}`;
+  if (existsSync(out) && readFileSync(out, 'utf8') === derived) return out;
+  try {
+    writeFileSync(out, derived);
+  } catch (e) {
+    throw new Error(`cannot write ${out} (the peer's folder must be writable for a vocabulary other than GPT-2's): ${(e as Error).message}`);
+  }
   return out;
 }
 
@@ -88,9 +127,9 @@ const busyMs = () => cpus().reduce((s, c) => s + c.times.user + c.times.nice + c
 /** One fresh process of a config: its JSON line, plus the exit stats and the share of the machine
  *  that OTHER processes used meanwhile (busy CPU minus the child's own: the load average counts
  *  this benchmark's own threads, this does not). */
-function runOnce(c: Config, model: string, gg: (t: string) => string): Row {
+function runOnce(c: Config, x: Ctx): Row {
   const b0 = busyMs(), t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', PRELOAD, ...c.args(model, gg)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, ['--import', PRELOAD, ...c.args(x)], { encoding: 'utf8', maxBuffer: 64 << 20 });
   const wall = (performance.now() - t0) / 1000, b1 = busyMs();
   const line = r.stdout.split('\n').find((l) => l.startsWith('{') && l.includes('"gen_s"'));
   const exit = r.stderr.split('\n').find((l) => l.startsWith(EXIT_TAG));
@@ -146,14 +185,16 @@ function main(): void {
   const configs = selectConfigs(!problem);
   const cache = new Map<string, string>();
   const gg = (t: string) => cache.get(t) ?? cache.set(t, gguf(model, t)).get(t)!;
+  const withPeer = configs.some((c) => c.name.startsWith('peer:'));
   for (const c of configs) if (c.name.startsWith('peer:')) gg(c.name.slice(5)); // convert before timing anything
+  const ctx: Ctx = { model, gguf: gg, peerJob: withPeer ? peerJobFor(modelConfig(model).vocab_size ?? GPT2_VOCAB) : '' };
   const loadBefore = loadavg();
   console.log(`${cpus()[0]?.model}, node ${process.version}; ${loadNote('before', loadBefore)}`);
   const runs = new Map<string, Row[]>(configs.map((c) => [c.name, []]));
   // rounds interleave the configs so a slow drift of the machine hits all of them alike
   for (let r = 0; r < Number(a.runs); r++) {
     for (const c of configs) {
-      const row = runOnce(c, model, gg);
+      const row = runOnce(c, ctx);
       runs.get(c.name)!.push(row);
       process.stderr.write(`run ${r + 1}, ${c.name}: gen ${row.gen_tok_s} tok/s, wall ${row.wall_s} s, others' CPU ${row.others_cpu_pct} %\n`);
     }
