@@ -152,6 +152,8 @@ void attention(const Path& p, const AttnArgs& a);
 void matmul_q8(const Path& p, float* out, const float* x, const int8_t* wq, const float* ws, const float* bias, i64 n, i64 I, i64 O, i64 j0, i64 j1);
 // columns [j0, j1) of out = x · f32(w) + bias, w the 16-bit column shard [I, j1-j0]; kind as widen16
 void matmul_16(const Path& p, float* out, const float* x, const uint16_t* w, int kind, const float* bias, i64 n, i64 I, i64 O, i64 j0, i64 j1);
+// out[r] = Q8 row tok[r] of wq [V, C] / ws [V, ceil(C/32)] dequantized (+ wpe[pos[r]]) (names.ts embeddingQ8)
+void embedding_q8(float* out, const int32_t* tok, const int32_t* pos, const int8_t* wq, const float* ws, const float* wpe, i64 n, i64 C);
 // one row's Q8 quantization (src/kernels/quant.ts): q [nb·32] (zero-padded), d [nb]
 void quantize_row_q8(int8_t* q, float* d, const float* x, i64 I);
 

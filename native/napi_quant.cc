@@ -1,4 +1,4 @@
-// Node-API glue for the quantized-weight ops (names.ts matmulQ8, matmul16); registered in napi.cc.
+// Node-API glue for the quantized-weight ops (names.ts matmulQ8, matmul16, embeddingQ8); registered in napi.cc.
 #include <node_api.h>
 
 #include <cstring>
@@ -43,6 +43,29 @@ napi_value js_matmul16(napi_env env, napi_callback_info info) {
   float* b = a.f32_or_null(4, O, F, "bias");
   if (!a.ok) return nullptr;
   if (n > 0 && j1 > j0) matmul_16(path(), out, inp, w, k, b, n, I, O, j0, j1);
+  return nullptr;
+}
+
+// embeddingQ8(out, tokens, positions, wq, ws, wpe | null, n, C); wq [V, C] int8, ws [V, ceil(C/32)]
+napi_value js_embeddingq8(napi_env env, napi_callback_info info) {
+  const char* F = "embeddingQ8";
+  Args a(env, info, 8, F);
+  const i64 n = a.num(6, F, "n"), C = a.num(7, F, "C");
+  float* out = a.f32(0, n * C, F, "out");
+  int32_t* tok = a.i32(1, n, F, "tokens");
+  int32_t* pos = a.i32(2, n, F, "positions");
+  int8_t* wq = a.i8(3, 0, F, "wq");
+  float* ws = a.f32(4, 0, F, "ws");
+  float* wpe = a.f32_or_null(5, 0, F, "wpe");
+  if (!a.ok) return nullptr;
+  const i64 V = C > 0 ? a.len(3) / C : 0, lpe = wpe ? a.len(5) : 0;
+  if (C > 0 && a.len(4) < V * ((C + 31) / 32)) { a.fail(F, "ws is shorter than wq's rows need"); return nullptr; }
+  for (i64 r = 0; r < n; r++)
+    if (tok[r] < 0 || tok[r] >= V || (wpe && (pos[r] < 0 || (i64)(pos[r] + 1) * C > lpe))) {
+      a.fail(F, "token or position out of range");
+      return nullptr;
+    }
+  embedding_q8(out, tok, pos, wq, ws, wpe, n, C);
   return nullptr;
 }
 

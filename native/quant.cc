@@ -195,4 +195,20 @@ void matmul_16(const Path& p, float* out, const float* x, const uint16_t* w, int
   }
 }
 
+// names.ts embeddingQ8: each element f32(q · d) (the product of an int8 and an f32 is exact
+// before its one rounding), then one f32 add of the position row; separate statements and
+// -ffp-contract=off keep the add from fusing into an FMA.
+void embedding_q8(float* out, const int32_t* tok, const int32_t* pos, const int8_t* wq, const float* ws, const float* wpe, i64 n, i64 C) {
+  const i64 nb = (C + 31) / 32;
+  for (i64 r = 0; r < n; r++) {
+    const int8_t* q = wq + (i64)tok[r] * C;
+    const float* d = ws + (i64)tok[r] * nb;
+    float* o = out + r * C;
+    for (i64 c = 0; c < C; c++) o[c] = (float)q[c] * d[c >> 5];
+    if (!wpe) continue;
+    const float* p = wpe + (i64)pos[r] * C;
+    for (i64 c = 0; c < C; c++) o[c] = o[c] + p[c];
+  }
+}
+
 }  // namespace pg

@@ -12,7 +12,7 @@
 
 export const OPS = [
   'embedding', 'layernorm', 'rmsnorm', 'matmul', 'gelu', 'swiglu', 'residual', 'rope', 'kvWrite', 'attention',
-  'lmHead', 'logSoftmax', 'rowArgmax', 'matmulQ8', 'matmul16',
+  'lmHead', 'logSoftmax', 'rowArgmax', 'matmulQ8', 'matmul16', 'embeddingQ8',
 ] as const;
 export type OpName = (typeof OPS)[number];
 
@@ -116,4 +116,10 @@ export interface KernelSet {
    * bits. Every element is exactly what `matmul` gives on the same backend for the f32 values of w.
    */
   matmul16(out: Float32Array, inp: Float32Array, w: Uint16Array, kind: 'bf16' | 'f16', bias: Float32Array | null, n: number, I: number, O: number, j0?: number, j1?: number): void;
+  /**
+   * The int8 embedding: out[r] = the Q8 row tokens[r] of wq [V, C] / ws [V, ceil(C/32)] dequantized,
+   * f32(q · d) (quant.ts), (+ wpe[positions[r]] when wpe is given, one f32 add): with int8 weights
+   * the lookup reads the LM head's quantized rows instead of an f32 copy of the table.   [n] → [n, C]
+   */
+  embeddingQ8(out: Float32Array, tokens: Int32Array, positions: Int32Array, wq: Int8Array, ws: Float32Array, wpe: Float32Array | null, n: number, C: number): void;
 }

@@ -28,7 +28,9 @@ export interface ForwardContext {
 export function embed(ctx: ForwardContext, n: number, part: TensorPart): void {
   const { ws, weights, config } = ctx, C = config.nEmbd;
   const [r0, r1] = shareOf(n, part.rank, part.size);
-  ctx.kernels.embedding(ws.x.subarray(r0 * C), ws.tokens.subarray(r0), ws.positions.subarray(r0), weights.wte!, weights.wpe, r1 - r0, C);
+  const t = weights.wte!, x = ws.x.subarray(r0 * C), tok = ws.tokens.subarray(r0), pos = ws.positions.subarray(r0);
+  if (t.kind === 'f32') ctx.kernels.embedding(x, tok, pos, t.w, weights.wpe, r1 - r0, C);
+  else ctx.kernels.embeddingQ8(x, tok, pos, t.q, t.s, weights.wpe, r1 - r0, C);
 }
 
 /** LayerNorm or RMSNorm, as the family says.   [n, C] → [n, C] */

@@ -55,16 +55,16 @@ export interface LayerWeights {
   down: WeightStore; downB: Float32Array | null;       // [I, C], [C]
 }
 
-/** The LM head: f32 rows [V, C] (the tied embedding or lm_head), or q8 rows with block scales. */
-export type HeadStore = { kind: 'f32'; w: Float32Array } | { kind: 'q8'; q: Int8Array; s: Float32Array };
+/** [V, C] rows (token embedding, LM head): f32, or q8 rows with block scales (int8 weights). */
+export type RowTable = { kind: 'f32'; w: Float32Array } | { kind: 'q8'; q: Int8Array; s: Float32Array };
 
 export interface ModelWeights {
   buffer: SharedArrayBuffer;
   layout: ParamLayout;
-  wte: Float32Array | null;     // [V, C]  token embedding (also the LM head when tied)
+  wte: RowTable | null;         // [V, C]  token embedding (also the LM head when tied)
   wpe: Float32Array | null;     // [P, C]  learned positions (GPT-2)
   normF: NormWeights | null;    // [C]
-  head: HeadStore | null;       // the LM head (last stage)
+  head: RowTable | null;        // the LM head (last stage)
   rope: { cos: Float32Array; sin: Float32Array } | null; // [P, D/2] each
   layers: LayerWeights[];       // layers[l - layerStart]
 }
@@ -108,16 +108,21 @@ const BYTES: Record<ElemType, number> = { f32: 4, u16: 2, i8: 1 };
 /** The size table: which tensors a stage holds, in which type, and where. */
 export function planParams(c: ModelConfig, stage: StageSpec = fullModelStage(c), format: WeightFormat = 'f32'): ParamLayout {
   const { nEmbd: C, vocabSize: V, nPositions: P } = c;
-  const q8Head = format === 'q8';
+  // with int8 weights the token table is q8 rows too: the lookup dequantizes them (embeddingQ8), and
+  // a tied head reads the same bytes (for GPT-2 small that drops a 154 MB f32 copy)
+  const q8 = format === 'q8';
   const wanted: Wanted = [];
-  if (stage.embeddings || (stage.head && c.tied && !q8Head)) wanted.push(['wte', [V, C], 'f32']);
+  if (stage.embeddings || (stage.head && c.tied)) {
+    if (q8) wanted.push(['wte.q', [V, C], 'i8'], ['wte.s', [V, q8Blocks(C)], 'f32']);
+    else wanted.push(['wte', [V, C], 'f32']);
+  }
   if (stage.embeddings && c.positions === 'learned') wanted.push(['wpe', [P, C], 'f32']);
   if (c.positions === 'rope' && stage.layerEnd > stage.layerStart) wanted.push(['rope.cos', [P, c.headDim / 2], 'f32'], ['rope.sin', [P, c.headDim / 2], 'f32']);
   for (let l = stage.layerStart; l < stage.layerEnd; l++) wanted.push(...layerTable(c, l, format));
   if (stage.head) {
     wanted.push(['normf.w', [C], 'f32']);
     if (c.norm === 'layernorm') wanted.push(['normf.b', [C], 'f32']);
-    if (q8Head) wanted.push(['head.q', [V, C], 'i8'], ['head.s', [V, q8Blocks(C)], 'f32']);
+    if (!c.tied && q8) wanted.push(['head.q', [V, C], 'i8'], ['head.s', [V, q8Blocks(C)], 'f32']);
     else if (!c.tied) wanted.push(['lm_head', [V, C], 'f32']);
   }
   const entries: LayoutEntry[] = [];
@@ -154,9 +159,11 @@ export function viewParams(layout: ParamLayout, buffer: SharedArrayBuffer): Mode
       o: store(`L${l}.o`), oB: g('o.b'), norm2: norm(`L${l}.norm2`)!, up: store(`L${l}.up`), upB: g('up.b'), down: store(`L${l}.down`), downB: g('down.b'),
     });
   }
-  const cos = get('rope.cos'), sin = get('rope.sin'), f32Head = get('lm_head') ?? get('wte');
-  const head: HeadStore | null = !stage.head ? null : views.has('head.q') ? { kind: 'q8', q: views.get('head.q') as Int8Array, s: get('head.s')! } : { kind: 'f32', w: f32Head! };
-  return { buffer, layout, layers, wte: get('wte'), wpe: get('wpe'), normF: norm('normf'), head, rope: cos && sin ? { cos, sin } : null };
+  const table = (p: string): RowTable | null => views.has(`${p}.q`) ? { kind: 'q8', q: views.get(`${p}.q`) as Int8Array, s: get(`${p}.s`)! }
+    : views.has(p) ? { kind: 'f32', w: get(p)! } : null;
+  const cos = get('rope.cos'), sin = get('rope.sin'), wte = table('wte');
+  const head = !stage.head ? null : layout.config.tied ? wte : table(format === 'q8' ? 'head' : 'lm_head');
+  return { buffer, layout, layers, wte, wpe: get('wpe'), normF: norm('normf'), head, rope: cos && sin ? { cos, sin } : null };
 }
 
 /** A fresh buffer for the layout (backed by huge pages where possible: see kernels/native/huge-pages.ts). */

@@ -118,25 +118,29 @@ function checkNoOverlap(path: string, entries: Array<{ name: string; begin: numb
 
 const CHUNK_BYTES = 1 << 24; // read 16 MiB at a time: a gpt2-xl wte never sits in memory twice
 
-/** Reads a float tensor into `out` as f32, converting F16/BF16 on the way. */
-export function readTensorF32(file: SafetensorsFile, t: TensorInfo, out: Float32Array): void {
+/**
+ * Reads a float tensor into `out` as f32, converting F16/BF16 on the way; with `start`, only the
+ * elements [start, start + out.length) (a band of rows, for tables converted a band at a time).
+ */
+export function readTensorF32(file: SafetensorsFile, t: TensorInfo, out: Float32Array, start?: number): void {
   if (!FLOAT_DTYPES.has(t.dtype)) {
     throw new CheckpointError(file.path, `tensor "${t.name}": unsupported dtype ${t.dtype} for a weight (expected F32, F16 or BF16)`);
   }
-  const item = ITEM_SIZE[t.dtype];
-  if (t.byteLength / item !== out.length) {
-    throw new CheckpointError(file.path, `tensor "${t.name}": ${t.byteLength / item} elements, expected ${out.length}`);
+  const item = ITEM_SIZE[t.dtype], total = t.byteLength / item;
+  if (start === undefined ? total !== out.length : start < 0 || start + out.length > total) {
+    throw new CheckpointError(file.path, `tensor "${t.name}": ${total} elements, expected ${start === undefined ? out.length : `at least ${(start ?? 0) + out.length}`}`);
   }
+  const first = (start ?? 0) * item, bytes = out.length * item;
   const fd = openSync(file.path, 'r');
   try {
-    const chunk = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(t.byteLength, 8)));
-    for (let done = 0; done < t.byteLength; ) {
-      const n = Math.min(chunk.length, t.byteLength - done);
-      readExactly(fd, chunk.subarray(0, n), t.begin + done, file.path);
+    const chunk = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(bytes, 8)));
+    for (let done = 0; done < bytes; ) {
+      const n = Math.min(chunk.length, bytes - done);
+      readExactly(fd, chunk.subarray(0, n), t.begin + first + done, file.path);
       convertChunk(t.dtype, chunk.buffer, n, out, done / item);
       const bad = firstNonFinite(out, done / item, (done + n) / item);
       if (bad >= 0) {
-        throw new CheckpointError(file.path, `tensor "${t.name}": element ${elementIndex(bad, t.shape)} is ${out[bad]}; ` +
+        throw new CheckpointError(file.path, `tensor "${t.name}": element ${elementIndex(bad + (start ?? 0), t.shape)} is ${out[bad]}; ` +
           'NaN or infinite weights make every output meaningless (greedy picks token 0, log-probs are NaN), so this checkpoint is refused');
       }
       done += n;

@@ -105,6 +105,33 @@ forEachBackend('matmulQ8 on a row range [j0, j1) equals those columns of the ful
   }
 }, { allSimd: true });
 
+// The int8 embedding: each element f32(q · d) — q and d from the naive quantizer, the product
+// rounded by a Float32Array store — then one f32 add of the position row.
+function naiveEmbeddingQ8(tokens: Int32Array, positions: Int32Array, q: Int8Array, d: Float32Array, wpe: Float32Array | null, C: number): Float32Array {
+  const nb = Math.ceil(C / 32), out = new Float32Array(tokens.length * C), one = new Float32Array(1);
+  tokens.forEach((tok, r) => {
+    for (let c = 0; c < C; c++) {
+      one[0] = q[tok * C + c] * d[tok * nb + Math.floor(c / 32)];
+      out[r * C + c] = wpe ? one[0] + wpe[positions[r] * C + c] : one[0];
+    }
+  });
+  return out;
+}
+
+forEachBackend('embeddingQ8 reads dequantized Q8 rows (+ position rows) bit for bit off gpujs', (t, k, backend) => {
+  for (const [V, C, P] of [[50, 13, 20], [300, 70, 9], [7, 64, 4]]) {  // short last block; whole blocks
+    const w = rand(V * C, V + C, 0.5), { q, d } = naiveQuantize(w, V, C), wpe = rand(P * C, 3, 0.5);
+    const n = 9, tokens = Int32Array.from({ length: n }, (_, i) => (i * 37 + 5) % V), positions = Int32Array.from({ length: n }, (_, i) => (i * 3) % P);
+    tokens[n - 1] = V - 1;  // the last row of the table
+    for (const pe of [wpe, null]) {
+      const out = new Float32Array(n * C).fill(NaN), want = naiveEmbeddingQ8(tokens, positions, q, d, pe, C);
+      k.embeddingQ8(out, tokens, positions, q, d, pe, n, C);
+      if (exactQ8(backend)) t.deepEqual(bits(out), bits(want), `V ${V} C ${C} wpe ${!!pe}`);
+      else assertClose(t, out, want, 1e-6, `V ${V} C ${C} wpe ${!!pe}`);
+    }
+  }
+});
+
 // 16-bit weights: random bit patterns (bf16: the top halves of random f32; f16: any finite pattern,
 // subnormals included, plus ±inf where asked)
 function weights16(len: number, seed: number, kind: 'bf16' | 'f16', withInf: boolean): Uint16Array {

@@ -10,6 +10,9 @@ import { PipelineEngine } from '../../src/runtime/pipeline-engine.js';
 import { backendStatus } from '../../src/kernels/register-all.js';
 import { ckptDir, repoPath } from '../helpers/paths.js';
 import { readFileSync } from 'node:fs';
+import { indexCheckpoint, loadCheckpoint, quantizeRows } from '../../src/model/checkpoint.js';
+import { checkpointTensors } from '../../src/model/checkpoint-names.js';
+import { naiveQuantize } from '../helpers/naive-quant.js';
 
 const CPU = backendStatus().filter((b) => b.available && b.name !== 'gpujs').map((b) => b.name);
 
@@ -72,5 +75,26 @@ test('int8: every pipeline layout gives the in-thread engine\'s bytes (GPT-2 and
         await e.close();
       }
     }
+  }
+});
+
+// int8 keeps no f32 copy of the token table: the lookup and a tied head read q8 rows
+const qBits = (q: Int8Array, s: Float32Array) => [Array.from(q), Array.from(new Uint32Array(s.buffer, s.byteOffset, s.length))];
+
+test('int8: the token table (and a tied head) are q8 rows of the checkpoint\'s table; an untied lm_head its own; no f32 copy', (t) => {
+  for (const name of ['f32', 'llama32-rope-llama3']) {  // GPT-2 tied; Llama 3.2 untied
+    const f = loadCheckpoint(ckptDir(name)), q = loadCheckpoint(ckptDir(name), undefined, 'q8');
+    const c = f.layout.config, V = c.vocabSize, C = c.nEmbd;
+    if (f.wte?.kind !== 'f32' || q.wte?.kind !== 'q8' || f.head?.kind !== 'f32' || q.head?.kind !== 'q8') { t.fail(`${name}: kinds`); continue; }
+    const e = naiveQuantize(f.wte.w, V, C);
+    t.deepEqual(qBits(q.wte.q, q.wte.s), qBits(e.q, e.d), `${name}: embedding rows`);
+    if (c.tied) t.is(q.head, q.wte, `${name}: the tied head is the same table`);
+    else { const h = naiveQuantize(f.head.w, V, C); t.deepEqual(qBits(q.head.q, q.head.s), qBits(h.q, h.d), `${name}: lm_head rows`); }
+    t.false(q.layout.entries.some((x) => x.name === 'wte' || x.name === 'lm_head'), `${name}: no f32 table in the layout`);
+    // a band of 3 rows at a time (the loader's bands are 16 MiB): the same bytes
+    const index = indexCheckpoint(ckptDir(name)), banded = { q: new Int8Array(V * C), s: new Float32Array(V * Math.ceil(C / 32)) };
+    const target = [...checkpointTensors(c)].find(([, x]) => x.entry === 'wte')!;
+    quantizeRows(index, target, banded, C, 3 * 4 * C);
+    t.deepEqual(qBits(banded.q, banded.s), qBits(e.q, e.d), `${name}: banded`);
   }
 });

@@ -6,7 +6,7 @@ import type { KernelSet } from '../names.js';
 import { registerKernelSet } from '../registry.js';
 import { attention } from './attention.js';
 import { gpujsActualMode } from './context.js';
-import { embedding } from './embedding.js';
+import { embedding, embeddingQ8 } from './embedding.js';
 import { gelu } from './gelu.js';
 import { kvWrite } from './kv-write.js';
 import { layernorm } from './layernorm.js';
@@ -23,7 +23,7 @@ import { swiglu } from './swiglu.js';
 export { GPUJS_MODES, type GpujsMode, type GpujsActualMode, setGpujsMode, gpujsActualMode, gpujsRequestedMode, gpujsPreferred, glDriverKind, compiledKernelCount } from './context.js';
 
 export const gpujsKernels: KernelSet = {
-  embedding, layernorm, rmsnorm, matmul, gelu, swiglu, residual, rope, kvWrite, attention, lmHead, logSoftmax, rowArgmax, matmulQ8, matmul16,
+  embedding, layernorm, rmsnorm, matmul, gelu, swiglu, residual, rope, kvWrite, attention, lmHead, logSoftmax, rowArgmax, matmulQ8, matmul16, embeddingQ8,
 };
 
 let registered = false;

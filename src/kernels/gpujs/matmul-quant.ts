@@ -25,7 +25,7 @@ const SOURCE_Q8 = `function (xq, xd, wq, ws, bias) {
 
 // wq rows as f32, zero-padded to whole blocks: [W, nb·32]
 const wqCache = new WeakMap<Int8Array, Float32Array>();
-function wqFloat(wq: Int8Array, W: number, I: number, Ip: number): Float32Array {
+export function wqFloat(wq: Int8Array, W: number, I: number, Ip: number): Float32Array {
   let f = wqCache.get(wq);
   if (!f || f.length !== W * Ip) {
     f = new Float32Array(W * Ip);

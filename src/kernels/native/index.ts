@@ -6,7 +6,7 @@ import type { KernelSet } from '../names.js';
 import { registerKernelSet } from '../registry.js';
 import { addon, loadAddon, type NativeSimdPath } from './addon.js';
 import { attention } from './attention.js';
-import { embedding } from './embedding.js';
+import { embedding, embeddingQ8 } from './embedding.js';
 import { gelu } from './gelu.js';
 import { kvWrite } from './kv-write.js';
 import { layernorm } from './layernorm.js';
@@ -21,7 +21,7 @@ import { rowArgmax } from './row-argmax.js';
 import { swiglu } from './swiglu.js';
 
 export const nativeKernels: KernelSet = {
-  embedding, layernorm, rmsnorm, matmul, gelu, swiglu, residual, rope, kvWrite, attention, lmHead, logSoftmax, rowArgmax, matmulQ8, matmul16,
+  embedding, layernorm, rmsnorm, matmul, gelu, swiglu, residual, rope, kvWrite, attention, lmHead, logSoftmax, rowArgmax, matmulQ8, matmul16, embeddingQ8,
 };
 
 export function loadNativeKernels(): string | null {

@@ -1,7 +1,7 @@
 // The reference backend: plain TypeScript loops, the oracle every other backend is tested against.
 import type { KernelSet } from '../names.js';
 import { attention } from './attention.js';
-import { embedding } from './embedding.js';
+import { embedding, embeddingQ8 } from './embedding.js';
 import { gelu } from './gelu.js';
 import { kvWrite } from './kv-write.js';
 import { layernorm } from './layernorm.js';
@@ -16,5 +16,5 @@ import { rowArgmax } from './row-argmax.js';
 import { swiglu } from './swiglu.js';
 
 export const referenceKernels: KernelSet = {
-  embedding, layernorm, rmsnorm, matmul, gelu, swiglu, residual, rope, kvWrite, attention, lmHead, logSoftmax, rowArgmax, matmulQ8, matmul16,
+  embedding, layernorm, rmsnorm, matmul, gelu, swiglu, residual, rope, kvWrite, attention, lmHead, logSoftmax, rowArgmax, matmulQ8, matmul16, embeddingQ8,
 };
