@@ -35,7 +35,7 @@ export function inspectCommand(): Command {
         ['context / vocabulary', `${c.nPositions} / ${c.vocabSize}`],
         ['parameters', `${params.toLocaleString('en-US')} (${(params / 1e6).toFixed(1)}M)`],
         ['on disk', Object.entries(ix.dtypes).map(([d, b]) => `${d} ${mib(b)}`).join(', ') + ` in ${ix.files.length} file(s)`],
-        ['weights in memory', `f32 ${mib(info.weights_bytes.f32)}, bf16/f16 ${mib(info.weights_bytes.bf16)}, int8 ${mib(info.weights_bytes.q8)} (--dtype / --quantization; norms, biases and embeddings stay f32)`],
+        ['weights in memory', `f32 ${mib(info.weights_bytes.f32)}, bf16/f16 ${mib(info.weights_bytes.bf16)}, int8 ${mib(info.weights_bytes.q8)} (--dtype / --quantization; norms and biases stay f32, embeddings too but with int8)`],
         ['KV cache per token', `${(info.kv_bytes_per_token / 1024).toFixed(1)} KiB (${mib(info.kv_bytes_per_token * c.nPositions)} per full context)`],
       ];
       for (const [k, v] of lines) process.stdout.write(`${k.padEnd(24)} ${v}\n`);
