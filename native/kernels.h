@@ -11,7 +11,9 @@
 //   quant.cc         matmulQ8 and matmul16 drivers (activation quantization, the per-block float
 //                    combination, 16-bit widening into f32 column blocks), and the portable q8 dots
 //   simd_avx2_q8.cc  the avx2-fma Path's q8 dots (maddubs) and 16-bit widening (F16C)
-//   simd_avx512.cc   the avx512-vnni Path: the avx2-fma Path with vpdpbusd q8 dots
+//   simd_avx512.cc   the avx512-vnni Path: the avx2-fma Path with vpdpbusd q8 dots and zmm GEMM tiles
+//   simd_avx512_gemm.cc  its f32 / 16-bit GEMM (simd_gemm.h blocking, 12 × 32 tiles)
+//   simd_gemm.h      the packed GEMM blocking shared by the avx2 and avx512 tiles
 //   simd_amx.cc      the amx-int8 Path: avx512-vnni with tdpbssd q8 dots (forced only, see there)
 //   dispatch.cc      the one place that picks a Path: at load, per CPU (PIPEGPT_NATIVE_SIMD=portable
 //                    forces the portable one), and per thread on request (setSimd, for tests)
@@ -29,8 +31,10 @@
 //            are bit-identical across paths (and to the reference backend).
 //   matmulQ8 out[r,j] = (bias +) s, s = Σ_b f32(f32(xd·ws)·S_b) in increasing b, f32 mul, mul, add
 //            (no FMA) in quant.cc on every path; only the int32 block dots S_b (exact in any
-//            order) come from the path. matmul16 widens w exactly into f32 column blocks and runs
-//            the path's matmul_acc on them: the same chains as matmul.
+//            order) come from the path. matmul16 widens w exactly (in registers, or while packing
+//            the GEMM panels) and runs matmul_acc's chains: the same bits as matmul.
+//   The avx512-vnni path's GEMM (simd_avx512_gemm.cc) runs the avx2 chains on zmm tiles: the FMA
+//   paths agree bit for bit (test/kernels/simd-paths.test.ts); portable differs for f32 matmuls.
 // every kernel (GEMV, packed GEMM, row tiles, remainder tiles) follows exactly that recipe.
 // Column ranges (a tensor-parallel rank's share of a matmul) run the same code with w a
 // contiguous column shard [I, j1 - j0] and out + j0 with row stride O. The chain per element is
@@ -99,7 +103,7 @@ struct Path {
 extern const Path kPortablePath;
 #if PG_HAVE_AVX2_PATH
 extern const Path kAvx2Path;
-const Path& avx512_vnni_path();  // simd_avx512.cc: kAvx2Path with its own q8_dots
+const Path& avx512_vnni_path();  // simd_avx512.cc: kAvx2Path with its own q8_dots and GEMM tiles
 #endif
 const Path& amx_int8_path();     // simd_amx.cc: avx512_vnni_path() with AMX q8_dots for 16-row groups
 bool cpu_has_amx_int8();         // AMX-TILE + AMX-INT8 and the kernel's permission to use tiles

@@ -42,6 +42,7 @@ PG_AVX2 inline __m256 exp_ps(__m256 x) {
 // simd_avx2_gemm.cc
 void matmul_acc(float* out, const float* x, const float* w, i64 n, i64 I, i64 O, i64 ldw, i64 ldo);
 void lmhead(float* out, const float* x, const float* wte, i64 m, i64 C, i64 V);
+i64 gemv_max_rows();  // rows up to which matmul_acc streams w (PIPEGPT_NATIVE_GEMV_MAX, default 4)
 bool gemm16_acc(float* out, const float* x, const uint16_t* w, int kind, i64 n, i64 I, i64 O, i64 ldw, i64 ldo);
 // simd_avx2_q8.cc
 void q8_dots(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip);

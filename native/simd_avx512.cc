@@ -147,6 +147,8 @@ const Path& avx512_vnni_path() {
     q.q8_dots = avx512::q8_dots;
     q.q8_combine = avx512::q8_combine;
     q.quantize_row_q8 = avx512::quantize_row_q8;
+    q.matmul_acc = avx512::matmul_acc;
+    q.matmul16_acc = avx512::matmul16_acc;
     return q;
   }();
   return p;

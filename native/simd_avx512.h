@@ -16,6 +16,9 @@ void dots_packed(int32_t* dst, const int8_t* xq, i64 r0, i64 n, i64 nb, const in
 void q8_dots(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip);
 void quantize_row_q8(int8_t* q, float* d, const float* x, i64 I);
 void q8_combine(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb);
+// simd_avx512_gemm.cc: matmul_acc / matmul16_acc with zmm tiles (same chains, same bits as avx2's)
+void matmul_acc(float* out, const float* x, const float* w, i64 n, i64 I, i64 O, i64 ldw, i64 ldo);
+void matmul16_acc(float* out, const float* x, const uint16_t* w, int kind, i64 n, i64 I, i64 O, i64 ldw, i64 ldo);
 
 }  // namespace avx512
 }  // namespace pg
