@@ -32,6 +32,8 @@
 //            (no FMA) in quant.cc on every path; only the int32 block dots S_b (exact in any
 //            order) come from the path. matmul16 widens w exactly into f32 column blocks and runs
 //            the path's matmul_acc on them: the same chains as matmul.
+//   attention with an f16 KV cache: the f32 cache's chains on the values widened exactly (f16.h /
+//            F16C), so the bits of an f32 cache holding them; kvwrite16 rounds to nearest even.
 // every kernel (GEMV, packed GEMM, row tiles, remainder tiles) follows exactly that recipe.
 // Column ranges (a tensor-parallel rank's share of a matmul) run the same code with w a
 // contiguous column shard [I, j1 - j0] and out + j0 with row stride O. The chain per element is
