@@ -36,7 +36,7 @@ const tables = new BlockTables(new BlockPool(nBlocks), blockSize, M, maxBlocksPe
 const ws = allocWorkspace(c, 256, M);
 const weights = viewParams(planParams(c), params), part = wholePart(weights.layers, c);
 const ctx: ForwardContext = {
-  config: c, kernels: timed, weights, kv: viewKvStore(c, 0, c.nLayer, nBlocks, blockSize),
+  config: c, kernels: timed, weights, kv: viewKvStore(c, 'f32', 0, c.nLayer, nBlocks, blockSize),
   blockTable: tables.table, maxBlocksPerSeq, ws,
 };
 

@@ -1,6 +1,7 @@
 // pipegpt's half of the side-by-side with llama.cpp (bench/peer.ts): ONE fresh process running the
 // peer's job once, printing one JSON line with the fields of the peer's job.mjs where they apply.
 //   node dist/bench/peer-job.js --model DIR [--dtype float32|bfloat16|float16] [--quantization none|int8]
+//                               [--kv-cache-dtype auto|float32|float16]
 //                               [--workers 2] [--new 64] [--warm] [--check]
 // The job (identical to job.mjs): 32 prompts × 32 token ids from the LCG below, 64 greedy new
 // tokens each, EOS ignored. No warm-up: like job.mjs it measures a fresh process (first touch of
@@ -11,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { PipelineEngine } from '../src/runtime/pipeline-engine.js';
 import { describePlan } from '../src/pipeline/stage-plan.js';
 import type { Dtype, Quantization } from '../src/model/weight-format.js';
+import type { KvCacheDtype } from '../src/kv/kv-store.js';
 import { randomCheckpoint } from './random-checkpoint.js';
 
 const GPT2_VOCAB = 50257, B = 32, T = 32;
@@ -58,6 +60,7 @@ async function runJob(e: PipelineEngine, newTokens: number): Promise<JobRun> {
 async function main(): Promise<void> {
   const { values: a } = parseArgs({ options: {
     model: { type: 'string' }, dtype: { type: 'string', default: 'float32' }, quantization: { type: 'string', default: 'none' },
+    'kv-cache-dtype': { type: 'string', default: 'auto' },
     workers: { type: 'string', default: '2' }, new: { type: 'string', default: '64' }, warm: { type: 'boolean', default: false },
     'max-batched-tokens': { type: 'string', default: '256' }, check: { type: 'boolean', default: false },
   } });
@@ -67,7 +70,8 @@ async function main(): Promise<void> {
   // prefix caching off: the prompts share no prefix, and with --warm the second run must redo
   // the same prefill rather than find the first run's KV blocks (llama.cpp's job has no such cache)
   const e = await PipelineEngine.create(model, {
-    workers, dtype: a.dtype as Dtype, quantization: a.quantization as Quantization, maxSeqs: B,
+    workers, dtype: a.dtype as Dtype, quantization: a.quantization as Quantization,
+    kvCacheDtype: a['kv-cache-dtype'] as KvCacheDtype, maxSeqs: B,
     maxBatchedTokens: Number(a['max-batched-tokens']), kvCacheTokens: B * (T + newTokens + 16), enablePrefixCaching: false,
   });
   const load = (performance.now() - t0) / 1000;
@@ -77,7 +81,7 @@ async function main(): Promise<void> {
   const rss = process.resourceUsage().maxRSS / 1024; // peak so far, whole process (all worker threads)
   const warm = a.warm ? (await runJob(e, newTokens)).timing : undefined;
   const result = {
-    generated: B * newTokens, workers, plan: describePlan(e.plan), dtype: a.dtype, quantization: a.quantization, weight_format: e.format,
+    generated: B * newTokens, workers, plan: describePlan(e.plan), dtype: a.dtype, quantization: a.quantization, weight_format: e.format, kv_cache: e.kvFormat,
     backend: e.backend, kernel_path: e.kernelPath, max_batched_tokens: Number(a['max-batched-tokens']),
     load_s: +load.toFixed(3), ...first.timing,
     ...(warm && { prefill_s_warm: warm.prefill_s, decode_s_warm: warm.decode_s, gen_s_warm: warm.gen_s, gen_tok_s_warm: warm.gen_tok_s }),

@@ -64,14 +64,21 @@ thread_local std::vector<float> g_scores;
 // Keys per block: the query heads of one KV group take turns over a block of K (then V) rows while
 // it is in L1/L2, instead of each head streaming all T rows from memory.
 constexpr i64 TB = 64;
-}  // namespace
+
+// A Path's attention inner loops for one cache element type E (float, or uint16_t f16 bits)
+template <typename E>
+struct AttnInner {
+  void (*scores)(float* sc, const float* q, const E* k, const i64* off, i64 T, i64 D, float scale);
+  void (*values)(float* o, const E* v, const i64* off, const float* p, i64 T, i64 D);
+};
 
 // Row r (sequence s, position P) attends to positions t0..P of s (t0 = P - window + 1 with a
 // window, else 0); query head h reads KV head h / G. qkv rows are [NH·D q | NKV·D k | NKV·D v],
 // cache rows NKV·D, out rows NH·D. Scores live in thread-local rows [G, T] (the caller's scratch
 // holds one head's row only). Blocking over t changes no bits (Path: attn_scores per t,
 // attn_values accumulating in t order).
-void attention(const Path& p, const AttnArgs& a) {
+template <typename E>
+void attend(const Path& p, const AttnArgs& a, const E* kc, const E* vc, AttnInner<E> in) {
   const i64 D = a.D, KV = a.nKv * D, W = (a.nHead + 2 * a.nKv) * D, QO = a.nHead * D, G = a.nHead / a.nKv;
   const float scale = (float)(1.0 / std::sqrt((double)D));
   for (i64 r = 0; r < a.n; r++) {
@@ -85,12 +92,12 @@ void attention(const Path& p, const AttnArgs& a) {
       off[i] = ((i64)a.table[s * a.maxB + t / a.bs] * a.bs + t % a.bs) * KV;
     }
     for (i64 g = a.h0 / G; g < a.h1 / G; g++) {  // KV head g serves query heads [g·G, g·G + G)
-      const float* k = a.kc + g * D;
-      const float* v = a.vc + g * D;
+      const E* k = kc + g * D;
+      const E* v = vc + g * D;
       float* sc = g_scores.data();  // head j's scores: sc + j·T
       for (i64 tb = 0; tb < T; tb += TB) {
         const i64 len = T - tb < TB ? T - tb : TB;
-        for (i64 j = 0; j < G; j++) p.attn_scores(sc + j * T + tb, a.qkv + r * W + (g * G + j) * D, k, off + tb, len, D, scale);
+        for (i64 j = 0; j < G; j++) in.scores(sc + j * T + tb, a.qkv + r * W + (g * G + j) * D, k, off + tb, len, D, scale);
       }
       for (i64 j = 0; j < G; j++) {
         p.softmax(sc + j * T, T);
@@ -98,9 +105,24 @@ void attention(const Path& p, const AttnArgs& a) {
       }
       for (i64 tb = 0; tb < T; tb += TB) {
         const i64 len = T - tb < TB ? T - tb : TB;
-        for (i64 j = 0; j < G; j++) p.attn_values(a.out + r * QO + (g * G + j) * D, v, off + tb, sc + j * T + tb, len, D);
+        for (i64 j = 0; j < G; j++) in.values(a.out + r * QO + (g * G + j) * D, v, off + tb, sc + j * T + tb, len, D);
       }
     }
+  }
+}
+}  // namespace
+
+void attention(const Path& p, const AttnArgs& a) {
+  if (a.kv16) attend(p, a, (const uint16_t*)a.kc, (const uint16_t*)a.vc, AttnInner<uint16_t>{p.attn_scores16, p.attn_values16});
+  else attend(p, a, (const float*)a.kc, (const float*)a.vc, AttnInner<float>{p.attn_scores, p.attn_values});
+}
+
+// channels [c0, c1) of each row's k and v, rounded to f16; a qkv row is [qDim | kvDim k | kvDim v]
+void kvwrite16(const Path& p, const float* qkv, uint16_t* kc, uint16_t* vc, const int32_t* slots, i64 n, i64 qDim, i64 kvDim, i64 c0, i64 c1) {
+  const i64 W = qDim + 2 * kvDim;
+  for (i64 r = 0; r < n; r++) {
+    p.narrow16(kc + (i64)slots[r] * kvDim + c0, qkv + r * W + qDim + c0, c1 - c0);
+    p.narrow16(vc + (i64)slots[r] * kvDim + c0, qkv + r * W + qDim + kvDim + c0, c1 - c0);
   }
 }
 

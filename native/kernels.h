@@ -15,6 +15,7 @@
 //   simd_avx512_gemm.cc  its f32 / 16-bit GEMM (simd_gemm.h blocking, 12 × 32 tiles)
 //   simd_gemm.h      the packed GEMM blocking shared by the avx2 and avx512 tiles
 //   simd_amx.cc      the amx-int8 Path: avx512-vnni with tdpbssd q8 dots (forced only, see there)
+//   f16.h            IEEE f16 ⇄ f32 in plain C++ (the portable Path's f16 KV cache)
 //   dispatch.cc      the one place that picks a Path: at load, per CPU (PIPEGPT_NATIVE_SIMD=portable
 //                    forces the portable one), and per thread on request (setSimd, for tests)
 //   napi*.{h,cc}     the Node-API glue (napi_quant.cc: matmulQ8, matmul16): argument checks, then one driver call
@@ -35,6 +36,8 @@
 //            the GEMM panels) and runs matmul_acc's chains: the same bits as matmul.
 //   The avx512-vnni path's GEMM (simd_avx512_gemm.cc) runs the avx2 chains on zmm tiles: the FMA
 //   paths agree bit for bit (test/kernels/simd-paths.test.ts); portable differs for f32 matmuls.
+//   attention with an f16 KV cache: the f32 cache's chains on the values widened exactly (f16.h /
+//            F16C), so the bits of an f32 cache holding them; kvwrite16 rounds to nearest even.
 // every kernel (GEMV, packed GEMM, row tiles, remainder tiles) follows exactly that recipe.
 // Column ranges (a tensor-parallel rank's share of a matmul) run the same code with w a
 // contiguous column shard [I, j1 - j0] and out + j0 with row stride O. The chain per element is
@@ -98,6 +101,12 @@ struct Path {
   // vectors; null where the path has none (then quantize_row_q8). The scalar f64 division per
   // value was ~half of matmulQ8's time at 32 rows.
   void (*quantize_row_q8)(int8_t* q, float* d, const float* x, i64 I) = nullptr;
+  // The f16 KV cache (kv_cache_dtype float16): k, v hold IEEE f16 bits, widened exactly to f32 and
+  // then the same arithmetic as attn_scores / attn_values on f32 values (the same bits).
+  void (*attn_scores16)(float* sc, const float* q, const uint16_t* k, const i64* off, i64 T, i64 D, float scale) = nullptr;
+  void (*attn_values16)(float* o, const uint16_t* v, const i64* off, const float* p, i64 T, i64 D) = nullptr;
+  // dst[i] = f16 bits of src[i], round to nearest even (f16.h f32_to_f16's bits; NaN payloads aside)
+  void (*narrow16)(uint16_t* dst, const float* src, i64 len) = nullptr;
 };
 
 extern const Path kPortablePath;
@@ -123,7 +132,9 @@ const Path& path();           // this thread's (the default unless set_path chan
 bool set_path(const char* name);
 
 struct AttnArgs {
-  float* out; const float* qkv; const float* kc; const float* vc;
+  float* out; const float* qkv;
+  const void* kc; const void* vc;  // the layer's K and V: f32, or IEEE f16 bits when kv16
+  bool kv16;
   const int32_t* seq; const int32_t* pos; const int32_t* table;
   i64 maxB, bs, n, nHead, nKv, D, window;
   float* scratch;  // the caller's (size-checked for the contract; the driver keeps its own score rows)
@@ -150,6 +161,8 @@ void rmsnorm(const Path& p, float* out, const float* inp, const float* w, i64 n,
 void swiglu(const Path& p, float* out, const float* gu, i64 n, i64 I, i64 j0, i64 j1);
 void rope(const Path& p, const RopeArgs& a);
 void attention(const Path& p, const AttnArgs& a);
+// kvwrite into an f16 cache: each k/v value rounded by p.narrow16
+void kvwrite16(const Path& p, const float* qkv, uint16_t* kc, uint16_t* vc, const int32_t* slots, i64 n, i64 qDim, i64 kvDim, i64 c0, i64 c1);
 
 // quant.cc
 // columns [j0, j1) of out [n, O] = Q8 product (names.ts matmulQ8); wq [j1-j0, I], ws [j1-j0, nb]

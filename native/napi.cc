@@ -149,7 +149,8 @@ napi_value js_rope(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// kvWrite(qkv, kCache, vCache, slots, n, qDim, kvDim[, c0, c1])
+// kvWrite(qkv, kCache, vCache, slots, n, qDim, kvDim[, c0, c1]); the caches both Float32Array, or
+// both Uint16Array (f16 bits)
 napi_value js_kvwrite(napi_env env, napi_callback_info info) {
   const char* F = "kvWrite";
   Args a(env, info, 7, F);
@@ -157,8 +158,9 @@ napi_value js_kvwrite(napi_env env, napi_callback_info info) {
   i64 c0 = 0, c1 = kvDim;
   a.range(7, kvDim, F, "c0, c1", c0, c1);
   float* qkv = a.f32(0, n * (qDim + 2 * kvDim), F, "qkv");
-  float* kc = a.f32(1, 0, F, "kCache");
-  float* vc = a.f32(2, 0, F, "vCache");
+  const bool kv16 = a.is_u16(1);
+  void* kc = kv16 ? (void*)a.u16(1, 0, F, "kCache") : (void*)a.f32(1, 0, F, "kCache");
+  void* vc = kv16 ? (void*)a.u16(2, 0, F, "vCache") : (void*)a.f32(2, 0, F, "vCache");
   int32_t* slots = a.i32(3, n, F, "slots");
   if (!a.ok) return nullptr;
   const i64 lk = a.len(1), lv = a.len(2);
@@ -167,12 +169,13 @@ napi_value js_kvwrite(napi_env env, napi_callback_info info) {
       a.fail(F, "slot out of range");
       return nullptr;
     }
-  kvwrite(qkv, kc, vc, slots, n, qDim, kvDim, c0, c1);
+  if (kv16) kvwrite16(path(), qkv, (uint16_t*)kc, (uint16_t*)vc, slots, n, qDim, kvDim, c0, c1);
+  else kvwrite(qkv, (float*)kc, (float*)vc, slots, n, qDim, kvDim, c0, c1);
   return nullptr;
 }
 
 // attention(out, qkv, kCache, vCache, seqIds, positions, blockTable, maxBlocksPerSeq, blockSize, n,
-//           nHead, nKvHead, headDim, window, scratch[, h0, h1])
+//           nHead, nKvHead, headDim, window, scratch[, h0, h1]); the caches as in kvWrite
 napi_value js_attention(napi_env env, napi_callback_info info) {
   const char* F = "attention";
   Args a(env, info, 15, F);
@@ -184,8 +187,9 @@ napi_value js_attention(napi_env env, napi_callback_info info) {
   const i64 KV = k.nKv * k.D;
   k.out = a.f32(0, k.n * k.nHead * k.D, F, "out");
   k.qkv = a.f32(1, k.n * (k.nHead + 2 * k.nKv) * k.D, F, "qkv");
-  k.kc = a.f32(2, 0, F, "kCache");
-  k.vc = a.f32(3, 0, F, "vCache");
+  k.kv16 = a.is_u16(2);
+  k.kc = k.kv16 ? (const void*)a.u16(2, 0, F, "kCache") : (const void*)a.f32(2, 0, F, "kCache");
+  k.vc = k.kv16 ? (const void*)a.u16(3, 0, F, "vCache") : (const void*)a.f32(3, 0, F, "vCache");
   k.seq = a.i32(4, k.n, F, "seqIds");
   k.pos = a.i32(5, k.n, F, "positions");
   k.table = a.i32(6, 0, F, "blockTable");

@@ -102,6 +102,15 @@ struct Args {
     napi_typeof(env, v[i], &t);
     return t == napi_null || t == napi_undefined;
   }
+  // whether argument i is a Uint16Array (an f16 KV cache; anything else is checked by the caller)
+  bool is_u16(size_t i) {
+    bool is = false;
+    napi_is_typedarray(env, v[i], &is);
+    if (!is) return false;
+    napi_typedarray_type type;
+    napi_get_typedarray_info(env, v[i], &type, nullptr, nullptr, nullptr, nullptr);
+    return type == napi_uint16_array;
+  }
   // a Float32Array, or null/undefined (returns nullptr, ok stays true)
   float* f32_or_null(size_t i, i64 need, const char* fn, const char* name) { return absent(i) ? nullptr : f32(i, need, fn, name); }
 };

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "f16.h"
 #include "kernels.h"
 
 namespace pg {
@@ -74,13 +75,18 @@ void matmul_acc(float* out, const float* x, const float* w, i64 n, i64 I, i64 O,
   }
 }
 
+// a KV cache element as f32: itself, or f16 bits widened exactly
+inline float widen(float x) { return x; }
+inline float widen(uint16_t h) { return f16_to_f32(h); }
+
 // 8 lanes (lane l sums c ≡ l mod 8 in order), then the hsum8 tree of the AVX2 path
-inline float dot8(const float* __restrict a, const float* __restrict b, i64 C) {
+template <typename E>
+inline float dot8(const float* __restrict a, const E* __restrict b, i64 C) {
   float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   i64 c = 0;
   for (; c + 8 <= C; c += 8)
-    for (int l = 0; l < 8; l++) acc[l] = acc[l] + a[c + l] * b[c + l];
-  for (int l = 0; c + l < C; l++) acc[l] = acc[l] + a[c + l] * b[c + l];
+    for (int l = 0; l < 8; l++) acc[l] = acc[l] + a[c + l] * widen(b[c + l]);
+  for (int l = 0; c + l < C; l++) acc[l] = acc[l] + a[c + l] * widen(b[c + l]);
   return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
 }
 
@@ -145,7 +151,8 @@ void argmax_row(const float* x, i64 V, int32_t* idx, float* mx) {
   *mx = best;
 }
 
-void attn_scores(float* sc, const float* q, const float* k, const i64* off, i64 T, i64 D, float scale) {
+template <typename E>
+void attn_scores(float* sc, const float* q, const E* k, const i64* off, i64 T, i64 D, float scale) {
   for (i64 t = 0; t < T; t++) sc[t] = dot8(q, k + off[t], D) * scale;
 }
 
@@ -162,19 +169,25 @@ void softmax(float* sc, i64 T) {
   for (i64 t = 0; t < T; t++) sc[t] = (float)(sc[t] * inv);
 }
 
-void attn_values(float* o, const float* v, const i64* off, const float* p, i64 T, i64 D) {
+template <typename E>
+void attn_values(float* o, const E* v, const i64* off, const float* p, i64 T, i64 D) {
   for (i64 t = 0; t < T; t++) {
     const float pt = p[t];
-    const float* vt = v + off[t];
-    for (i64 d = 0; d < D; d++) o[d] = o[d] + pt * vt[d];
+    const E* vt = v + off[t];
+    for (i64 d = 0; d < D; d++) o[d] = o[d] + pt * widen(vt[d]);
   }
+}
+
+void narrow16(uint16_t* dst, const float* src, i64 len) {
+  for (i64 i = 0; i < len; i++) dst[i] = f32_to_f16(src[i]);
 }
 
 }  // namespace
 
 const Path kPortablePath = {
     "portable", matmul_acc, lmhead, gelu, swiglu, scale_mul, rotate_half, logsoftmax_row, argmax_row,
-    attn_scores, softmax, attn_values, q8_dots_portable, q8_combine_portable, widen16_portable, nullptr,
+    attn_scores<float>, softmax, attn_values<float>, q8_dots_portable, q8_combine_portable, widen16_portable, nullptr,
+    nullptr, attn_scores<uint16_t>, attn_values<uint16_t>, narrow16,
 };
 
 }  // namespace pg

@@ -2,6 +2,7 @@
 // argmax; matmul and lmHead are in simd_avx2_gemm.cc. The table at the end is what dispatch.cc
 // picks when the CPU has AVX2 and FMA.
 #include <cmath>
+#include <cstring>
 
 #include "simd_avx2.h"
 
@@ -79,29 +80,44 @@ PG_AVX2 void rotate_half(float* x, const float* cos, const float* sin, i64 half)
 }
 
 // ---- attention helpers --------------------------------------------------------------------------
-PG_AVX2 void dots4(const float* q, const float* k0, const float* k1, const float* k2, const float* k3, i64 D, float* s) {
+// The KV cache is f32 or IEEE f16 bits (E = float | uint16_t); f16 is widened exactly (vcvtph2ps),
+// so both run the same f32 arithmetic on the same values.
+#define PG_AVX2_F16C __attribute__((target("avx2,fma,f16c")))
+PG_AVX2_F16C inline __m256 ld8(const float* p) { return _mm256_loadu_ps(p); }
+PG_AVX2_F16C inline __m256 ld8(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)p)); }
+// the first rem (0 < rem < 8) elements, the other lanes 0 (m = tail_mask(rem))
+PG_AVX2_F16C inline __m256 ld8_tail(const float* p, i64, __m256i m) { return _mm256_maskload_ps(p, m); }
+PG_AVX2_F16C inline __m256 ld8_tail(const uint16_t* p, i64 rem, __m256i) {
+  alignas(16) uint16_t b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::memcpy(b, p, (size_t)rem * sizeof(uint16_t));
+  return ld8(b);
+}
+
+template <typename E>
+PG_AVX2_F16C void dots4(const float* q, const E* k0, const E* k1, const E* k2, const E* k3, i64 D, float* s) {
   __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
   i64 d = 0;
   for (; d + 8 <= D; d += 8) {
     const __m256 qv = _mm256_loadu_ps(q + d);
-    a0 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + d), a0);
-    a1 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k1 + d), a1);
-    a2 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k2 + d), a2);
-    a3 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k3 + d), a3);
+    a0 = _mm256_fmadd_ps(qv, ld8(k0 + d), a0);
+    a1 = _mm256_fmadd_ps(qv, ld8(k1 + d), a1);
+    a2 = _mm256_fmadd_ps(qv, ld8(k2 + d), a2);
+    a3 = _mm256_fmadd_ps(qv, ld8(k3 + d), a3);
   }
   if (d < D) {
-    const __m256i m = tail_mask(D - d);
+    const i64 rem = D - d;
+    const __m256i m = tail_mask(rem);
     const __m256 qv = _mm256_maskload_ps(q + d, m);
-    a0 = _mm256_fmadd_ps(qv, _mm256_maskload_ps(k0 + d, m), a0);
-    a1 = _mm256_fmadd_ps(qv, _mm256_maskload_ps(k1 + d, m), a1);
-    a2 = _mm256_fmadd_ps(qv, _mm256_maskload_ps(k2 + d, m), a2);
-    a3 = _mm256_fmadd_ps(qv, _mm256_maskload_ps(k3 + d, m), a3);
+    a0 = _mm256_fmadd_ps(qv, ld8_tail(k0 + d, rem, m), a0);
+    a1 = _mm256_fmadd_ps(qv, ld8_tail(k1 + d, rem, m), a1);
+    a2 = _mm256_fmadd_ps(qv, ld8_tail(k2 + d, rem, m), a2);
+    a3 = _mm256_fmadd_ps(qv, ld8_tail(k3 + d, rem, m), a3);
   }
   s[0] = hsum8(a0); s[1] = hsum8(a1); s[2] = hsum8(a2); s[3] = hsum8(a3);
 }
 
-template <int NCH>
-PG_AVX2 void weighted_sum(float* o, const float* vc, const i64* voff, const float* p, i64 T, i64 D, i64 d0) {
+template <typename E, int NCH>
+PG_AVX2_F16C void weighted_sum(float* o, const E* vc, const i64* voff, const float* p, i64 T, i64 D, i64 d0) {
   const i64 rem = D - d0 - (NCH - 1) * 8;  // lanes used in the last chunk (1..8)
   const __m256i m = tail_mask(rem < 8 ? rem : 7);
   const bool full = rem >= 8;
@@ -110,9 +126,9 @@ PG_AVX2 void weighted_sum(float* o, const float* vc, const i64* voff, const floa
   acc[NCH - 1] = full ? _mm256_loadu_ps(o + d0 + (NCH - 1) * 8) : _mm256_maskload_ps(o + d0 + (NCH - 1) * 8, m);
   for (i64 t = 0; t < T; t++) {
     const __m256 pv = _mm256_set1_ps(p[t]);
-    const float* v = vc + voff[t] + d0;
-    for (int c = 0; c < NCH - 1; c++) acc[c] = _mm256_fmadd_ps(pv, _mm256_loadu_ps(v + c * 8), acc[c]);
-    const __m256 last = full ? _mm256_loadu_ps(v + (NCH - 1) * 8) : _mm256_maskload_ps(v + (NCH - 1) * 8, m);
+    const E* v = vc + voff[t] + d0;
+    for (int c = 0; c < NCH - 1; c++) acc[c] = _mm256_fmadd_ps(pv, ld8(v + c * 8), acc[c]);
+    const __m256 last = full ? ld8(v + (NCH - 1) * 8) : ld8_tail(v + (NCH - 1) * 8, rem, m);
     acc[NCH - 1] = _mm256_fmadd_ps(pv, last, acc[NCH - 1]);
   }
   for (int c = 0; c < NCH - 1; c++) _mm256_storeu_ps(o + d0 + c * 8, acc[c]);
@@ -208,12 +224,13 @@ PG_AVX2 void argmax_row(const float* x, i64 V, int32_t* idx, float* mx) {
 
 
 // ---- attention of one (row, head) ---------------------------------------------------------------
-PG_AVX2 void attn_scores(float* sc, const float* q, const float* k, const i64* off, i64 T, i64 D, float scale) {
+template <typename E>
+PG_AVX2_F16C void attn_scores(float* sc, const float* q, const E* k, const i64* off, i64 T, i64 D, float scale) {
   i64 t = 0;
   for (; t + 4 <= T; t += 4) dots4(q, k + off[t], k + off[t + 1], k + off[t + 2], k + off[t + 3], D, sc + t);
   for (; t < T; t++) {
     float tmp[4];
-    const float* kt = k + off[t];
+    const E* kt = k + off[t];
     dots4(q, kt, kt, kt, kt, D, tmp);
     sc[t] = tmp[0];
   }
@@ -221,20 +238,34 @@ PG_AVX2 void attn_scores(float* sc, const float* q, const float* k, const i64* o
 }
 
 // o += Σ_t p[t]·v_t: D in chunks of up to 64 columns (8 accumulators of 8 lanes), one FMA per t in order
-PG_AVX2 void attn_values(float* o, const float* v, const i64* off, const float* p, i64 T, i64 D) {
+template <typename E>
+PG_AVX2_F16C void attn_values(float* o, const E* v, const i64* off, const float* p, i64 T, i64 D) {
   for (i64 d0 = 0; d0 < D; d0 += 64) {
     const int nch = (int)((D - d0 + 7) / 8 < 8 ? (D - d0 + 7) / 8 : 8);
     switch (nch) {
-      case 8: weighted_sum<8>(o, v, off, p, T, D, d0); break;
-      case 7: weighted_sum<7>(o, v, off, p, T, D, d0); break;
-      case 6: weighted_sum<6>(o, v, off, p, T, D, d0); break;
-      case 5: weighted_sum<5>(o, v, off, p, T, D, d0); break;
-      case 4: weighted_sum<4>(o, v, off, p, T, D, d0); break;
-      case 3: weighted_sum<3>(o, v, off, p, T, D, d0); break;
-      case 2: weighted_sum<2>(o, v, off, p, T, D, d0); break;
-      default: weighted_sum<1>(o, v, off, p, T, D, d0); break;
+      case 8: weighted_sum<E, 8>(o, v, off, p, T, D, d0); break;
+      case 7: weighted_sum<E, 7>(o, v, off, p, T, D, d0); break;
+      case 6: weighted_sum<E, 6>(o, v, off, p, T, D, d0); break;
+      case 5: weighted_sum<E, 5>(o, v, off, p, T, D, d0); break;
+      case 4: weighted_sum<E, 4>(o, v, off, p, T, D, d0); break;
+      case 3: weighted_sum<E, 3>(o, v, off, p, T, D, d0); break;
+      case 2: weighted_sum<E, 2>(o, v, off, p, T, D, d0); break;
+      default: weighted_sum<E, 1>(o, v, off, p, T, D, d0); break;
     }
   }
+}
+
+// f32 → f16 bits, round to nearest even (vcvtps2ph); the tail through a zero-padded block
+PG_AVX2_F16C void narrow16(uint16_t* dst, const float* src, i64 len) {
+  i64 i = 0;
+  for (; i + 8 <= len; i += 8)
+    _mm_storeu_si128((__m128i*)(dst + i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+  if (i == len) return;
+  alignas(32) float b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  alignas(16) uint16_t h[8];
+  std::memcpy(b, src + i, (size_t)(len - i) * sizeof(float));
+  _mm_store_si128((__m128i*)h, _mm256_cvtps_ph(_mm256_load_ps(b), _MM_FROUND_TO_NEAREST_INT));
+  std::memcpy(dst + i, h, (size_t)(len - i) * sizeof(uint16_t));
 }
 
 }  // namespace
@@ -242,8 +273,8 @@ PG_AVX2 void attn_values(float* o, const float* v, const i64* off, const float* 
 
 const Path kAvx2Path = {
     "avx2-fma", avx2::matmul_acc, avx2::lmhead, avx2::gelu, avx2::swiglu, avx2::scale_mul, avx2::rotate_half,
-    avx2::logsoftmax_row, avx2::argmax_row, avx2::attn_scores, avx2::softmax_row, avx2::attn_values, avx2::q8_dots, avx2::q8_combine, avx2::widen16, avx2::matmul16_acc,
-    avx2::quantize_row_q8,
+    avx2::logsoftmax_row, avx2::argmax_row, avx2::attn_scores<float>, avx2::softmax_row, avx2::attn_values<float>, avx2::q8_dots, avx2::q8_combine, avx2::widen16, avx2::matmul16_acc,
+    avx2::quantize_row_q8, avx2::attn_scores<uint16_t>, avx2::attn_values<uint16_t>, avx2::narrow16,
 };
 
 }  // namespace pg

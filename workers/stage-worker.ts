@@ -19,7 +19,7 @@ const { config: c, stage } = init;
 registerAllKernels(init.backend);
 const kernels = kernelSet(init.backend);
 const weights = viewParams(planParams(c, fullModelStage(c), init.format), init.params);
-const kv = viewKvStore(c, stage.layerStart, stage.layerEnd, init.nBlocks, init.blockSize, init.kv);
+const kv = viewKvStore(c, init.kvFormat, stage.layerStart, stage.layerEnd, init.nBlocks, init.blockSize, init.kv);
 const blockTable = new Int32Array(init.blockTable);
 const { slots } = viewBatchSlots(c, init.slotSpec, init.slots);
 const T = stage.tensor, V = c.vocabSize;

@@ -25,7 +25,7 @@ export function inspectCommand(): Command {
         rope_scaling: c.ropeScaling, mlp: c.mlp, tied_head: c.tied, sliding_window: c.window || null, eos_token_ids: c.eosTokenIds,
         parameters: params, files: ix.files.length, dtypes_on_disk: ix.dtypes,
         weights_bytes: Object.fromEntries((['f32', 'bf16', 'q8'] as const).map((f) => [f, planParams(c, fullModelStage(c), f).totalBytes])),
-        kv_bytes_per_token: kvBytesPerToken(c),
+        kv_bytes_per_token: { f32: kvBytesPerToken(c, 'f32'), f16: kvBytesPerToken(c, 'f16') },
       };
       if (opts.json) return void process.stdout.write(JSON.stringify(info) + '\n');
       const lines = [
@@ -35,8 +35,9 @@ export function inspectCommand(): Command {
         ['context / vocabulary', `${c.nPositions} / ${c.vocabSize}`],
         ['parameters', `${params.toLocaleString('en-US')} (${(params / 1e6).toFixed(1)}M)`],
         ['on disk', Object.entries(ix.dtypes).map(([d, b]) => `${d} ${mib(b)}`).join(', ') + ` in ${ix.files.length} file(s)`],
-        ['weights in memory', `f32 ${mib(info.weights_bytes.f32)}, bf16/f16 ${mib(info.weights_bytes.bf16)}, int8 ${mib(info.weights_bytes.q8)} (--dtype / --quantization; norms and biases stay f32, embeddings too but with int8)`],
-        ['KV cache per token', `${(info.kv_bytes_per_token / 1024).toFixed(1)} KiB (${mib(info.kv_bytes_per_token * c.nPositions)} per full context)`],
+        ['weights in memory', `f32 ${mib(info.weights_bytes.f32)}, bf16/f16 ${mib(info.weights_bytes.bf16)}, int8 ${mib(info.weights_bytes.q8)} (--dtype / --quantization; norms and biases stay f32, embeddings too except with int8: q8 rows)`],
+        ['KV cache per token', (['f32', 'f16'] as const).map((f) => `${f} ${(info.kv_bytes_per_token[f] / 1024).toFixed(1)} KiB (${mib(info.kv_bytes_per_token[f] * c.nPositions)} per full context)`).join(', ') +
+          ' (--kv-cache-dtype; auto: f16 with 16/8-bit weights)'],
       ];
       for (const [k, v] of lines) process.stdout.write(`${k.padEnd(24)} ${v}\n`);
     });

@@ -45,6 +45,7 @@ export function addEngineFlags(cmd: Command, workerList = false): Command {
     .option('--backend <name>', 'kernel backend: auto (fastest that loads), reference, native, gpujs')
     .option('--dtype <t>', 'linear weights in memory: auto (the checkpoint\'s 16-bit type, else float32), float32, bfloat16, float16')
     .option('--quantization <q>', 'int8: linear weights and the LM head as 8-bit blocks of 32 (one scale each), quantized at load')
+    .option('--kv-cache-dtype <t>', 'KV cache elements: auto (float32 with f32 weights, float16 with 16- or 8-bit ones), float32, float16')
     .option('--stages <s>', 'pipeline stages (contiguous layer ranges)', int)
     .option('--replicas <r>', 'micro-batches each stage runs at once', int)
     .option('--tensor-parallel <t>', 'worker threads that run each micro-batch of a stage together, each on its share of every op', int)
@@ -104,6 +105,7 @@ function structuredFromFlags(opts: Record<string, unknown>): Record<string, unkn
 const FLAG_KEYS: Record<string, string> = {
   input: 'input', output: 'output', model: 'model', inputFormat: 'input_format', workers: 'workers', stages: 'stages',
   replicas: 'replicas', tensorParallel: 'tensor_parallel', headWorkers: 'head_workers', backend: 'backend', dtype: 'dtype', quantization: 'quantization',
+  kvCacheDtype: 'kv_cache_dtype',
   maxNumBatchedTokens: 'max_num_batched_tokens', maxNumSeqs: 'max_num_seqs', kvCacheTokens: 'kv_cache_tokens', seed: 'seed',
   enablePrefixCaching: 'enable_prefix_caching', maxInFlight: 'max_in_flight', progressIntervalS: 'progress_interval_s', shardIndex: 'shard_index', numShards: 'num_shards',
   metricsJson: 'metrics_json', profile: 'profile',

@@ -26,6 +26,7 @@ export const JobConfigSchema = z.strictObject({
   backend: z.string().min(1),
   dtype: z.enum(['auto', 'float32', 'bfloat16', 'float16']),
   quantization: z.enum(['none', 'int8']),
+  kv_cache_dtype: z.enum(['auto', 'float32', 'float16']),
   max_num_batched_tokens: posInt,
   max_num_seqs: posInt,
   kv_cache_tokens: posInt,
@@ -228,7 +229,8 @@ export function mergeConfig(file: JobConfigInput, flags: JobConfigInput): JobCon
 export function engineOptions(cfg: JobConfig, workers = cfg.workers): EngineOptions {
   return {
     workers, stages: cfg.stages, replicas: cfg.replicas, tensor: cfg.tensor_parallel, headWorkers: cfg.head_workers,
-    backend: cfg.backend, dtype: cfg.dtype, quantization: cfg.quantization, maxBatchedTokens: cfg.max_num_batched_tokens, maxSeqs: cfg.max_num_seqs,
+    backend: cfg.backend, dtype: cfg.dtype, quantization: cfg.quantization, kvCacheDtype: cfg.kv_cache_dtype,
+    maxBatchedTokens: cfg.max_num_batched_tokens, maxSeqs: cfg.max_num_seqs,
     kvCacheTokens: cfg.kv_cache_tokens, seed: cfg.seed, enablePrefixCaching: cfg.enable_prefix_caching,
   };
 }

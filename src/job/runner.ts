@@ -173,7 +173,7 @@ class JobDriver {
     const metrics = buildMetrics({
       total: this.job.total, ...this.c, promptTokens: st.promptTokens, generatedTokens: st.generatedTokens, timer: this.timer,
       promptTokensCached: st.promptTokensCached, promptTokensComputed: st.promptTokensComputed, structured: st.structured,
-      preemptions: st.preemptions, backend: e.backend, kernelPath: e.kernelPath, weights: e.format, loadS: e.loadMs / 1000, plan: e.plan, stages: statsFromTotals(e.plan, this.totals, t1 - this.t0),
+      preemptions: st.preemptions, backend: e.backend, kernelPath: e.kernelPath, weights: e.format, kvCache: e.kvFormat, loadS: e.loadMs / 1000, plan: e.plan, stages: statsFromTotals(e.plan, this.totals, t1 - this.t0),
       t0: this.t0, t1, interrupted: this.opts.signal?.aborted === true,
     });
     if (this.cfg.metrics_json) {

@@ -18,6 +18,7 @@ export interface JobMetrics {
   backend: string;
   kernel_path: string | null;  // the native SIMD path (avx512-vnni, avx2-fma, portable), null for other backends
   weights: string;             // format of the linear weights: f32, bf16, f16, q8
+  kv_cache: string;            // element type of the KV cache: f32, f16 (kv_cache_dtype)
   load_s: number;              // model load and worker start-up, before the first request
   plan: string;
   workers: number;
@@ -30,7 +31,7 @@ export interface MetricsInput {
   total: number; ok: number; failed: number; skipped: number; promptTokens: number; generatedTokens: number;
   promptTokensComputed: number; promptTokensCached: number;
   structured: StructuredStats | null;
-  timer: TokenTimer; preemptions: number; backend: string; kernelPath: string | null; weights: string; loadS: number;
+  timer: TokenTimer; preemptions: number; backend: string; kernelPath: string | null; weights: string; kvCache: string; loadS: number;
   plan: StagePlan; stages: StageStats[];
   t0: number; t1: number; interrupted: boolean;
 }
@@ -48,7 +49,7 @@ export function buildMetrics(m: MetricsInput): JobMetrics {
       grammars_compiled: m.structured.compiled, cache_hits: m.structured.cacheHits, compile_ms: m.structured.compileMs,
       mask_ms: m.structured.maskMs, masks: m.structured.masks,
     },
-    preemptions: m.preemptions, backend: m.backend, kernel_path: m.kernelPath, weights: m.weights, load_s: m.loadS,
+    preemptions: m.preemptions, backend: m.backend, kernel_path: m.kernelPath, weights: m.weights, kv_cache: m.kvCache, load_s: m.loadS,
     plan: describePlan(m.plan), workers: m.plan.workers,
     stages: m.stages, wall_s: s, interrupted: m.interrupted,
   };
@@ -71,7 +72,7 @@ export function formatMetrics(m: JobMetrics): string {
     `TTFT ${lat(m.latency_ms.ttft)}`,
     `TPOT ${lat(m.latency_ms.tpot)}`,
     `ITL  ${lat(m.latency_ms.itl)}`,
-    `preemptions ${m.preemptions}; backend ${m.backend}${m.kernel_path ? ` (${m.kernel_path})` : ''}, ${m.weights} weights; ` +
+    `preemptions ${m.preemptions}; backend ${m.backend}${m.kernel_path ? ` (${m.kernel_path})` : ''}, ${m.weights} weights, ${m.kv_cache} KV cache; ` +
       `model loaded in ${m.load_s.toFixed(2)} s; ${m.plan}`,
     formatStageTable(m.stages),
   ].join('\n');

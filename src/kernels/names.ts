@@ -16,11 +16,20 @@ export const OPS = [
 ] as const;
 export type OpName = (typeof OPS)[number];
 
+/**
+ * A layer's K or V cache [nSlots, NKV·D]: f32, or IEEE f16 bits (kv_cache_dtype float16). The array
+ * type is the cache's element type: kvWrite rounds into a Uint16Array (to nearest even, overflow →
+ * ±inf, subnormals kept), attention widens it exactly, so attention over an f16 cache gives the
+ * bits of attention over an f32 cache holding the same (rounded) values. K and V of a call have
+ * the same type.
+ */
+export type KvCache = Float32Array | Uint16Array;
+
 export interface AttentionArgs {
   out: Float32Array;        // [n, NH·D]
   qkv: Float32Array;        // [n, W]  q heads | k heads | v heads per row
-  kCache: Float32Array;     // [nSlots, NKV·D] this layer's keys, slot = block · blockSize + offset
-  vCache: Float32Array;     // [nSlots, NKV·D] this layer's values
+  kCache: KvCache;          // [nSlots, NKV·D] this layer's keys, slot = block · blockSize + offset
+  vCache: KvCache;          // [nSlots, NKV·D] this layer's values
   seqIds: Int32Array;       // [n] row → sequence slot (row of blockTable)
   positions: Int32Array;    // [n] row → position; the row attends to positions 0..pos of its sequence
   blockTable: Int32Array;   // [maxSeqs, maxBlocksPerSeq] block ids
@@ -85,10 +94,14 @@ export interface KernelSet {
   rope(a: RopeArgs): void;
   /**
    * Copies each row's k and v (channels [c0, c1) of NKV·D, default all) into its cache slot:
-   * qkv row r holds k at [qDim, qDim + kvDim) and v at [qDim + kvDim, qDim + 2·kvDim).   [n, W] → kCache/vCache[slots[r]]
+   * qkv row r holds k at [qDim, qDim + kvDim) and v at [qDim + kvDim, qDim + 2·kvDim); an f16
+   * cache (Uint16Array) gets each value rounded to f16 (KvCache).   [n, W] → kCache/vCache[slots[r]]
    */
-  kvWrite(qkv: Float32Array, kCache: Float32Array, vCache: Float32Array, slots: Int32Array, n: number, qDim: number, kvDim: number, c0?: number, c1?: number): void;
-  /** Causal (optionally sliding-window) grouped-query attention over the paged KV cache (the rows' own k/v already written).   [n, W] → [n, NH·D] */
+  kvWrite(qkv: Float32Array, kCache: KvCache, vCache: KvCache, slots: Int32Array, n: number, qDim: number, kvDim: number, c0?: number, c1?: number): void;
+  /**
+   * Causal (optionally sliding-window) grouped-query attention over the paged KV cache (the rows' own
+   * k/v already written; f32 or f16, see KvCache).   [n, W] → [n, NH·D]
+   */
   attention(a: AttentionArgs): void;
   /** LM head: out = inp · wᵀ, w stored [V, C] (the tied embedding, or an untied lm_head).   [m, C] → [m, V] */
   lmHead(out: Float32Array, inp: Float32Array, w: Float32Array, m: number, C: number, V: number): void;

@@ -5,6 +5,7 @@
 // bytes streamed per step for small models, and the lookup dequantizes the same rows (embeddingQ8)
 // rather than keep an f32 copy of the table (GPT-2 small: 154 MB; the int8 run's RSS 754 → 575 MiB).
 import { UsageError } from '../errors.js';
+import { toF16 } from '../kernels/f16.js';
 import { q8Blocks } from '../kernels/quant.js';
 import { quantizeLinear } from './load-convert.js';
 
@@ -41,34 +42,14 @@ export function linearBytes(format: WeightFormat, I: number, O: number): number 
 
 const F = new Float32Array(1), U = new Uint32Array(F.buffer);
 
+export { toF16 }; // f32 → f16 bits (kernels/f16.ts, shared with the f16 KV cache)
+
 /** f32 → bf16 bits, round to nearest even (exact for values that came from bf16). */
 export function toBf16(x: number): number {
   F[0] = x;
   const u = U[0];
   if ((u & 0x7fffffff) > 0x7f800000) return (u >>> 16) | 0x40; // NaN stays NaN
   return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
-/** f32 → IEEE f16 bits, round to nearest even, with subnormals and overflow to ±inf (exact for values that came from f16). */
-export function toF16(x: number): number {
-  F[0] = x;
-  const u = U[0], sign = (u >>> 16) & 0x8000, e = (u >>> 23) & 0xff;
-  let m = u & 0x7fffff;
-  if (e === 0xff) return sign | 0x7c00 | (m ? 0x200 : 0);
-  const ex = e - 127 + 15;
-  if (ex >= 31) return sign | 0x7c00;
-  if (ex <= 0) {
-    if (ex < -10) return sign;
-    m |= 0x800000;
-    const shift = 14 - ex, half = 1 << (shift - 1), rest = m & ((1 << shift) - 1);
-    let h = m >>> shift;
-    if (rest > half || (rest === half && (h & 1))) h++;
-    return sign | h;
-  }
-  let h = (ex << 10) | (m >>> 13);
-  const rest = m & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
-  return sign | h;
 }
 
 /** Writes w [I, O] f32 into its store: copied, rounded to 16 bits, or transposed to [O, I] and quantized. */

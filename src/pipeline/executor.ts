@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Executor, StageSpan, StepResult } from '../engine/executor.js';
 import type { ModelConfig } from '../model/config.js';
+import type { KvFormat } from '../kv/kv-store.js';
 import type { WeightFormat } from '../model/weight-format.js';
 import type { BatchSlot, SlotSpec } from '../model/workspace.js';
 import { abortBarrier, PARTNER_FAILED, resetBarrier } from './barrier.js';
@@ -20,6 +21,7 @@ export interface PipelineShared {
   backend: string;
   params: SharedArrayBuffer;
   kv: SharedArrayBuffer[];  // per stage
+  kvFormat: KvFormat;       // their element type
   nBlocks: number;
   blockSize: number;
   blockTable: SharedArrayBuffer;
@@ -49,7 +51,7 @@ export class PipelineExecutor implements Executor {
     this.headParts = sh.slotSpec.headParts ?? 1;
     this.pools = plan.stages.map((stage) => {
       const init: StageInit = {
-        config: sh.config, format: sh.format, stage, backend: sh.backend, params: sh.params, kv: sh.kv[stage.index],
+        config: sh.config, format: sh.format, stage, backend: sh.backend, params: sh.params, kv: sh.kv[stage.index], kvFormat: sh.kvFormat,
         nBlocks: sh.nBlocks, blockSize: sh.blockSize, blockTable: sh.blockTable, maxBlocksPerSeq: sh.maxBlocksPerSeq,
         slots: sh.slots.buffer, slotSpec: sh.slotSpec, fault: sh.fault,
       };

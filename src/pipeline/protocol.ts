@@ -33,6 +33,7 @@
 //   A failed attempt is retried from stage 0 only after every task of that attempt has settled,
 //   so no worker of an old attempt still writes the slot (embedding rewrites x from the tokens
 //   and KV writes are idempotent: the retry recomputes the same values).
+import type { KvFormat } from '../kv/kv-store.js';
 import type { ModelConfig } from '../model/config.js';
 import type { WeightFormat } from '../model/weight-format.js';
 import type { SlotSpec } from '../model/workspace.js';
@@ -69,6 +70,7 @@ export interface StageInit {
   backend: string;
   params: SharedArrayBuffer;
   kv: SharedArrayBuffer;
+  kvFormat: KvFormat;       // its element type (kv/kv-store.ts)
   nBlocks: number;
   blockSize: number;
   blockTable: SharedArrayBuffer;

@@ -48,11 +48,11 @@ export class LocalEngine {
 
   static open(modelDir: string, opts: EngineOptions = {}): LocalEngine {
     const o = withDefaults(opts);
-    const { index, config: c, format, weightsBytes, modelId } = openCheckpoint(modelDir, o);
+    const { index, config: c, format, kvFormat, weightsBytes, modelId } = openCheckpoint(modelDir, o);
     const maxLogitRows = Math.min(o.maxBatchedTokens, Math.max(o.maxSeqs, 64));
     const memory = planMemory(c, {
       weightsBytes, maxSeqs: o.maxSeqs, maxBatchedTokens: o.maxBatchedTokens,
-      kvCacheTokens: o.kvCacheTokens, blockSize: o.blockSize, stages: [fullModelStage(c)],
+      kvCacheTokens: o.kvCacheTokens, kvFormat, blockSize: o.blockSize, stages: [fullModelStage(c)],
       // two slots: generation gets its own, since scoring calls on this engine may run between its steps
       slots: { maxTokens: o.maxBatchedTokens, maxLogitRows, count: 2 },
       scratch: [{ threads: 2, shardV: c.vocabSize, activations: true }],

@@ -7,7 +7,7 @@
 import { totalmem } from 'node:os';
 import { MemoryPlanError } from '../errors.js';
 import { BlockPool, BlockTables } from '../kv/block-pool.js';
-import { kvBytesPerToken, viewKvStore, type KvStore } from '../kv/kv-store.js';
+import { kvBytesPerToken, viewKvStore, type KvFormat, type KvStore } from '../kv/kv-store.js';
 import type { ModelConfig } from '../model/config.js';
 import { batchSlotsBytes, scratchBytes, viewBatchSlots, type BatchSlot, type SlotSpec } from '../model/workspace.js';
 import { KV_BYTES_DEFAULT } from './options.js';
@@ -22,6 +22,7 @@ export interface MemoryRequest {
   maxSeqs: number;
   maxBatchedTokens: number;
   kvCacheTokens?: number;        // default: S·P capped at KV_BYTES_DEFAULT, at least one full context
+  kvFormat: KvFormat;            // the cache's element type (kv/kv-store.ts chooseKvFormat)
   blockSize: number;
   stages: LayerRange[];          // one KV store per stage
   slots: SlotSpec;               // K batch slots
@@ -34,6 +35,7 @@ export interface MemoryPlan {
   maxBlocksPerSeq: number;       // ceil(P / B): a block table row holds one full context
   maxSeqs: number;
   kvTokens: number;              // nBlocks · B
+  kvFormat: KvFormat;
   stages: LayerRange[];
   slots: SlotSpec;
   parts: Array<[string, number]>; // the table: what, bytes
@@ -64,7 +66,7 @@ export function planMemory(c: ModelConfig, req: MemoryRequest): MemoryPlan {
   const B = positiveInt('block size', req.blockSize), S = positiveInt('max_num_seqs', req.maxSeqs, 1, MAX_SEQS);
   positiveInt('max_num_batched_tokens', req.maxBatchedTokens, 1, MAX_BATCHED_TOKENS);
   const maxBlocksPerSeq = Math.ceil(c.nPositions / B);
-  const perToken = kvBytesPerToken(c);
+  const perToken = kvBytesPerToken(c, req.kvFormat);
   const wanted = req.kvCacheTokens ?? Math.min(S * c.nPositions, Math.floor(KV_BYTES_DEFAULT / perToken));
   positiveInt('kv_cache_tokens', wanted, B);
   // at least one full context, or a long request could never run
@@ -72,7 +74,7 @@ export function planMemory(c: ModelConfig, req: MemoryRequest): MemoryPlan {
   const kvTokens = nBlocks * B;
   const parts: Array<[string, number]> = [
     ['weights', req.weightsBytes],
-    [`KV cache (${kvTokens} tokens × ${perToken} bytes)`, kvTokens * perToken],
+    [`KV cache (${kvTokens} tokens × ${perToken} bytes, ${req.kvFormat})`, kvTokens * perToken],
     [`block table (${S} sequences × ${maxBlocksPerSeq} blocks)`, S * maxBlocksPerSeq * 4],
     [`batch slots (${req.slots.count} × ${req.slots.maxTokens} rows)`, batchSlotsBytes(c, req.slots)],
     ...req.scratch.map((s): [string, number] => [`scratch (${s.threads} thread(s))`, s.threads * scratchBytes(c, req.slots.maxTokens, req.slots.maxLogitRows, s.shardV, s.activations)]),
@@ -83,14 +85,14 @@ export function planMemory(c: ModelConfig, req: MemoryRequest): MemoryPlan {
     throw new MemoryPlanError(`the job needs ${fmtBytes(totalBytes)} (${parts.map(([k, b]) => `${k}: ${fmtBytes(b)}`).join('; ')}) ` +
       `but this machine has ${fmtBytes(machine)} in all; lower kv_cache_tokens, max_num_seqs or max_num_batched_tokens`);
   }
-  return { blockSize: B, nBlocks, maxBlocksPerSeq, maxSeqs: S, kvTokens, stages: req.stages, slots: req.slots, parts, totalBytes };
+  return { blockSize: B, nBlocks, maxBlocksPerSeq, maxSeqs: S, kvTokens, kvFormat: req.kvFormat, stages: req.stages, slots: req.slots, parts, totalBytes };
 }
 
 /** Allocates the KV stores, block table and batch slots of a plan (weights are loaded by the caller). */
 export function allocateMemory(c: ModelConfig, plan: MemoryPlan): JobMemory {
   try {
     const tables = new BlockTables(new BlockPool(plan.nBlocks), plan.blockSize, plan.maxSeqs, plan.maxBlocksPerSeq);
-    const kv = plan.stages.map((s) => viewKvStore(c, s.layerStart, s.layerEnd, plan.nBlocks, plan.blockSize));
+    const kv = plan.stages.map((s) => viewKvStore(c, plan.kvFormat, s.layerStart, s.layerEnd, plan.nBlocks, plan.blockSize));
     return { tables, kv, slots: viewBatchSlots(c, plan.slots) };
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;

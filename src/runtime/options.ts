@@ -2,6 +2,7 @@
 // Flags and config files become this in one place (src/cli/options.ts resolveOptions → job
 // config → engineOptions); nothing below the runtime reads flags or config keys.
 import { fileURLToPath } from 'node:url';
+import type { KvCacheDtype } from '../kv/kv-store.js';
 import type { Dtype, Quantization } from '../model/weight-format.js';
 import type { FaultSpec } from '../pipeline/protocol.js';
 
@@ -12,6 +13,7 @@ export interface EngineOptions {
   backend?: string;          // kernel backend name, or "auto" (default): the fastest that loads
   dtype?: Dtype;             // linear weights: auto (default: the checkpoint's 16-bit type, else f32), float32, bfloat16, float16
   quantization?: Quantization; // int8: linear weights and the LM head as 8-bit blocks (model/weight-format.ts)
+  kvCacheDtype?: KvCacheDtype; // KV cache elements: auto (default: f32 with f32 weights, else f16), float32, float16
   maxBatchedTokens?: number; // rows per forward step (default 256)
   maxSeqs?: number;          // sequences running at once (default 32)
   kvCacheTokens?: number;    // KV capacity in tokens (default: maxSeqs · context, at most KV_BYTES_DEFAULT; at least one full context)
@@ -33,7 +35,8 @@ export interface EngineOptions {
 }
 
 export const ENGINE_DEFAULTS = Object.freeze({
-  backend: 'auto', dtype: 'auto' as Dtype, quantization: 'none' as Quantization, maxBatchedTokens: 256, maxSeqs: 32, blockSize: 16, seed: 0, maxRetries: 2,
+  backend: 'auto', dtype: 'auto' as Dtype, quantization: 'none' as Quantization, kvCacheDtype: 'auto' as KvCacheDtype,
+  maxBatchedTokens: 256, maxSeqs: 32, blockSize: 16, seed: 0, maxRetries: 2,
   enablePrefixCaching: true,
 });
 

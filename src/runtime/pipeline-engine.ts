@@ -8,6 +8,7 @@ import { resolveBackend } from '../kernels/register-all.js';
 import { loadIndexed } from '../model/checkpoint.js';
 import type { ModelConfig } from '../model/config.js';
 import type { WeightFormat } from '../model/weight-format.js';
+import type { KvFormat } from '../kv/kv-store.js';
 import { nativeSimd } from '../kernels/native/index.js';
 import { shardLayerColumns } from '../model/tensor-parallel.js';
 import { PipelineExecutor } from '../pipeline/executor.js';
@@ -26,11 +27,11 @@ export class PipelineEngine {
 
   static async create(modelDir: string, opts: EngineOptions = {}): Promise<PipelineEngine> {
     const t0 = performance.now(), o = withDefaults(opts);
-    const { index, config: c, format, weightsBytes, modelId } = openCheckpoint(modelDir, o);
+    const { index, config: c, format, kvFormat, weightsBytes, modelId } = openCheckpoint(modelDir, o);
     const plan = planStages(c, { workers: o.workers, stages: o.stages, replicas: o.replicas, tensor: o.tensor, headWorkers: o.headWorkers, seqs: o.maxSeqs });
     const memory = planMemory(c, {
       weightsBytes, maxSeqs: o.maxSeqs, maxBatchedTokens: o.maxBatchedTokens,
-      kvCacheTokens: o.kvCacheTokens, blockSize: o.blockSize, stages: plan.stages, slots: slotSpec(plan, o),
+      kvCacheTokens: o.kvCacheTokens, kvFormat, blockSize: o.blockSize, stages: plan.stages, slots: slotSpec(plan, o),
       scratch: plan.stages.map((s) => ({ threads: s.replicas * s.tensor, shardV: Math.ceil(c.vocabSize / headParts(s)) + 8, activations: s.tensor === 1 })),
     });
     const backend = resolveBackend(o.backend);
@@ -41,7 +42,7 @@ export class PipelineEngine {
     const fault = o.fault ? { ...o.fault, remaining: counter(o.fault.count) } : null;
     const executor = await PipelineExecutor.start(plan, {
       config: c, format, backend, params: weights.buffer, nBlocks: memory.nBlocks, blockSize: memory.blockSize,
-      blockTable: mem.tables.buffer, maxBlocksPerSeq: memory.maxBlocksPerSeq, kv: mem.kv.map((k) => k.buffer),
+      blockTable: mem.tables.buffer, maxBlocksPerSeq: memory.maxBlocksPerSeq, kv: mem.kv.map((k) => k.buffer), kvFormat,
       slots: mem.slots, slotSpec: memory.slots, fault,
     }, o.maxRetries);
     const tok = engineTokenizer(modelDir, c);
@@ -55,6 +56,8 @@ export class PipelineEngine {
   /** The native SIMD path the kernels run (chosen at load from the CPU), null for other backends. */
   get kernelPath(): string | null { return this.backend === 'native' ? nativeSimd() : null; }
   get kvCacheTokens(): number { return this.memory.kvTokens; }
+  /** The KV cache's element type (kv_cache_dtype resolved). */
+  get kvFormat(): KvFormat { return this.memory.kvFormat; }
   get stats(): CoordinatorStats { return this.coordinator.stats; }
   set recordSpans(on: boolean) { this.coordinator.recordSpans = on; }
   /** Optional per-token hook (requestId, choice, tokenIndex, performance.now()), for TTFT/TPOT/ITL. */

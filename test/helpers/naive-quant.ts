@@ -58,3 +58,19 @@ export function f16Values(w: Uint16Array): Float32Array {
     return sign * (e === 0 ? m / 1024 * 2 ** -14 : (1 + m / 1024) * 2 ** (e - 15));
   });
 }
+
+/**
+ * x rounded to the nearest IEEE binary16 value (ties to even; subnormals kept, steps of 2^-24;
+ * beyond the largest finite 65504 → ±Infinity), by the value's own arithmetic (no bit tricks).
+ */
+export function naiveF16Round(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  const a = Math.abs(x);
+  let e = Math.max(-14, Math.floor(Math.log2(a)));
+  if (e > -14 && 2 ** e > a) e--;
+  if (2 ** (e + 1) <= a) e++;
+  const ulp = 2 ** (e - 10), q = a / ulp, f = Math.floor(q), rest = q - f;
+  const r = (rest > 0.5 || (rest === 0.5 && f % 2 === 1) ? f + 1 : f) * ulp;
+  const v = r > 65504 ? Infinity : r;
+  return x < 0 ? -v : v;
+}

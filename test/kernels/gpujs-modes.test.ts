@@ -146,7 +146,8 @@ for (const mode of MODES) {
   for (const name of CASES) test.serial(`[gpujs ${mode}] ${name} checkpoint: logits within 1e-4 of the golden, greedy ids identical`, async (t) => {
     setGpujsMode(mode as GpujsMode);
     const g = readGolden(name);
-    const engine = LocalEngine.open(ckptDir(name), { backend: 'gpujs', maxBatchedTokens: 7 });
+    // an f32 KV cache, as the golden's (auto would give the 16-bit checkpoints an f16 one)
+    const engine = LocalEngine.open(ckptDir(name), { backend: 'gpujs', maxBatchedTokens: 7, kvCacheDtype: 'float32' });
     t.is(engine.backend, 'gpujs');
     const logits = sequenceLogits(engine, g.prompt_ids);
     t.is(logits.length, g.logits.length);

@@ -43,8 +43,9 @@ for (const backend of CPU) {
   for (const [name, dtype] of [['qwen2-bf16-sharded', 'bfloat16'], ['qwen3-f16', 'float16'], ['f16-prefix', 'float16']] as const) {
     test(`[${backend}] ${name}: ${dtype} weights give the float32 logits bit for bit (the checkpoint's own values)`, (t) => {
       const ids = Array.from({ length: 20 }, (_, i) => (i * 37) % 400);
-      const full = sequenceLogits(LocalEngine.open(ckptDir(name), { backend, dtype: 'float32' }), ids);
-      const half = sequenceLogits(LocalEngine.open(ckptDir(name), { backend, dtype }), ids);
+      // the same (f32) KV cache on both sides: auto would give the 16-bit weights an f16 cache
+      const full = sequenceLogits(LocalEngine.open(ckptDir(name), { backend, dtype: 'float32', kvCacheDtype: 'float32' }), ids);
+      const half = sequenceLogits(LocalEngine.open(ckptDir(name), { backend, dtype, kvCacheDtype: 'float32' }), ids);
       half.forEach((row, i) => t.deepEqual(row, full[i], `position ${i}`));
     });
   }

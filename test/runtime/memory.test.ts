@@ -13,7 +13,7 @@ import { ckptDir, repoPath } from '../helpers/paths.js';
 
 const c = readModelConfig(`${ckptDir('f32')}/config.json`); // P = 64
 const base = {
-  weightsBytes: planParams(c).totalBytes, maxSeqs: 4, maxBatchedTokens: 32, blockSize: 16,
+  weightsBytes: planParams(c).totalBytes, maxSeqs: 4, maxBatchedTokens: 32, blockSize: 16, kvFormat: 'f32' as const,
   stages: [{ layerStart: 0, layerEnd: c.nLayer }], slots: { maxTokens: 32, maxLogitRows: 4, count: 2 },
   scratch: [{ threads: 2, shardV: c.vocabSize, activations: true }],
 };
@@ -25,7 +25,7 @@ test('the plan sizes the KV cache: default max_num_seqs full contexts, at least 
   t.is(planMemory(c, { ...base, kvCacheTokens: 20 }).kvTokens, 64); // one full context even when asked for less
   t.is(planMemory(c, { ...base, kvCacheTokens: 100 }).kvTokens, 112); // rounded up to blocks of 16
   const kvPart = p.parts.find(([k]) => k.startsWith('KV cache'))!;
-  t.is(kvPart[1], 256 * kvBytesPerToken(c));
+  t.is(kvPart[1], 256 * kvBytesPerToken(c, 'f32'));
   t.is(p.totalBytes, p.parts.reduce((a, [, b]) => a + b, 0));
 });
 

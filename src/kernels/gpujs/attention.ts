@@ -7,9 +7,21 @@
 // (2) one thread per output element takes max and Σexp over its row/head's scores and sums p·v.
 // The score buffer is [nb·NH, Tb] with Tb = the next power of two ≥ max position + 1, so kernels
 // are compiled per bucket, not per decode step. Padding rows reuse row 0's sequence at position 0.
-// The caller's `scratch` is not used (scores live in the kernel's output).
-import type { AttentionArgs, KernelSet } from '../names.js';
+// The caller's `scratch` is not used (scores live in the kernel's output). An f16 cache is widened
+// exactly into a staging f32 copy first (the kernels read f32).
+import type { AttentionArgs, KernelSet, KvCache } from '../names.js';
+import { widen16 } from '../quant.js';
 import { as2d, bucket, kernelFor, padded, runKernel } from './context.js';
+
+const staging = new Map<string, Float32Array>();
+/** The cache as f32: itself, or its f16 bits widened (exactly) into a reused buffer per name. */
+function f32Cache(name: string, c: KvCache): Float32Array {
+  if (c instanceof Float32Array) return c;
+  let f = staging.get(name);
+  if (!f || f.length !== c.length) staging.set(name, (f = new Float32Array(c.length)));
+  widen16(f, c, 'f16');
+  return f;
+}
 
 // output [nb · NH · Tb]; cell → (row r, head h, position t)
 const SCORES = `function (qkv, kCache, seqIds, positions, blockTable) {
@@ -104,9 +116,9 @@ export const attention: KernelSet['attention'] = (a: AttentionArgs) => {
   const consts = { QO, NH, G, D, Tb, bs, maxB, WIN, scale: 1 / Math.sqrt(D) };
   const shape = `${nb}|${NH}|${NKV}|${D}|${WIN}|${Tb}|${bs}|${maxB}|${nSlots}|${tableLen}`;
   const scoresK = kernelFor(`attention.scores|${shape}`, SCORES, nb * NH * Tb, consts);
-  const scores = runKernel(scoresK, qkv, as2d(a.kCache, KV, nSlots), seqIds, positions, a.blockTable);
+  const scores = runKernel(scoresK, qkv, as2d(f32Cache('attention.k', a.kCache), KV, nSlots), seqIds, positions, a.blockTable);
   const outK = kernelFor(`attention.out|${shape}`, OUT, nb * QO, consts);
-  const r = runKernel(outK, as2d(scores, Tb, nb * NH), as2d(a.vCache, KV, nSlots), seqIds, positions, a.blockTable);
+  const r = runKernel(outK, as2d(scores, Tb, nb * NH), as2d(f32Cache('attention.v', a.vCache), KV, nSlots), seqIds, positions, a.blockTable);
   const h0 = a.h0 ?? 0, h1 = a.h1 ?? NH;
   if (h0 === 0 && h1 === NH) { a.out.set(r.subarray(0, n * QO)); return; }
   // heads [h0, h1) only: the kernels above compute every head (one compiled shape); the rest is dropped

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { KernelSet } from '../names.js';
+import type { KernelSet, KvCache } from '../names.js';
 
 /**
  * The addon's exports: the KernelSet ops as they are, except attention's and rope's arguments
@@ -28,7 +28,7 @@ export type NativeAddon = Omit<KernelSet, 'attention' | 'rope'> & {
   quantizeLinearQ8(wq: Int8Array, ws: Float32Array, w: Float32Array, I: number, O: number, transposed?: boolean): void;
   /** Load time: dst[i] = the exact f32 of the 16-bit src[i], as quant.ts widen16. */
   widen16(dst: Float32Array, src: Uint16Array, kind: 'bf16' | 'f16', len: number): void;
-  attention(out: Float32Array, qkv: Float32Array, kCache: Float32Array, vCache: Float32Array, seqIds: Int32Array,
+  attention(out: Float32Array, qkv: Float32Array, kCache: KvCache, vCache: KvCache, seqIds: Int32Array,
     positions: Int32Array, blockTable: Int32Array, maxBlocksPerSeq: number, blockSize: number, n: number, nHead: number,
     nKvHead: number, headDim: number, window: number, scratch: Float32Array, h0?: number, h1?: number): void;
   rope(qkv: Float32Array, positions: Int32Array, cos: Float32Array, sin: Float32Array, n: number, nHead: number,

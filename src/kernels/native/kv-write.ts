@@ -1,4 +1,5 @@
-// Native kvWrite: copies each row's k and v (channels [c0, c1)) into its cache slot (native/portable.cc).
+// Native kvWrite: copies each row's k and v (channels [c0, c1)) into its cache slot (native/portable.cc),
+// or rounds them into an f16 cache (drivers.cc kvwrite16: the path's narrow16, F16C on avx2).
 import type { KernelSet } from '../names.js';
 import { addon } from './addon.js';
 

@@ -1,18 +1,28 @@
 // Reference causal grouped-query attention over the paged KV cache. Row r (sequence s, position p)
 // attends to positions t0..p of s (t0 = p - window + 1 with a sliding window, else 0), whose
 // keys/values sit at slot blockTable[s][t / bs]·bs + t % bs; query head h reads KV head h / G
-// (G = NH / NKV). Scores are scaled by 1/√D and soft-maxed in f64.   [n, W] → [n, NH·D]
-import type { AttentionArgs, KernelSet } from '../names.js';
+// (G = NH / NKV). Scores are scaled by 1/√D and soft-maxed in f64. An f16 cache is read widened
+// exactly (KvCache), so it gives the f32 cache's result for the same values.   [n, W] → [n, NH·D]
+import type { AttentionArgs, KernelSet, KvCache } from '../names.js';
+import { f16Table32 } from '../quant.js';
 
 function slotOf(a: AttentionArgs, seq: number, t: number): number {
   const bs = a.blockSize;
   return a.blockTable[seq * a.maxBlocksPerSeq + Math.floor(t / bs)] * bs + (t % bs);
 }
 
+/** Cache row [off, off + D) as f32: a view of an f32 cache, or the f16 bits widened into buf. */
+function cacheRow(cache: KvCache, off: number, D: number, buf: Float32Array): Float32Array {
+  if (cache instanceof Float32Array) return cache.subarray(off, off + D);
+  const f = f16Table32();
+  for (let d = 0; d < D; d++) buf[d] = f[cache[off + d]];
+  return buf;
+}
+
 export const attention: KernelSet['attention'] = (a) => {
   const { out, qkv, kCache, vCache, nHead: NH, nKvHead: NKV, headDim: D, scratch } = a;
   const W = (NH + 2 * NKV) * D, KV = NKV * D, G = NH / NKV;
-  const scale = 1 / Math.sqrt(D), h0 = a.h0 ?? 0, h1 = a.h1 ?? NH;
+  const scale = 1 / Math.sqrt(D), h0 = a.h0 ?? 0, h1 = a.h1 ?? NH, buf = new Float32Array(D);
   for (let r = 0; r < a.n; r++) {
     const seq = a.seqIds[r], pos = a.positions[r];
     const t0 = a.window > 0 ? Math.max(0, pos - a.window + 1) : 0;
@@ -20,9 +30,9 @@ export const attention: KernelSet['attention'] = (a) => {
       const q = r * W + h * D, kh = Math.floor(h / G) * D;
       let max = -Infinity;
       for (let t = t0; t <= pos; t++) {
-        const k = slotOf(a, seq, t) * KV + kh;
+        const k = cacheRow(kCache, slotOf(a, seq, t) * KV + kh, D, buf);
         let s = 0;
-        for (let d = 0; d < D; d++) s += qkv[q + d] * kCache[k + d];
+        for (let d = 0; d < D; d++) s += qkv[q + d] * k[d];
         scratch[t - t0] = s * scale;
         if (scratch[t - t0] > max) max = scratch[t - t0];
       }
@@ -31,8 +41,8 @@ export const attention: KernelSet['attention'] = (a) => {
       const o = r * NH * D + h * D;
       for (let d = 0; d < D; d++) out[o + d] = 0;
       for (let t = t0; t <= pos; t++) {
-        const p = Math.exp(scratch[t - t0] - max) / sum, v = slotOf(a, seq, t) * KV + kh;
-        for (let d = 0; d < D; d++) out[o + d] += p * vCache[v + d];
+        const p = Math.exp(scratch[t - t0] - max) / sum, v = cacheRow(vCache, slotOf(a, seq, t) * KV + kh, D, buf);
+        for (let d = 0; d < D; d++) out[o + d] += p * v[d];
       }
     }
   }

@@ -1,0 +1,108 @@
+// kv_cache_dtype (issue #12): the KV cache in f16 halves its bytes. The option flows like dtype and
+// quantization (flag, config key, engine option; bad values named with what was expected), auto
+// picks f16 for 16- and 8-bit weights, the memory plan holds the real bytes, and a job with an f16
+// cache gives the reference backend's greedy tokens on the shipped model, in every worker layout.
+import test from 'ava';
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { addEngineFlags, configFromFlags } from '../../src/cli/options.js';
+import type { GenerateRequest } from '../../src/engine/types.js';
+import { UsageError } from '../../src/errors.js';
+import { engineOptions, mergeConfig, parseConfigText } from '../../src/job/config.js';
+import { backendStatus } from '../../src/kernels/register-all.js';
+import { chooseKvFormat, kvBytesPerToken } from '../../src/kv/kv-store.js';
+import { readModelConfig } from '../../src/model/config.js';
+import { LocalEngine } from '../../src/runtime/local-engine.js';
+import type { MemoryPlan } from '../../src/runtime/memory.js';
+import { planMemory } from '../../src/runtime/memory.js';
+import { DEFAULT_MODEL_DIR } from '../../src/runtime/options.js';
+import { PipelineEngine } from '../../src/runtime/pipeline-engine.js';
+import { cli, F32, idPrompts, tmp, write } from '../job/_helpers.js';
+import { ckptDir } from '../helpers/paths.js';
+
+test('auto picks f32 for f32 weights and f16 for 16- and 8-bit ones; explicit values win; others are refused', (t) => {
+  t.is(chooseKvFormat('f32'), 'f32');
+  for (const w of ['bf16', 'f16', 'q8'] as const) t.is(chooseKvFormat(w, 'auto'), 'f16', w);
+  t.is(chooseKvFormat('q8', 'float32'), 'f32');
+  t.is(chooseKvFormat('f32', 'float16'), 'f16');
+  t.throws(() => chooseKvFormat('f32', 'int8' as never), { instanceOf: UsageError, message: 'kv_cache_dtype must be one of auto, float32, float16, got "int8"' });
+});
+
+test('the memory plan holds an f16 cache in half the bytes of an f32 one, and says which', (t) => {
+  const c = readModelConfig(`${ckptDir('f32')}/config.json`);
+  const req = {
+    weightsBytes: 1, maxSeqs: 4, maxBatchedTokens: 32, blockSize: 16, stages: [{ layerStart: 0, layerEnd: c.nLayer }],
+    slots: { maxTokens: 32, maxLogitRows: 4, count: 2 }, scratch: [{ threads: 1, shardV: c.vocabSize, activations: true }],
+  };
+  const kv = (p: MemoryPlan) => p.parts.find(([k]) => k.startsWith('KV cache'))!;
+  const f32 = planMemory(c, { ...req, kvFormat: 'f32' }), f16 = planMemory(c, { ...req, kvFormat: 'f16' });
+  t.is(f16.kvTokens, f32.kvTokens);
+  t.is(kv(f16)[1] * 2, kv(f32)[1]);
+  t.is(kvBytesPerToken(c, 'f16') * 2, kvBytesPerToken(c, 'f32'));
+  t.regex(kv(f16)[0], /bytes, f16\)$/);
+  t.is(f32.totalBytes - f16.totalBytes, kv(f16)[1]);
+});
+
+test('kv_cache_dtype: the config key and --kv-cache-dtype reach the engine options; a bad value names the key, the choices and the value', (t) => {
+  const flags = (...argv: string[]) => configFromFlags(addEngineFlags(new Command()).parse(argv, { from: 'user' }).opts());
+  t.deepEqual(flags('--kv-cache-dtype', 'float16'), { kv_cache_dtype: 'float16' });
+  t.is(engineOptions(mergeConfig(parseConfigText('kv_cache_dtype: float32\n', 'j.yaml'), {})).kvCacheDtype, 'float32');
+  t.is(engineOptions(mergeConfig(parseConfigText('kv_cache_dtype: float32\n', 'j.yaml'), flags('--kv-cache-dtype', 'auto'))).kvCacheDtype, 'auto');
+  t.is(engineOptions(mergeConfig({}, {})).kvCacheDtype, undefined); // the engine default (auto)
+  t.is(t.throws(() => parseConfigText('kv_cache_dtype: int8\n', 'j.yaml'))?.message, 'j.yaml:1: kv_cache_dtype must be one of auto, float32, float16, got "int8"');
+});
+
+test('the CLI: --kv-cache-dtype and the config key set the cache the summary reports; a bad value exits 2 naming it', (t) => {
+  const dir = tmp('kv16'), input = write(dir, 'in.jsonl', idPrompts(2));
+  const metrics = (name: string, ...args: string[]) => {
+    const r = cli('run', '--model', F32, '-i', input, '-o', join(dir, `${name}.jsonl`), '--max-tokens', '3', '--metrics-json', join(dir, `${name}.json`), '--quiet', ...args);
+    t.is(r.status, 0, r.stderr);
+    return JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as { kv_cache: string; weights: string };
+  };
+  t.is(metrics('auto').kv_cache, 'f32'); // f32 weights
+  t.is(metrics('int8', '--quantization', 'int8').kv_cache, 'f16');
+  t.is(metrics('flag', '--kv-cache-dtype', 'float16').kv_cache, 'f16');
+  t.is(metrics('file', '-c', write(dir, 'job.yaml', 'kv_cache_dtype: float16\n')).kv_cache, 'f16');
+  const bad = cli('generate', '--model', F32, '--prompt', 'x', '--kv-cache-dtype', 'int8');
+  t.is(bad.status, 2);
+  t.is(bad.stderr, 'pipegpt: command line: kv_cache_dtype must be one of auto, float32, float16, got "int8"\n');
+  const badFile = cli('generate', '--model', F32, '--prompt', 'x', '-c', write(dir, 'bad.yaml', 'kv_cache_dtype: half\n'));
+  t.is(badFile.status, 2);
+  t.regex(badFile.stderr, /bad\.yaml:1: kv_cache_dtype must be one of auto, float32, float16, got "half"/);
+});
+
+// greedy, sampled, shared prefixes (prefix cache) and n = 2 (forks copy their partial block)
+const REQS: GenerateRequest[] = Array.from({ length: 6 }, (_, i) => ({
+  id: `r${i}`, prompt: `${i % 2 ? 'And God said' : 'In the beginning'}, let there be light ${'and '.repeat(i)}`,
+  sampling: { temperature: i < 3 ? 0 : 0.8, seed: i, max_tokens: 12, ignore_eos: true, n: i === 4 ? 2 : 1 },
+}));
+const tokens = (cs: Awaited<ReturnType<LocalEngine['generate']>>) => cs.map((c) => c.choices.map((x) => x.token_ids));
+
+test('the shipped model with an f16 cache: auto picks it, greedy tokens equal the reference backend\'s, the plan halves the KV bytes', async (t) => {
+  const fast = backendStatus().find((b) => b.available && b.name === 'native') ? 'native' : 'reference';
+  const kvBytes = (e: LocalEngine) => e.memory.parts.find(([k]) => k.startsWith('KV cache'))![1];
+  const f16 = LocalEngine.open(DEFAULT_MODEL_DIR, { backend: fast, kvCacheDtype: 'float16' });
+  const f32 = LocalEngine.open(DEFAULT_MODEL_DIR, { backend: fast, kvCacheDtype: 'float32' });
+  t.is(LocalEngine.open(DEFAULT_MODEL_DIR, { backend: fast }).memory.kvFormat, 'f16', 'auto with the F16 checkpoint');
+  t.is(LocalEngine.open(DEFAULT_MODEL_DIR, { backend: fast, dtype: 'float32' }).memory.kvFormat, 'f32');
+  t.is(f16.memory.kvTokens, f32.memory.kvTokens);
+  t.is(kvBytes(f16) * 2, kvBytes(f32));
+  const greedy = REQS.slice(0, 3);
+  const want = tokens(await LocalEngine.open(DEFAULT_MODEL_DIR, { backend: 'reference', kvCacheDtype: 'float16' }).generate(greedy));
+  t.deepEqual(tokens(await f16.generate(greedy)), want, `${fast} vs reference`);
+  t.notDeepEqual(tokens(await f32.generate(REQS)), tokens(await f16.generate(REQS)), 'the f16 cache really ran (some sampled token differs)');
+});
+
+test('an f16 cache gives the in-thread engine\'s bytes in every pipeline layout (prefix cache, forks, tensor-parallel, stages)', async (t) => {
+  const want = await LocalEngine.open(DEFAULT_MODEL_DIR, { kvCacheDtype: 'float16' }).generate(REQS);
+  for (const layout of [{ tensor: 2 }, { stages: 2 }, { replicas: 2 }]) {
+    const e = await PipelineEngine.create(DEFAULT_MODEL_DIR, { kvCacheDtype: 'float16', ...layout });
+    try {
+      t.is(e.kvFormat, 'f16');
+      t.deepEqual(await e.generate(REQS), want, JSON.stringify(layout));
+    } finally {
+      await e.close();
+    }
+  }
+});
