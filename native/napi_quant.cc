@@ -69,6 +69,33 @@ napi_value js_embeddingq8(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// firstNonFinite(a, from, to): index of the first NaN / ±inf in a[from, to), else -1 (load time)
+napi_value js_firstnonfinite(napi_env env, napi_callback_info info) {
+  const char* F = "firstNonFinite";
+  Args a(env, info, 3, F);
+  const i64 from = a.num(1, F, "from"), to = a.num(2, F, "to");
+  float* arr = a.f32(0, to, F, "a");
+  if (a.ok && from > to) a.fail(F, "from must not exceed to");
+  if (!a.ok) return nullptr;
+  const i64 k = first_non_finite(arr + from, to - from);
+  napi_value r;
+  napi_create_double(env, (double)(k < 0 ? -1 : from + k), &r);
+  return r;
+}
+
+// transposeInto(dst, src, out, inp, O, col): dst [inp, O] columns [col, col + out) ← src [out, inp]ᵀ (load time)
+napi_value js_transposeinto(napi_env env, napi_callback_info info) {
+  const char* F = "transposeInto";
+  Args a(env, info, 6, F);
+  const i64 out = a.num(2, F, "out"), inp = a.num(3, F, "inp"), O = a.num(4, F, "O"), col = a.num(5, F, "col");
+  if (a.ok && (col < 0 || col + out > O)) a.fail(F, "columns [col, col + out) must lie within [0, O)");
+  float* dst = a.f32(0, inp * O, F, "dst");
+  float* src = a.f32(1, out * inp, F, "src");
+  if (!a.ok) return nullptr;
+  if (out > 0 && inp > 0) transpose_into(dst, src, out, inp, O, col);
+  return nullptr;
+}
+
 // quantizeLinearQ8(wq, ws, w, I, O[, transposed]): wq [O, I] int8, ws [O, ceil(I/32)] ← w [I, O] f32,
 // or w [O, I] when transposed is true (load time)
 napi_value js_quantizelinearq8(napi_env env, napi_callback_info info) {

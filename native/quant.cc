@@ -122,6 +122,36 @@ void quantize_linear_q8(const Path& p, int8_t* wq, float* ws, const float* w, i6
   else split_rows(O, [&](i64 o0, i64 o1) { quantize_cols_q8(qr, wq, ws, w, I, O, o0, o1); });
 }
 
+// Index of the first NaN or ±inf in a[0, n), else -1 (load time: every weight is checked). Blocks
+// of 1024 are tested with a branch-free OR of "exponent all ones" (vectorized), then searched.
+i64 first_non_finite(const float* a, i64 n) {
+  constexpr i64 B = 1024;
+  for (i64 b = 0; b < n; b += B) {
+    const i64 e = std::min(b + B, n);
+    uint32_t any = 0;
+    for (i64 i = b; i < e; i++) { uint32_t u; std::memcpy(&u, a + i, 4); any |= (uint32_t)((u & 0x7f800000u) == 0x7f800000u); }
+    if (!any) continue;
+    for (i64 i = b; i < e; i++) { uint32_t u; std::memcpy(&u, a + i, 4); if ((u & 0x7f800000u) == 0x7f800000u) return i; }
+  }
+  return -1;
+}
+
+// dst[i·O + col + j] = src[j·inp + i]: an nn.Linear weight [out, inp] into columns of [inp, O]
+// (load time). 32 × 32 tiles, so both sides move whole cache lines; threads take bands of dst rows.
+void transpose_into(float* dst, const float* src, i64 out, i64 inp, i64 O, i64 col) {
+  constexpr i64 TB = 32;
+  split_rows(inp, [&](i64 i0, i64 i1) {
+    for (i64 jb = 0; jb < out; jb += TB) {
+      const i64 je = std::min(jb + TB, out);
+      for (i64 ib = i0; ib < i1; ib += TB) {
+        const i64 ie = std::min(ib + TB, i1);
+        for (i64 i = ib; i < ie; i++)
+          for (i64 j = jb; j < je; j++) dst[i * O + col + j] = src[j * inp + i];
+      }
+    }
+  });
+}
+
 namespace {
 thread_local std::vector<int8_t> g_xq, g_wt;
 thread_local std::vector<float> g_xd, g_wsT, g_w32;

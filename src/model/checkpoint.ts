@@ -7,7 +7,7 @@ import { CheckpointError } from '../errors.js';
 import { readModelConfig, type ModelConfig } from './config.js';
 import { canonicalName, checkpointTensors, ignoredTensor, type TensorTarget } from './checkpoint-names.js';
 import { q8Blocks } from '../kernels/quant.js';
-import { quantizeLinear } from './load-convert.js';
+import { quantizeLinear, transposeInto } from './load-convert.js';
 import { allocParams, fullModelStage, linearShapes, planParams, type ModelWeights, type StageSpec } from './param-layout.js';
 import { storeLinear, type WeightFormat, type WeightStore } from './weight-format.js';
 import { fillRopeTables } from './rope.js';
@@ -101,40 +101,21 @@ export function loadIndexed(index: CheckpointIndex, stage?: StageSpec, format: W
   const c = index.config, layout = planParams(c, stage ?? fullModelStage(c), format);
   const weights = allocParams(layout);
   const f32 = new Map(layout.entries.filter((e) => e.type === 'f32').map((e) => [e.name, new Float32Array(weights.buffer, e.offset, e.size)]));
-  // a linear is assembled in f32 [I, O] (straight into the buffer when it is held as f32) and
-  // converted as soon as its last piece is in, so at most one temporary exists at a time
   const ckpt = checkpointTensors(c, layout.stage.layerStart, layout.stage.layerEnd, true);
-  const pieces = new Map<string, number>();
-  for (const t of ckpt.values()) pieces.set(t.entry, (pieces.get(t.entry) ?? 0) + 1);
-  const linears = new Map<string, { store: WeightStore; I: number; O: number; tmp: Float32Array | null }>();
+  const linears = new Map<string, Linear>();
   const shapes = linearShapes(c);
   weights.layers.forEach((lw, i) => {
     for (const key of ['qkv', 'o', 'up', 'down'] as const) {
-      linears.set(`L${layout.stage.layerStart + i}.${key}.w`, { store: lw[key], I: shapes[key][0], O: shapes[key][1], tmp: null });
+      linears.set(`L${layout.stage.layerStart + i}.${key}.w`, { store: lw[key], I: shapes[key][0], O: shapes[key][1], tmp: null, left: 0 });
     }
   });
-  // temporaries are reused: a fresh one per linear meant ~0.3 GB of first-touch page faults for
-  // GPT-2 small in int8 (most of its load time); one of the largest size serves them all in turn
-  const spare: Float32Array[] = [];
-  const largest = Math.max(0, ...[...linears.values()].map((l) => l.I * l.O));
-  const take = (n: number) => (spare.pop() ?? new Float32Array(largest)).subarray(0, n);
+  for (const t of ckpt.values()) { const lin = linears.get(t.entry); if (lin) lin.left++; }
+  const pool = new TempPool(Math.max(0, ...[...linears.values()].map((l) => l.I * l.O)));
   for (const [name, t] of ckpt) {
-    const lin = linears.get(t.entry);
-    if (lin) {
-      lin.tmp ??= lin.store.kind === 'f32' ? lin.store.w : take(lin.I * lin.O);
-      place(index.tensors.get(name)!, t, lin.tmp, lin.O);
-      const left = pieces.get(t.entry)! - 1;
-      pieces.set(t.entry, left);
-      if (left === 0 && lin.store.kind !== 'f32') {
-        storeLinear(lin.store, lin.tmp, lin.I, lin.O);
-        spare.push(new Float32Array(lin.tmp.buffer, lin.tmp.byteOffset, largest));
-      }
-      if (left === 0) lin.tmp = null;
-      continue;
-    }
-    const dest = f32.get(t.entry);
-    if (!dest) continue; // another stage's tensor, or a q8 row table (below)
-    place(index.tensors.get(name)!, t, dest, 0); // norms, biases, embeddings: never transposed
+    const lin = linears.get(t.entry), dest = f32.get(t.entry);
+    if (lin) loadLinearPiece(index.tensors.get(name)!, t, lin, pool);
+    else if (dest) place(index.tensors.get(name)!, t, dest, 0, pool); // norms, biases, embeddings: never transposed
+    // else: another stage's tensor, or a q8 row table (below)
   }
   // q8 row tables: the token embedding (a tied head reads the same rows) and an untied lm_head
   for (const [entry, table] of [['wte', weights.wte], ['lm_head', c.tied ? null : weights.head]] as const) {
@@ -158,13 +139,48 @@ export function quantizeRows(index: CheckpointIndex, [name, t]: [string, TensorT
   }
 }
 
+/** A linear weight being loaded: its store, [I, O], the f32 [I, O] being assembled, pieces to come. */
+interface Linear { store: WeightStore; I: number; O: number; tmp: Float32Array | null; left: number }
+
+/**
+ * f32 temporaries of one size (the largest linear), reused: a fresh one per linear meant ~0.3 GB
+ * of first-touch page faults for GPT-2 small in int8 (most of its load time).
+ */
+class TempPool {
+  private spare: Float32Array[] = [];
+  constructor(private readonly size: number) {}
+  take(n: number): Float32Array { return (this.spare.pop() ?? new Float32Array(this.size)).subarray(0, n); }
+  give(a: Float32Array): void { this.spare.push(new Float32Array(a.buffer, a.byteOffset, this.size)); }
+}
+
+/**
+ * One checkpoint piece of a linear. An nn.Linear piece [out, in] held as q8 is already in q8's row
+ * order: its rows [col, col + out) are quantized as read, with no transpose either way. Otherwise
+ * the linear is assembled in f32 [I, O] (straight into the buffer when it is held as f32) and
+ * converted when its last piece is in, so at most one assembled temporary exists at a time.
+ */
+function loadLinearPiece(src: TensorSource, t: TensorTarget, lin: Linear, pool: TempPool): void {
+  const { store } = lin;
+  if (store.kind === 'q8' && t.transpose) {
+    const [out, inp] = t.shape, nb = q8Blocks(inp), rows = pool.take(out * inp);
+    readTensorF32(src.file, src.info, rows);
+    quantizeLinear(store.q.subarray(t.col * inp, (t.col + out) * inp), store.s.subarray(t.col * nb, (t.col + out) * nb), rows, inp, out, true);
+    pool.give(rows);
+    return;
+  }
+  lin.tmp ??= store.kind === 'f32' ? store.w : pool.take(lin.I * lin.O);
+  place(src, t, lin.tmp, lin.O, pool);
+  if (--lin.left > 0) return;
+  if (store.kind !== 'f32') { storeLinear(store, lin.tmp, lin.I, lin.O); pool.give(lin.tmp); }
+  lin.tmp = null;
+}
+
 /** Writes one checkpoint tensor into its entry: whole, at a column offset, or transposed ([out, in] → columns of [in, O]). */
-function place(src: TensorSource, t: TensorTarget, dest: Float32Array, O: number): void {
+function place(src: TensorSource, t: TensorTarget, dest: Float32Array, O: number, pool: TempPool): void {
   const size = t.shape.reduce((a, b) => a * b, 1);
   if (!t.transpose) { readTensorF32(src.file, src.info, dest.subarray(t.col, t.col + size)); return; }
-  const [out, inp] = t.shape, tmp = new Float32Array(size);
+  const [out, inp] = t.shape, tmp = pool.take(size);
   readTensorF32(src.file, src.info, tmp);
-  for (let j = 0; j < out; j++) {
-    for (let i = 0; i < inp; i++) dest[i * O + t.col + j] = tmp[j * inp + i];
-  }
+  transposeInto(dest, tmp, out, inp, O, t.col);
+  pool.give(tmp);
 }

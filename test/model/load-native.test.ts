@@ -1,7 +1,8 @@
 // The load-time native helpers equal their TypeScript definitions bit for bit: quantizeLinearQ8
 // (transpose + Q8 of a linear, and the LM head's rows as they are) against quant.ts quantizeQ8,
 // on shapes with a short last block and row counts that split unevenly over threads; widen16 over
-// every 16-bit pattern against quant.ts widen16 (NaN payloads aside). Skipped, saying why, where the addon is not built.
+// every 16-bit pattern against quant.ts widen16 (NaN payloads aside); transposeInto and firstNonFinite
+// against index arithmetic. Skipped, saying why, where the addon is not built.
 import test from 'ava';
 import { addonOrNull, loadAddon } from '../../src/kernels/native/addon.js';
 import { q8Blocks, quantizeQ8, widen16 } from '../../src/kernels/quant.js';
@@ -62,5 +63,33 @@ maybe('widen16 equals quant.ts widen16 for all 65536 bf16 and f16 patterns', (t)
     const gu = new Uint32Array(got.buffer), wu = new Uint32Array(want.buffer);
     const bad = wu.findIndex((u, i) => u !== gu[i] && !(Number.isNaN(want[i]) && Number.isNaN(got[i])));
     t.is(bad, -1, `${kind}: pattern 0x${bad.toString(16)}: ${want[bad]} vs ${got[bad]}`);
+  }
+});
+
+maybe('transposeInto writes the [out, in] matrix into columns [col, col + out) of [in, O] and nothing else', (t) => {
+  for (const [out, inp, O, col] of [[1, 1, 1, 0], [5, 7, 9, 3], [33, 70, 100, 40], [200, 129, 300, 100], [64, 700, 64, 0]]) {
+    const r = rng(out * inp), src = Float32Array.from({ length: out * inp }, r), dst = new Float32Array(inp * O).fill(-3);
+    nat!.transposeInto(dst, src, out, inp, O, col);
+    let bad = 0;
+    for (let i = 0; i < inp; i++) for (let c = 0; c < O; c++) {
+      const want = c >= col && c < col + out ? src[(c - col) * inp + i] : -3;
+      if (dst[i * O + c] !== want) bad++;
+    }
+    t.is(bad, 0, `${out}x${inp} into [${inp}, ${O}] at ${col}`);
+  }
+  t.throws(() => nat!.transposeInto(new Float32Array(20), new Float32Array(8), 4, 2, 10, 7), { message: /columns \[col, col \+ out\)/ });
+});
+
+maybe('firstNonFinite finds the first NaN or ±Infinity in [from, to) wherever it is (block edges included), else -1', (t) => {
+  const a = Float32Array.from({ length: 5000 }, rng(9));
+  t.is(nat!.firstNonFinite(a, 0, a.length), -1);
+  a[4999] = 3.4e38; a[17] = -0; a[18] = 1e-45;  // large, signed zero and subnormal values are finite
+  t.is(nat!.firstNonFinite(a, 0, a.length), -1);
+  for (const [at, v] of [[0, NaN], [1023, Infinity], [1024, -Infinity], [2047, NaN], [4999, NaN]] as const) {
+    const b = a.slice(); b[at] = v; b[4000] = NaN;
+    t.is(nat!.firstNonFinite(b, 0, b.length), Math.min(at, 4000), `${v} at ${at}`);
+    t.is(nat!.firstNonFinite(b, at, b.length), at, `from ${at}`);
+    t.is(nat!.firstNonFinite(b, at + 1, b.length), at < 4000 ? 4000 : -1, `from ${at + 1}`);
+    t.is(nat!.firstNonFinite(b, 0, at), at > 4000 ? 4000 : -1, `up to ${at}`);
   }
 });

@@ -12,6 +12,7 @@ import { ckptDir, repoPath } from '../helpers/paths.js';
 import { readFileSync } from 'node:fs';
 import { indexCheckpoint, loadCheckpoint, quantizeRows } from '../../src/model/checkpoint.js';
 import { checkpointTensors } from '../../src/model/checkpoint-names.js';
+import { linearShapes } from '../../src/model/param-layout.js';
 import { naiveQuantize } from '../helpers/naive-quant.js';
 
 const CPU = backendStatus().filter((b) => b.available && b.name !== 'gpujs').map((b) => b.name);
@@ -97,5 +98,21 @@ test('int8: the token table (and a tied head) are q8 rows of the checkpoint\'s t
     const target = [...checkpointTensors(c)].find(([, x]) => x.entry === 'wte')!;
     quantizeRows(index, target, banded, C, 3 * 4 * C);
     t.deepEqual(qBits(banded.q, banded.s), qBits(e.q, e.d), `${name}: banded`);
+  }
+});
+
+test('int8: every linear is the naive q8 of its f32 weight [O, I] (nn.Linear pieces quantized as read, Conv1D ones transposed)', (t) => {
+  for (const name of ['f32', 'llama32-rope-llama3', 'qwen2-bf16-sharded']) {  // Conv1D; nn.Linear with fused q/k/v and gate/up; sharded
+    const f = loadCheckpoint(ckptDir(name)), q = loadCheckpoint(ckptDir(name), undefined, 'q8'), shapes = linearShapes(f.layout.config);
+    f.layers.forEach((fl, l) => {
+      for (const key of ['qkv', 'o', 'up', 'down'] as const) {
+        const a = fl[key], b = q.layers[l][key], [I, O] = shapes[key];
+        if (a.kind !== 'f32' || b.kind !== 'q8') { t.fail(`${name} L${l} ${key}: kinds`); continue; }
+        const rows = new Float32Array(O * I);  // [O, I] = the f32 [I, O] transposed
+        for (let i = 0; i < I; i++) for (let o = 0; o < O; o++) rows[o * I + i] = a.w[i * O + o];
+        const e = naiveQuantize(rows, O, I);
+        t.deepEqual(qBits(b.q, b.s), qBits(e.q, e.d), `${name} L${l} ${key}`);
+      }
+    });
   }
 });

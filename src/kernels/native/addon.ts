@@ -26,6 +26,10 @@ export type NativeAddon = Omit<KernelSet, 'attention' | 'rope'> & {
   setSimd(path: NativeSimdPath | 'default'): NativeSimdPath;
   /** Load time: wq [O, I], ws [O, ceil(I/32)] ← w [I, O] f32 (or w [O, I] when transposed), quantized as quantizeQ8 does; several threads. */
   quantizeLinearQ8(wq: Int8Array, ws: Float32Array, w: Float32Array, I: number, O: number, transposed?: boolean): void;
+  /** Load time: index of the first NaN / ±Infinity in a[from, to), else -1. */
+  firstNonFinite(a: Float32Array, from: number, to: number): number;
+  /** Load time: dst [inp, O] columns [col, col + out) ← src [out, inp] transposed; several threads. */
+  transposeInto(dst: Float32Array, src: Float32Array, out: number, inp: number, O: number, col: number): void;
   /** Load time: dst[i] = the exact f32 of the 16-bit src[i], as quant.ts widen16. */
   widen16(dst: Float32Array, src: Uint16Array, kind: 'bf16' | 'f16', len: number): void;
   attention(out: Float32Array, qkv: Float32Array, kCache: KvCache, vCache: KvCache, seqIds: Int32Array,
