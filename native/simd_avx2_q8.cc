@@ -150,7 +150,7 @@ PG_F16C void gemv16(float* out, const float* x, const uint16_t* w, i64 n, i64 I,
 // Up to 8 rows: registers widen (decode, measured faster than packing there); more rows: the
 // packed GEMM, which widens while packing.
 void matmul16_acc(float* out, const float* x, const uint16_t* w, int kind, i64 n, i64 I, i64 O, i64 ldw, i64 ldo) {
-  if (n > 8 && gemm16_acc(out, x, w, kind, n, I, O, ldw, ldo)) return;
+  if (n > gemv_max_rows() && gemm16_acc(out, x, w, kind, n, I, O, ldw, ldo)) return;
   if (kind == 0) gemv16<0>(out, x, w, n, I, O, ldw, ldo);
   else gemv16<1>(out, x, w, n, I, O, ldw, ldo);
 }

@@ -68,7 +68,7 @@ void matmul_acc(float* out, const float* x, const float* w, i64 n, i64 I, i64 O,
 }
 
 void matmul16_acc(float* out, const float* x, const uint16_t* w, int kind, i64 n, i64 I, i64 O, i64 ldw, i64 ldo) {
-  const bool done = n > 8 && (kind == 0 ? gemm::blocked<uint16_t, 0, Tile>(out, x, w, n, I, O, ldw, ldo)
+  const bool done = n > avx2::gemv_max_rows() && (kind == 0 ? gemm::blocked<uint16_t, 0, Tile>(out, x, w, n, I, O, ldw, ldo)
                                         : gemm::blocked<uint16_t, 1, Tile>(out, x, w, n, I, O, ldw, ldo));
   if (!done) avx2::matmul16_acc(out, x, w, kind, n, I, O, ldw, ldo);
 }
