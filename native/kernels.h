@@ -107,6 +107,10 @@ struct Path {
   void (*attn_values16)(float* o, const uint16_t* v, const i64* off, const float* p, i64 T, i64 D) = nullptr;
   // dst[i] = f16 bits of src[i], round to nearest even (f16.h f32_to_f16's bits; NaN payloads aside)
   void (*narrow16)(uint16_t* dst, const float* src, i64 len) = nullptr;
+  // q8_dots then q8_combine for rows [0, n) of one 16-row weight tile, fused (the block dots never
+  // leave registers): s[r·16 + jj] = q8_combine's s[jj] for row r. xs [n, nb] = Σ_{k<32} xq[r, 32b+k]
+  // (for paths that offset the weights to u8). Same bits as the two calls; null where the path has none.
+  void (*q8_tile)(float* s, const int8_t* xq, const float* xd, const int32_t* xs, i64 n, const int8_t* w, i64 ldw, i64 Ip, const float* wsT) = nullptr;
 };
 
 extern const Path kPortablePath;

@@ -155,7 +155,7 @@ void transpose_into(float* dst, const float* src, i64 out, i64 inp, i64 O, i64 c
 namespace {
 thread_local std::vector<int8_t> g_xq, g_wt;
 thread_local std::vector<float> g_xd, g_wsT, g_w32;
-thread_local std::vector<int32_t> g_isum;
+thread_local std::vector<int32_t> g_isum, g_xs;
 }  // namespace
 
 // Loop order: 16-row weight tiles outer (a tile, 16·I bytes, stays in L1/L2 while every activation
@@ -174,6 +174,16 @@ void matmul_q8(const Path& p, float* out, const float* x, const int8_t* wq, cons
   int32_t* isum = g_isum.data();
   const auto qr = p.quantize_row_q8 ? p.quantize_row_q8 : quantize_row_q8;
   for (i64 r = 0; r < n; r++) qr(xq + r * Ip, xd + r * nb, x + r * I, I);
+  int32_t* xs = nullptr;  // block sums of the quantized rows, for a path's fused tile
+  if (p.q8_tile) {
+    if ((i64)g_xs.size() < n * nb) g_xs.resize((size_t)(n * nb));
+    xs = g_xs.data();
+    for (i64 i = 0; i < n * nb; i++) {
+      int32_t t = 0;
+      for (i64 k = 0; k < QB; k++) t += xq[i * QB + k];
+      xs[i] = t;
+    }
+  }
   for (i64 jt = 0; jt < W; jt += JT) {
     const i64 J = W - jt < JT ? W - jt : JT;
     const int8_t* wt = wq + jt * I;
@@ -191,12 +201,15 @@ void matmul_q8(const Path& p, float* out, const float* x, const int8_t* wq, cons
     }
     for (i64 r0 = 0; r0 < n; r0 += RB) {
       const i64 R = n - r0 < RB ? n - r0 : RB;
-      p.q8_dots(isum, xq + r0 * Ip, R, wt, ldw, Ip);
+      float s[RB * JT];  // row r, lane jj: weight row jt + jj
+      if (p.q8_tile) p.q8_tile(s, xq + r0 * Ip, xd + r0 * nb, xs + r0 * nb, R, wt, ldw, Ip, wsT);
+      else {
+        p.q8_dots(isum, xq + r0 * Ip, R, wt, ldw, Ip);
+        for (i64 r = 0; r < R; r++) p.q8_combine(s + r * JT, isum + r * nb * JT, xd + (r0 + r) * nb, wsT, nb);
+      }
       for (i64 r = 0; r < R; r++) {
-        float s[JT];  // lane jj: weight row jt + jj
-        p.q8_combine(s, isum + r * nb * JT, xd + (r0 + r) * nb, wsT, nb);
         float* o = out + (r0 + r) * O + j0 + jt;
-        for (i64 jj = 0; jj < J; jj++) o[jj] = bias ? bias[j0 + jt + jj] + s[jj] : s[jj];
+        for (i64 jj = 0; jj < J; jj++) o[jj] = bias ? bias[j0 + jt + jj] + s[r * JT + jj] : s[r * JT + jj];
       }
     }
   }

@@ -74,6 +74,7 @@ const Path& amx_int8_path() {
     Path q = avx512_vnni_path();
     q.name = "amx-int8";
     q.q8_dots = amx::q8_dots_amx;
+    q.q8_tile = nullptr;  // its q8_dots (tiles) then q8_combine
     return q;
   }();
   return p;
