@@ -31,8 +31,8 @@
 //            w · f32(x · s) elementwise; rope's rotation is f32 mul, mul, sub/add without FMA. Both
 //            are bit-identical across paths (and to the reference backend).
 //   matmulQ8 out[r,j] = (bias +) s, s = Σ_b f32(f32(xd·ws)·S_b) in increasing b, f32 mul, mul, add
-//            (no FMA) in quant.cc on every path; only the int32 block dots S_b (exact in any
-//            order) come from the path. matmul16 widens w exactly (in registers, or while packing
+//            (no FMA) on every path; only the int32 block dots S_b (exact in any order) come from
+//            the path (avx512-vnni fuses dots and that combination in registers: q8_tile). matmul16 widens w exactly (in registers, or while packing
 //            the GEMM panels) and runs matmul_acc's chains: the same bits as matmul.
 //   The avx512-vnni path's GEMM (simd_avx512_gemm.cc) runs the avx2 chains on zmm tiles: the FMA
 //   paths agree bit for bit (test/kernels/simd-paths.test.ts); portable differs for f32 matmuls.
