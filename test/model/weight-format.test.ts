@@ -62,8 +62,9 @@ test('int8: the shipped model\'s validation excerpt scores within 1 % of float32
   t.not(q8.mean_nll, f32.mean_nll); // the int8 path really ran
 });
 
-test('int8: every pipeline layout gives the in-thread engine\'s bytes (GPT-2 and Qwen3)', async (t) => {
-  for (const [name, V] of [['f32', 1000], ['qwen3-f16', 768]] as const) {
+test('int8: every pipeline layout gives the in-thread engine\'s bytes (GPT-2, Qwen3, untied Llama 3.2)', async (t) => {
+  // GPT-2 and Qwen3 tied; Llama 3.2 untied (its q8 token table in stage 0, its q8 lm_head in the last)
+  for (const [name, V] of [['f32', 1000], ['qwen3-f16', 768], ['llama32-rope-llama3', 200]] as const) {
     const reqs: GenerateRequest[] = Array.from({ length: 8 }, (_, i) => ({
       id: `r${i}`, prompt_token_ids: Array.from({ length: 2 + i * 3 }, (_, j) => (i * 31 + j * 7) % V),
       sampling: { temperature: i % 2 ? 0.8 : 0, seed: i, max_tokens: 6 + i, ignore_eos: true },
