@@ -1,5 +1,5 @@
-// IEEE binary16 ⇄ f32 in plain C++, for the f16 KV cache on the portable Path (the avx2 Path uses
-// F16C and must give the same bits). Widening is exact (subnormals, ±inf, NaN included); narrowing
+// IEEE binary16 ⇄ f32 in plain C++: the portable Path's f16 weights (widen16) and f16 KV cache (the
+// avx2 Path uses F16C and must give the same bits). Widening is exact (subnormals, ±inf, NaN included); narrowing
 // rounds to nearest even like src/kernels/f16.ts toF16: overflow → ±inf, f16 subnormals kept,
 // NaN → the quiet NaN 0x7e00 with its sign.
 #pragma once

@@ -56,6 +56,7 @@
 #if !defined(PG_PORTABLE_ONLY) && (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define PG_HAVE_AVX2_PATH 1
 #define PG_AVX2 __attribute__((target("avx2,fma")))
+#define PG_AVX2_F16C __attribute__((target("avx2,fma,f16c")))  // + vcvtph2ps / vcvtps2ph
 #else
 #define PG_HAVE_AVX2_PATH 0
 #endif

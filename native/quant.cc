@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "f16.h"
 #include "kernels.h"
 
 namespace pg {
@@ -59,18 +60,11 @@ void q8_combine_portable(float* s, const int32_t* isum, const float* xd, const f
 
 namespace {
 inline float bits_f32(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
-inline float half_f32(uint16_t h) {
-  const uint32_t s = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 31, m = h & 1023;
-  if (e == 31) return bits_f32(s | 0x7f800000u | (m << 13));               // inf / NaN
-  if (e != 0) return bits_f32(s | ((e + 112) << 23) | (m << 13));          // normal
-  const float v = (float)m * 5.9604644775390625e-8f;                       // subnormal: m · 2^-24, exact
-  return s ? -v : v;
-}
 }  // namespace
 
 void widen16_portable(float* dst, const uint16_t* src, i64 len, int kind) {
   if (kind == 0) for (i64 i = 0; i < len; i++) dst[i] = bits_f32((uint32_t)src[i] << 16);
-  else for (i64 i = 0; i < len; i++) dst[i] = half_f32(src[i]);
+  else for (i64 i = 0; i < len; i++) dst[i] = f16_to_f32(src[i]);
 }
 
 // 16 output columns at a time: each input row contributes one contiguous 64-byte read, so the

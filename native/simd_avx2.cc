@@ -82,9 +82,8 @@ PG_AVX2 void rotate_half(float* x, const float* cos, const float* sin, i64 half)
 // ---- attention helpers --------------------------------------------------------------------------
 // The KV cache is f32 or IEEE f16 bits (E = float | uint16_t); f16 is widened exactly (vcvtph2ps),
 // so both run the same f32 arithmetic on the same values.
-#define PG_AVX2_F16C __attribute__((target("avx2,fma,f16c")))
-PG_AVX2_F16C inline __m256 ld8(const float* p) { return _mm256_loadu_ps(p); }
-PG_AVX2_F16C inline __m256 ld8(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)p)); }
+PG_AVX2_F16C inline __m256 ld8(const float* p) { return load8<float, -1>(p); }
+PG_AVX2_F16C inline __m256 ld8(const uint16_t* p) { return load8<uint16_t, 1>(p); }
 // the first rem (0 < rem < 8) elements, the other lanes 0 (m = tail_mask(rem))
 PG_AVX2_F16C inline __m256 ld8_tail(const float* p, i64, __m256i m) { return _mm256_maskload_ps(p, m); }
 PG_AVX2_F16C inline __m256 ld8_tail(const uint16_t* p, i64 rem, __m256i) {

@@ -6,6 +6,8 @@
 #if PG_HAVE_AVX2_PATH
 #include <immintrin.h>
 
+#include <cstring>
+
 namespace pg {
 namespace avx2 {
 
@@ -37,6 +39,25 @@ PG_AVX2 inline __m256 exp_ps(__m256 x) {
   y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
   const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
   return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
+
+// 8 / 1 values as f32: T = float as they are; T = uint16_t widened exactly (KIND 0 bf16: the bits
+// shifted up; KIND 1 IEEE f16: vcvtph2ps). The one 16-bit loader of the avx2 and avx512 paths:
+// weights (GEMV, GEMM packing) and the f16 KV cache.
+template <typename T, int KIND>
+PG_AVX2_F16C inline __m256 load8(const T* s) {
+  if constexpr (sizeof(T) == 4) return _mm256_loadu_ps(reinterpret_cast<const float*>(s));
+  else {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+    if constexpr (KIND == 0) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+    else return _mm256_cvtph_ps(h);
+  }
+}
+template <typename T, int KIND>
+PG_AVX2_F16C inline float load1(const T* s) {
+  if constexpr (sizeof(T) == 4) return *reinterpret_cast<const float*>(s);
+  else if constexpr (KIND == 0) { const uint32_t u = (uint32_t)*s << 16; float f; std::memcpy(&f, &u, 4); return f; }
+  else return _cvtsh_ss(*s);
 }
 
 // simd_avx2_gemm.cc

@@ -89,26 +89,19 @@ namespace pg {
 namespace avx2 {
 namespace {
 
-#define PG_F16C __attribute__((target("avx2,fma,f16c")))
-// 8 weights from 16-bit bits; the tail variant reads only `rem` of them (zero-padded)
+// 8 weights from 16-bit bits (load8); the tail variant reads only `rem` of them (zero-padded)
 template <int KIND>
-PG_F16C inline __m256 ld16(const uint16_t* p) {
-  const __m128i h = _mm_loadu_si128((const __m128i*)p);
-  if (KIND == 0) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-  return _mm256_cvtph_ps(h);
-}
-template <int KIND>
-PG_F16C inline __m256 ld16_tail(const uint16_t* p, i64 rem) {
+PG_AVX2_F16C inline __m256 ld16_tail(const uint16_t* p, i64 rem) {
   alignas(16) uint16_t b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   for (i64 i = 0; i < rem; i++) b[i] = p[i];
-  return ld16<KIND>(b);
+  return load8<uint16_t, KIND>(b);
 }
 
 // gemv_rows of simd_avx2_gemm.cc with 16-bit w: per out element, FMAs in k order, 4 k between a
 // load and a store of out (the same chain as matmul's, so the same bits). Tail columns go through
 // masked loads/stores of out, zero-padded weights.
 template <int KIND, int KK>
-PG_F16C inline void gemv16_k(float* out, const float* x, const uint16_t* w, i64 n, i64 I, i64 k, i64 j0, i64 jw, i64 ldw, i64 ldo) {
+PG_AVX2_F16C inline void gemv16_k(float* out, const float* x, const uint16_t* w, i64 n, i64 I, i64 k, i64 j0, i64 jw, i64 ldw, i64 ldo) {
   const i64 jv = jw & ~(i64)7;
   const __m256i m = tail_mask(jw - jv > 0 ? jw - jv : 1);
   const uint16_t* wk[KK];
@@ -120,7 +113,7 @@ PG_F16C inline void gemv16_k(float* out, const float* x, const uint16_t* w, i64 
     i64 j = 0;
     for (; j < jv; j += 8) {
       __m256 acc = _mm256_loadu_ps(o + j);
-      for (int q = 0; q < KK; q++) acc = _mm256_fmadd_ps(a[q], ld16<KIND>(wk[q] + j), acc);
+      for (int q = 0; q < KK; q++) acc = _mm256_fmadd_ps(a[q], load8<uint16_t, KIND>(wk[q] + j), acc);
       _mm256_storeu_ps(o + j, acc);
     }
     if (j < jw) {
@@ -135,7 +128,7 @@ PG_F16C inline void gemv16_k(float* out, const float* x, const uint16_t* w, i64 
 // load and a store of out (the same chain as matmul's, so the same bits). Tail columns go through
 // masked loads/stores of out, zero-padded weights.
 template <int KIND>
-PG_F16C void gemv16(float* out, const float* x, const uint16_t* w, i64 n, i64 I, i64 O, i64 ldw, i64 ldo) {
+PG_AVX2_F16C void gemv16(float* out, const float* x, const uint16_t* w, i64 n, i64 I, i64 O, i64 ldw, i64 ldo) {
   const i64 JB = 1024;
   for (i64 j0 = 0; j0 < O; j0 += JB) {
     const i64 jw = j0 + JB < O ? JB : O - j0;

@@ -12,12 +12,12 @@
 // per k-block), so results are identical across paths, tiles and blockings.
 #pragma once
 
-#include <immintrin.h>
-
 #include <cstdlib>
 #include <cstring>
 
-#include "kernels.h"
+#include "simd_avx2.h"
+
+#if PG_HAVE_AVX2_PATH
 
 namespace gemm {
 
@@ -29,44 +29,22 @@ constexpr i64 SLAB_MAX_N = 32, SLAB_KC = 32, SLAB_NC = 4096;
 // floats, so that the panels (16 KiB apart otherwise) do not all fall into the same cache sets.
 inline i64 panel_stride(i64 kc) { return kc * NR + 16; }
 
-// The f16c target as well: the packers below widen 16-bit weights (vcvtph2ps) on the way in.
-#define PG_GEMM_PACK __attribute__((target("avx2,fma,f16c")))
-
-// 8 / 1 weights of a row segment as f32: T = float as they are; T = uint16_t widened exactly
-// (KIND 0 bf16: the bits shifted up; KIND 1 IEEE f16: vcvtph2ps), so the packed panel holds the
-// same floats whatever the storage and the products below are matmul's.
-template <typename T, int KIND>
-PG_GEMM_PACK inline __m256 load8(const T* s) {
-  if constexpr (sizeof(T) == 4) return _mm256_loadu_ps(reinterpret_cast<const float*>(s));
-  else {
-    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
-    if constexpr (KIND == 0) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-    else return _mm256_cvtph_ps(h);
-  }
-}
-template <typename T, int KIND>
-PG_GEMM_PACK inline float load1(const T* s) {
-  if constexpr (sizeof(T) == 4) return *reinterpret_cast<const float*>(s);
-  else if constexpr (KIND == 0) { const uint32_t u = (uint32_t)*s << 16; float f; std::memcpy(&f, &u, 4); return f; }
-  else return _cvtsh_ss(*s);
-}
-
 // Packs the block w[k0 .. k0+kc, j0 .. j0+nc] into 16-column panels (zero-padded). Reads w one
 // row segment at a time, front to back: with O = 3072 the rows are 12 KiB apart, and a
 // column-panel walk (256 rows per 64-byte line) thrashed the L1/L2 sets that stride maps to.
 template <typename T, int KIND>
-PG_GEMM_PACK void pack_w(const T* w, i64 ld, i64 k0, i64 kc, i64 j0, i64 nc, float* dst) {
+PG_AVX2_F16C void pack_w(const T* w, i64 ld, i64 k0, i64 kc, i64 j0, i64 nc, float* dst) {
   const i64 full = nc / NR, ps = panel_stride(kc);
   for (i64 k = 0; k < kc; k++) {
     const T* s = w + (k0 + k) * ld + j0;
     float* d = dst + k * NR;
     for (i64 p = 0; p < full; p++) {
-      _mm256_store_ps(d + p * ps, load8<T, KIND>(s + p * NR));
-      _mm256_store_ps(d + p * ps + 8, load8<T, KIND>(s + p * NR + 8));
+      _mm256_store_ps(d + p * ps, pg::avx2::load8<T, KIND>(s + p * NR));
+      _mm256_store_ps(d + p * ps + 8, pg::avx2::load8<T, KIND>(s + p * NR + 8));
     }
     if (full * NR < nc) {
       const i64 width = nc - full * NR;
-      for (i64 c = 0; c < NR; c++) d[full * ps + c] = c < width ? load1<T, KIND>(s + full * NR + c) : 0.0f;
+      for (i64 c = 0; c < NR; c++) d[full * ps + c] = c < width ? pg::avx2::load1<T, KIND>(s + full * NR + c) : 0.0f;
     }
   }
 }
@@ -124,3 +102,4 @@ inline bool blocked(float* out, const float* x, const T* w, i64 n, i64 I, i64 O,
 }
 
 }  // namespace gemm
+#endif
