@@ -34,7 +34,7 @@ PG_Q8_TARGET inline __m512i bx(const int8_t* p) {
 
 }  // namespace
 
-PG_Q8_TARGET const int32_t* pack16(const int8_t* w, i64 ldw, i64 nb) {
+PG_Q8_TARGET const int32_t* pack16(const int8_t* w, i64 ldw, i64 nb, bool u8) {
   if ((i64)g_pk.size() < nb * 9 * 16) g_pk.resize((size_t)(nb * 9 * 16));
   int32_t* pkm = g_pk.data();
   int32_t* cm = pkm + nb * 8 * 16;
@@ -57,11 +57,16 @@ PG_Q8_TARGET const int32_t* pack16(const int8_t* w, i64 ldw, i64 nb) {
     __m512i c = _mm512_setzero_si512();
     for (int g = 0; g < 4; g++) {
       const __m512i v0 = _mm512_permutex2var_epi64(u[g], lo, u[g + 4]), v1 = _mm512_permutex2var_epi64(u[g], hi, u[g + 4]);
+      if (u8) {  // the fused tile's u8 = w + 128 groups; it corrects with the activations' sums instead of comp
+        _mm512_storeu_si512(pkm + (b * 8 + g) * 16, _mm512_xor_si512(v0, u128));
+        _mm512_storeu_si512(pkm + (b * 8 + g + 4) * 16, _mm512_xor_si512(v1, u128));
+        continue;
+      }
       _mm512_storeu_si512(pkm + (b * 8 + g) * 16, v0);
       _mm512_storeu_si512(pkm + (b * 8 + g + 4) * 16, v1);
       c = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(c, u128, v0), u128, v1);
     }
-    _mm512_storeu_si512(cm + b * 16, c);
+    if (!u8) _mm512_storeu_si512(cm + b * 16, c);
   }
   return pkm;
 }
@@ -132,7 +137,7 @@ PG_Q8_TARGET void quantize_row_q8(int8_t* q, float* d, const float* x, i64 I) {
   }
 }
 
-// The fused tile (Path::q8_tile). Weights go in as u8 = w + 128 (pack16's groups XORed with 0x80)
+// The fused tile (Path::q8_tile). Weights go in as u8 = w + 128 (pack16's groups, XORed with 0x80)
 // and activations as they are, so vpdpbusd's s8 operand is x and can be an embedded broadcast
 // from memory: one instruction per 4 activation bytes instead of load, broadcast, XOR and dot.
 // S_b = dot - 128·xs[r, b] (exact int32), then q8_combine's f32 mul, mul, add in registers.
@@ -171,9 +176,7 @@ PG_Q8_TARGET void q8_tile(float* s, const int8_t* xq, const float* xd, const int
     for (i64 r = 0; r < n; r++) q8_combine(s + r * 16, is.data() + r * nb * 16, xd + r * nb, wsT, nb);
     return;
   }
-  int32_t* pku = const_cast<int32_t*>(pack16(w, ldw, nb));
-  const __m512i flip = _mm512_set1_epi8((char)0x80);
-  for (i64 i = 0; i < nb * 8; i++) _mm512_storeu_si512(pku + i * 16, _mm512_xor_si512(_mm512_loadu_si512(pku + i * 16), flip));
+  const int32_t* pku = pack16(w, ldw, nb, true);
   i64 r = 0;
   for (; r + 4 <= n; r += 4) tile_rows<4>(s, xq, xd, xs, r, nb, pku, wsT);
   switch (n - r) {

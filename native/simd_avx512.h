@@ -9,8 +9,8 @@ namespace avx512 {
 
 // Repacks 16 weight rows w [16, ldw] (nb·32 bytes each) for vpdpbusd / tdpbssd: group g of block b
 // is 16 dwords at pk + (b·8 + g)·16, dword jj = bytes w[jj, 32b + 4g .. +3] (the VNNI B layout);
-// then comp [nb, 16] = 128·Σ_{k∈b} w[jj, k]. Returns pk (this thread's buffer, valid until the next call).
-const int32_t* pack16(const int8_t* w, i64 ldw, i64 nb);
+// then comp [nb, 16] = 128·Σ_{k∈b} w[jj, k]; with u8, the bytes as w + 128 (XOR 0x80) and no comp. Returns pk (this thread's buffer, valid until the next call).
+const int32_t* pack16(const int8_t* w, i64 ldw, i64 nb, bool u8 = false);
 // dst[(r·nb + b)·16 + jj] = S_b for activation rows [r0, n) of xq [n, nb·32] against packed pk
 void dots_packed(int32_t* dst, const int8_t* xq, i64 r0, i64 n, i64 nb, const int32_t* pk);
 void q8_dots(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip);
