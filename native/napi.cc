@@ -25,12 +25,8 @@ napi_value js_embedding(napi_env env, napi_callback_info info) {
   float* wte = a.f32(3, 0, F, "wte");
   float* wpe = a.f32_or_null(4, 0, F, "wpe");
   if (!a.ok) return nullptr;
-  const i64 lte = a.len(3), lpe = wpe ? a.len(4) : 0;
-  for (i64 r = 0; r < n; r++)
-    if (tok[r] < 0 || (i64)(tok[r] + 1) * C > lte || (wpe && (pos[r] < 0 || (i64)(pos[r] + 1) * C > lpe))) {
-      a.fail(F, "token or position out of range");
-      return nullptr;
-    }
+  const i64 V = C > 0 ? a.len(3) / C : 0, P = wpe ? (C > 0 ? a.len(4) / C : 0) : -1;
+  if (C > 0 && !a.lookups_in_range(F, tok, pos, n, V, P)) return nullptr;  // C = 0: nothing is read
   embedding(out, tok, pos, wte, wpe, n, C);
   return nullptr;
 }

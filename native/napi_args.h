@@ -90,6 +90,16 @@ struct Args {
     }
     return x;
   }
+  // an embedding's lookups: every tokens[r] a row of a V-row table, every positions[r] a row of the
+  // P-row position table (P < 0: none); else fails naming fn
+  bool lookups_in_range(const char* fn, const int32_t* tok, const int32_t* pos, i64 n, i64 V, i64 P) {
+    for (i64 r = 0; r < n; r++)
+      if (tok[r] < 0 || tok[r] >= V || (P >= 0 && (pos[r] < 0 || pos[r] >= P))) {
+        fail(fn, "token or position out of range");
+        return false;
+      }
+    return true;
+  }
   // elements of the typed array at argument i (call after it was checked)
   i64 len(size_t i) {
     size_t l = 0;

@@ -58,13 +58,9 @@ napi_value js_embeddingq8(napi_env env, napi_callback_info info) {
   float* ws = a.f32(4, 0, F, "ws");
   float* wpe = a.f32_or_null(5, 0, F, "wpe");
   if (!a.ok) return nullptr;
-  const i64 V = C > 0 ? a.len(3) / C : 0, lpe = wpe ? a.len(5) : 0;
+  const i64 V = C > 0 ? a.len(3) / C : 0, P = wpe ? (C > 0 ? a.len(5) / C : 0) : -1;
   if (C > 0 && a.len(4) < V * ((C + 31) / 32)) { a.fail(F, "ws is shorter than wq's rows need"); return nullptr; }
-  for (i64 r = 0; r < n; r++)
-    if (tok[r] < 0 || tok[r] >= V || (wpe && (pos[r] < 0 || (i64)(pos[r] + 1) * C > lpe))) {
-      a.fail(F, "token or position out of range");
-      return nullptr;
-    }
+  if (C > 0 && !a.lookups_in_range(F, tok, pos, n, V, P)) return nullptr;  // C = 0: nothing is read
   embedding_q8(out, tok, pos, wq, ws, wpe, n, C);
   return nullptr;
 }
