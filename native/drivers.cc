@@ -61,8 +61,9 @@ void rope(const Path& p, const RopeArgs& a) {
 namespace {
 thread_local std::vector<i64> g_slots;
 thread_local std::vector<float> g_scores;
-// Keys per block: the query heads of one KV group take turns over a block of K (then V) rows while
-// it is in L1/L2, instead of each head streaming all T rows from memory.
+// Keys per block: every query head of the call takes its turn over a block of TB cache rows while
+// the block is in L1/L2 (a row holds all KV heads side by side, so the heads of [h0, h1) read one
+// contiguous stretch of it), instead of each head streaming all T rows from memory on its own.
 constexpr i64 TB = 64;
 
 // A Path's attention inner loops for one cache element type E (float, or uint16_t f16 bits)
@@ -74,39 +75,38 @@ struct AttnInner {
 
 // Row r (sequence s, position P) attends to positions t0..P of s (t0 = P - window + 1 with a
 // window, else 0); query head h reads KV head h / G. qkv rows are [NH·D q | NKV·D k | NKV·D v],
-// cache rows NKV·D, out rows NH·D. Scores live in thread-local rows [G, T] (the caller's scratch
-// holds one head's row only). Blocking over t changes no bits (Path: attn_scores per t,
-// attn_values accumulating in t order).
+// cache rows NKV·D, out rows NH·D. Scores live in thread-local rows [h1 - h0, T] (the caller's
+// scratch holds one head's row only). Blocking over t and the order of heads within a block change
+// no bits (Path: attn_scores per t, attn_values accumulating in t order, blocks in t order).
 template <typename E>
 void attend(const Path& p, const AttnArgs& a, const E* kc, const E* vc, AttnInner<E> in) {
   const i64 D = a.D, KV = a.nKv * D, W = (a.nHead + 2 * a.nKv) * D, QO = a.nHead * D, G = a.nHead / a.nKv;
+  const i64 H = a.h1 - a.h0;
   const float scale = (float)(1.0 / std::sqrt((double)D));
   for (i64 r = 0; r < a.n; r++) {
     const i64 s = a.seq[r], P = a.pos[r];
     const i64 t0 = a.window > 0 && P - a.window + 1 > 0 ? P - a.window + 1 : 0, T = P + 1 - t0;
     if ((i64)g_slots.size() < T) g_slots.resize((size_t)T);
-    if ((i64)g_scores.size() < G * T) g_scores.resize((size_t)(G * T));
+    if ((i64)g_scores.size() < H * T) g_scores.resize((size_t)(H * T));
     i64* off = g_slots.data();  // cache row offset of each attended position
     for (i64 i = 0; i < T; i++) {
       const i64 t = t0 + i;
       off[i] = ((i64)a.table[s * a.maxB + t / a.bs] * a.bs + t % a.bs) * KV;
     }
-    for (i64 g = a.h0 / G; g < a.h1 / G; g++) {  // KV head g serves query heads [g·G, g·G + G)
-      const E* k = kc + g * D;
-      const E* v = vc + g * D;
-      float* sc = g_scores.data();  // head j's scores: sc + j·T
-      for (i64 tb = 0; tb < T; tb += TB) {
-        const i64 len = T - tb < TB ? T - tb : TB;
-        for (i64 j = 0; j < G; j++) in.scores(sc + j * T + tb, a.qkv + r * W + (g * G + j) * D, k, off + tb, len, D, scale);
-      }
-      for (i64 j = 0; j < G; j++) {
-        p.softmax(sc + j * T, T);
-        std::memset(a.out + r * QO + (g * G + j) * D, 0, (size_t)D * sizeof(float));
-      }
-      for (i64 tb = 0; tb < T; tb += TB) {
-        const i64 len = T - tb < TB ? T - tb : TB;
-        for (i64 j = 0; j < G; j++) in.values(a.out + r * QO + (g * G + j) * D, v, off + tb, sc + j * T + tb, len, D);
-      }
+    float* sc = g_scores.data();  // head h's scores: sc + (h - h0)·T
+    const float* q = a.qkv + r * W;
+    float* o = a.out + r * QO;
+    for (i64 tb = 0; tb < T; tb += TB) {
+      const i64 len = T - tb < TB ? T - tb : TB;
+      for (i64 h = a.h0; h < a.h1; h++) in.scores(sc + (h - a.h0) * T + tb, q + h * D, kc + (h / G) * D, off + tb, len, D, scale);
+    }
+    for (i64 h = a.h0; h < a.h1; h++) {
+      p.softmax(sc + (h - a.h0) * T, T);
+      std::memset(o + h * D, 0, (size_t)D * sizeof(float));
+    }
+    for (i64 tb = 0; tb < T; tb += TB) {
+      const i64 len = T - tb < TB ? T - tb : TB;
+      for (i64 h = a.h0; h < a.h1; h++) in.values(o + h * D, vc + (h / G) * D, off + tb, sc + (h - a.h0) * T + tb, len, D);
     }
   }
 }

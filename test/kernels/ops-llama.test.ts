@@ -126,6 +126,19 @@ forEachBackend('GQA attention over 300 positions (several key blocks) matches de
       const want = naive.gqaRow(qkv.slice(r * W, r * W + NH * D), keys, vals, p, NH, NKV, D, window);
       assertClose(t, out.slice(r * NH * D, (r + 1) * NH * D), want, TOL, `window ${window} position ${p}`);
     });
+    // a rank's KV groups over several key blocks: the full call's bytes in its heads (the native
+    // driver runs the heads of a call in turn over each key block), nothing written outside them
+    for (const [h0, h1] of [[0, 4], [4, 8], [0, 8]]) {
+      const part = new Float32Array(n * NH * D).fill(-7);
+      k.attention({ out: part, qkv, kCache, vCache, seqIds: new Int32Array(n), positions, blockTable: table, maxBlocksPerSeq: maxB, blockSize: bs, n,
+        nHead: NH, nKvHead: NKV, headDim: D, window, scratch: new Float32Array(L), h0, h1 });
+      for (let r = 0; r < n; r++) {
+        for (let h = 0; h < NH; h++) {
+          const at = (r * NH + h) * D, got = bits(part.slice(at, at + D));
+          t.deepEqual(got, h >= h0 && h < h1 ? bits(out.slice(at, at + D)) : bits(new Float32Array(D).fill(-7)), `window ${window} heads [${h0}, ${h1}) row ${r} head ${h}`);
+        }
+      }
+    }
   }
 });
 
