@@ -1,7 +1,8 @@
 // GPT-2 BPE through tiktoken's "gpt2" encoding (ranks ship inside the npm package: no network).
 // Prompt text is untrusted: "<|endoftext|>" inside it is ordinary text (encoded as the characters
 // "<", "|", "endoftext", ...) unless the caller passes allowSpecial on purpose.
-import { get_encoding, type Tiktoken } from 'tiktoken';
+import { createRequire } from 'node:module';
+import type { Tiktoken } from 'tiktoken';
 import { TokenizerError } from '../errors.js';
 import { StreamDecoder, type Tokenizer } from './types.js';
 
@@ -9,8 +10,14 @@ export { StreamDecoder } from './types.js';
 
 export const EOT = 50256;
 
+// tiktoken instantiates its WASM (~21 MiB resident) when the module is loaded, so it is required
+// on the first GPT-2 tokenizer rather than imported: a Llama-family job (tokenizer.json) or a worker
+// thread that never tokenizes does not pay for it. (The package's "node" export is CommonJS.)
+const require = createRequire(import.meta.url);
+const getEncoding = (name: 'gpt2'): Tiktoken => (require('tiktoken') as typeof import('tiktoken')).get_encoding(name);
+
 export class Gpt2Tokenizer implements Tokenizer {
-  private enc: Tiktoken | null = get_encoding('gpt2');
+  private enc: Tiktoken | null = getEncoding('gpt2');
   readonly vocabSize = 50257;
   readonly bosId = null; // GPT-2 prompts start with no special token
   readonly eosIds: readonly number[] = [EOT];
