@@ -238,13 +238,15 @@ napi_value js_rowargmax(napi_env env, napi_callback_info info) {
   const char* F = "rowArgmax";
   Args a(env, info, 5, F);
   const i64 m = a.num(3, F, "m"), V = a.num(4, F, "V");
+  const i64 ld = a.has(5) ? a.num(5, F, "ld") : V;  // row stride (a column range of wider rows)
   if (a.ok && m > 0 && V == 0) a.fail(F, "V must be at least 1");
+  if (a.ok && ld < V) a.fail(F, "ld must be at least V");
   int32_t* idx = a.i32(0, m, F, "idx");
   float* mx = a.f32(1, m, F, "max");
-  float* inp = a.f32(2, m * V, F, "inp");
+  float* inp = a.f32(2, m > 0 ? (m - 1) * ld + V : 0, F, "inp");
   if (!a.ok) return nullptr;
   const Path& p = path();
-  for (i64 r = 0; r < m; r++) p.argmax_row(inp + r * V, V, idx + r, mx + r);
+  for (i64 r = 0; r < m; r++) p.argmax_row(inp + r * ld, V, idx + r, mx + r);
   return nullptr;
 }
 

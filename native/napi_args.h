@@ -66,6 +66,13 @@ struct Args {
     }
     return x;
   }
+  // argument i given and not undefined (an optional trailing argument)
+  bool has(size_t i) {
+    if (!ok || argc <= i) return false;
+    napi_valuetype t;
+    napi_typeof(env, v[i], &t);
+    return t != napi_undefined;
+  }
   // optional [lo, hi) at arguments i, i + 1 (absent or undefined: [0, max)); needs lo ≤ hi ≤ max
   void range(size_t i, i64 max, const char* fn, const char* name, i64& lo, i64& hi) {
     if (!ok || argc < i + 2) return;

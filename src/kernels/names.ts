@@ -110,9 +110,11 @@ export interface KernelSet {
   /**
    * Per row: idx[r] = the first index of the largest value, max[r] = that value (V ≥ 1). Exactly
    * `best = x[0]; for i ≥ 1 if (x[i] > best) take i`: NaN is never greater, and a row that starts
-   * with NaN gives (NaN, 0). Greedy decoding reads the head's result instead of the whole row.   [m, V] → [m]
+   * with NaN gives (NaN, 0). Greedy decoding reads the head's result instead of the whole row.
+   * Row r is inp[r·ld, r·ld + V) (ld ≥ V, default V: a column range of wider rows, such as one
+   * vocabulary piece of the logits written in place).   [m, V] (row stride ld) → [m]
    */
-  rowArgmax(idx: Int32Array, max: Float32Array, inp: Float32Array, m: number, V: number): void;
+  rowArgmax(idx: Int32Array, max: Float32Array, inp: Float32Array, m: number, V: number, ld?: number): void;
   /**
    * 8-bit weights (format: src/kernels/quant.ts quantizeQ8), nn.Linear orientation: wq [O, I] int8,
    * ws [O, nb] f32, nb = ceil(I/32). Each row of inp is quantized per 32-block exactly like

@@ -203,6 +203,12 @@ forEachBackend('rowArgmax is the first index of the largest value (ties, -Infini
   k.rowArgmax(idx, max, inp, m, V);
   rows.forEach((r, i) => t.deepEqual([idx[i], max[i]], scan(r), `row ${i}`));
   t.deepEqual([idx[1], idx[3], idx[4], idx[5]], [2047, 0, 4998, V - 1]); // a leading NaN is never beaten
+  // the same rows as a column range [v0, v0 + V) of wider rows (row stride ld), the rest poisoned
+  const v0 = 13, ld = V + 40, wide = new Float32Array((m - 1) * ld + v0 + V).fill(1e30);
+  rows.forEach((r, i) => wide.set(r, i * ld + v0));
+  const sIdx = new Int32Array(m), sMax = new Float32Array(m);
+  k.rowArgmax(sIdx, sMax, wide.subarray(v0), m, V, ld);
+  rows.forEach((r, i) => t.deepEqual([sIdx[i], sMax[i]], scan(r), `row ${i}, row stride ${ld}`));
   for (const W of [1, 7, 9]) { // shorter than a vector, and one lane over
     const x = Float32Array.from({ length: W }, (_, i) => (i * 7) % 5);
     const one = new Int32Array(1), mx = new Float32Array(1);

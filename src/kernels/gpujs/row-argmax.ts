@@ -25,8 +25,13 @@ const CHUNK_ARGMAX = `function (x) {
   return at;
 }`;
 
-export const rowArgmax: KernelSet['rowArgmax'] = (idx, max, inp, m, V) => {
+export const rowArgmax: KernelSet['rowArgmax'] = (idx, max, inp, m, V, ld = V) => {
   if (m === 0) return;
+  if (ld !== V) { // rows of wider rows: compacted first (this backend is for correctness, not speed)
+    const rows = new Float32Array(m * V);
+    for (let r = 0; r < m; r++) rows.set(inp.subarray(r * ld, r * ld + V), r * V);
+    inp = rows;
+  }
   const mb = bucket(m), NC = Math.ceil(V / CH);
   const x = as2d(padded('rowArgmax.inp', inp, m * V, mb * V), V, mb);
   const chunks = runKernel(kernelFor(`rowArgmax|${mb}|${V}`, CHUNK_ARGMAX, mb * NC, { V, CH, NC }), x);

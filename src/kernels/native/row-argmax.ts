@@ -3,5 +3,5 @@
 import type { KernelSet } from '../names.js';
 import { addon } from './addon.js';
 
-export const rowArgmax: KernelSet['rowArgmax'] = (idx, max, inp, m, V) => addon().rowArgmax(idx, max, inp, m, V);
+export const rowArgmax: KernelSet['rowArgmax'] = (idx, max, inp, m, V, ld = V) => addon().rowArgmax(idx, max, inp, m, V, ld);
 
