@@ -72,7 +72,7 @@ struct Path {
   // out[r, 0:O] += x[r, :] · w for n rows; out already holds the bias (or 0). out row stride ldo,
   // w [I, O] with row stride ldw.
   void (*matmul_acc)(float* out, const float* x, const float* w, i64 n, i64 I, i64 O, i64 ldw, i64 ldo);
-  void (*lmhead)(float* out, const float* x, const float* w, i64 m, i64 C, i64 V);  // all m rows
+  void (*lmhead)(float* out, const float* x, const float* w, i64 m, i64 C, i64 V, i64 ldo);  // all m rows, out rows ldo apart
   void (*gelu)(float* out, const float* inp, i64 len);
   // o[j] = silu(g[j]) · u[j], silu(g) = g / (1 + e^-g) evaluated as (g ≥ 0 ? g : g·e) / (1 + e), e = e^-|g|
   void (*swiglu)(float* o, const float* g, const float* u, i64 len);
@@ -113,7 +113,8 @@ struct Path {
   void (*narrow16)(uint16_t* dst, const float* src, i64 len) = nullptr;
   // q8_dots then q8_combine for rows [0, n) of one 16-row weight tile, fused (the block dots never
   // leave registers): s[r·16 + jj] = q8_combine's s[jj] for row r. xs [n, nb] = Σ_{k<32} xq[r, 32b+k]
-  // (for paths that offset the weights to u8). Same bits as the two calls; null where the path has none.
+  // (for paths that offset the weights to u8). Same bits as the two calls; null where the path has
+  // none. The driver calls it for n ≥ 4 rows (fewer go through q8_dots and q8_combine).
   void (*q8_tile)(float* s, const int8_t* xq, const float* xd, const int32_t* xs, i64 n, const int8_t* w, i64 ldw, i64 Ip, const float* wsT) = nullptr;
 };
 

@@ -75,10 +75,7 @@ struct Args {
   }
   // optional [lo, hi) at arguments i, i + 1 (absent or undefined: [0, max)); needs lo ≤ hi ≤ max
   void range(size_t i, i64 max, const char* fn, const char* name, i64& lo, i64& hi) {
-    if (!ok || argc < i + 2) return;
-    napi_valuetype t;
-    napi_typeof(env, v[i], &t);
-    if (t == napi_undefined) return;
+    if (!has(i)) return;
     lo = num(i, fn, name);
     hi = num(i + 1, fn, name);
     if (ok && (lo > hi || hi > max)) {

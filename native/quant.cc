@@ -196,7 +196,7 @@ void matmul_q8(const Path& p, float* out, const float* x, const int8_t* wq, cons
     for (i64 r0 = 0; r0 < n; r0 += RB) {
       const i64 R = n - r0 < RB ? n - r0 : RB;
       float s[RB * JT];  // row r, lane jj: weight row jt + jj
-      if (p.q8_tile) p.q8_tile(s, xq + r0 * Ip, xd + r0 * nb, xs + r0 * nb, R, wt, ldw, Ip, wsT);
+      if (p.q8_tile && R >= 4) p.q8_tile(s, xq + r0 * Ip, xd + r0 * nb, xs + r0 * nb, R, wt, ldw, Ip, wsT);
       else {
         p.q8_dots(isum, xq + r0 * Ip, R, wt, ldw, Ip);
         for (i64 r = 0; r < R; r++) p.q8_combine(s + r * JT, isum + r * nb * JT, xd + (r0 + r) * nb, wsT, nb);

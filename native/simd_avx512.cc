@@ -169,13 +169,6 @@ PG_Q8_TARGET void tile_rows(float* s, const int8_t* xq, const float* xd, const i
 
 PG_Q8_TARGET void q8_tile(float* s, const int8_t* xq, const float* xd, const int32_t* xs, i64 n, const int8_t* w, i64 ldw, i64 Ip, const float* wsT) {
   const i64 nb = Ip / 32;
-  if (n < 4) {  // a few rows: horizontal sums per row (measured faster than packing for them)
-    static thread_local std::vector<int32_t> is;
-    if ((i64)is.size() < n * nb * 16) is.resize((size_t)(n * nb * 16));
-    q8_dots_simd(is.data(), xq, n, w, ldw, Ip);
-    for (i64 r = 0; r < n; r++) q8_combine(s + r * 16, is.data() + r * nb * 16, xd + r * nb, wsT, nb);
-    return;
-  }
   const int32_t* pku = pack16(w, ldw, nb, true);
   i64 r = 0;
   for (; r + 4 <= n; r += 4) tile_rows<4>(s, xq, xd, xs, r, nb, pku, wsT);
@@ -187,9 +180,9 @@ PG_Q8_TARGET void q8_tile(float* s, const int8_t* xq, const float* xd, const int
   }
 }
 
-// One row: horizontal sums (no packing to amortize); more rows: the packed kernel.
+// Up to 3 rows: horizontal sums (measured faster than packing for so few); more: the packed kernel.
 void q8_dots(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip) {
-  if (n == 1) q8_dots_simd(dst, xq, n, w, ldw, Ip);
+  if (n < 4) q8_dots_simd(dst, xq, n, w, ldw, Ip);
   else dots_packed(dst, xq, 0, n, Ip / 32, pack16(w, ldw, Ip / 32));
 }
 
