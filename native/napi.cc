@@ -213,11 +213,13 @@ napi_value js_lmhead(napi_env env, napi_callback_info info) {
   const char* F = "lmHead";
   Args a(env, info, 6, F);
   const i64 m = a.num(3, F, "m"), C = a.num(4, F, "C"), V = a.num(5, F, "V");
-  float* out = a.f32(0, m * V, F, "out");
+  const i64 ldo = a.has(6) ? a.num(6, F, "ldo") : V;  // out row stride (a column range of wider rows)
+  if (a.ok && ldo < V) a.fail(F, "ldo must be at least V");
+  float* out = a.f32(0, m > 0 ? (m - 1) * ldo + V : 0, F, "out");
   float* inp = a.f32(1, m * C, F, "inp");
   float* w = a.f32(2, V * C, F, "w");
   if (!a.ok) return nullptr;
-  path().lmhead(out, inp, w, m, C, V);
+  path().lmhead(out, inp, w, m, C, V, ldo);
   return nullptr;
 }
 

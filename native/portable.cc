@@ -90,12 +90,12 @@ inline float dot8(const float* __restrict a, const E* __restrict b, i64 C) {
   return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
 }
 
-void lmhead(float* out, const float* x, const float* wte, i64 m, i64 C, i64 V) {
+void lmhead(float* out, const float* x, const float* wte, i64 m, i64 C, i64 V, i64 ldo) {
   const i64 RB = 32;  // x rows per block: each wte row is read once per block
   for (i64 r0 = 0; r0 < m; r0 += RB) {
     const i64 r1 = r0 + RB < m ? r0 + RB : m;
     for (i64 v = 0; v < V; v++)
-      for (i64 r = r0; r < r1; r++) out[r * V + v] = dot8(x + r * C, wte + v * C, C);
+      for (i64 r = r0; r < r1; r++) out[r * ldo + v] = dot8(x + r * C, wte + v * C, C);
   }
 }
 

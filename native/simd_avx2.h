@@ -62,7 +62,7 @@ PG_AVX2_F16C inline float load1(const T* s) {
 
 // simd_avx2_gemm.cc
 void matmul_acc(float* out, const float* x, const float* w, i64 n, i64 I, i64 O, i64 ldw, i64 ldo);
-void lmhead(float* out, const float* x, const float* wte, i64 m, i64 C, i64 V);
+void lmhead(float* out, const float* x, const float* wte, i64 m, i64 C, i64 V, i64 ldo);
 i64 gemv_max_rows();  // rows up to which matmul_acc streams w (PIPEGPT_NATIVE_GEMV_MAX, default 4)
 bool gemm16_acc(float* out, const float* x, const uint16_t* w, int kind, i64 n, i64 I, i64 O, i64 ldw, i64 ldo);
 // simd_avx2_q8.cc

@@ -132,7 +132,7 @@ namespace {
 // ---- lmHead -----------------------------------------------------------------------------------
 // NV wte rows × NX x rows of dot products, one 8-lane accumulator each (see header comment).
 template <int NV, int NX>
-PG_AVX2 inline void dot_tile(const float* wr, const float* xr, i64 C, float* out, i64 V) {
+PG_AVX2 inline void dot_tile(const float* wr, const float* xr, i64 C, float* out, i64 ldo) {
   __m256 acc[NV][NX];
   for (int a = 0; a < NV; a++)
     for (int b = 0; b < NX; b++) acc[a][b] = _mm256_setzero_ps();
@@ -156,21 +156,21 @@ PG_AVX2 inline void dot_tile(const float* wr, const float* xr, i64 C, float* out
     }
   }
   for (int a = 0; a < NV; a++)
-    for (int b = 0; b < NX; b++) out[b * V + a] = hsum8(acc[a][b]);
+    for (int b = 0; b < NX; b++) out[b * ldo + a] = hsum8(acc[a][b]);
 }
 
 template <int NX>
-PG_AVX2 void lmhead_rows(const float* x, const float* wte, i64 C, i64 V, float* out, i64 v0, i64 v1) {
+PG_AVX2 void lmhead_rows(const float* x, const float* wte, i64 C, i64 ldo, float* out, i64 v0, i64 v1) {
   constexpr int NV = NX == 1 ? 8 : 4;
   i64 v = v0;
-  for (; v + NV <= v1; v += NV) dot_tile<NV, NX>(wte + v * C, x, C, out + v, V);
-  for (; v < v1; v++) dot_tile<1, NX>(wte + v * C, x, C, out + v, V);
+  for (; v + NV <= v1; v += NV) dot_tile<NV, NX>(wte + v * C, x, C, out + v, ldo);
+  for (; v < v1; v++) dot_tile<1, NX>(wte + v * C, x, C, out + v, ldo);
 }
 
 }  // namespace
 
-PG_AVX2 void lmhead(float* out, const float* x, const float* wte, i64 m, i64 C, i64 V) {
-  if (m == 1) { lmhead_rows<1>(x, wte, C, V, out, 0, V); return; }
+PG_AVX2 void lmhead(float* out, const float* x, const float* wte, i64 m, i64 C, i64 V, i64 ldo) {
+  if (m == 1) { lmhead_rows<1>(x, wte, C, ldo, out, 0, V); return; }
   // x rows in blocks of XB (kept in L2); wte walked in chunks of VB rows (kept in L1/L2), each
   // chunk used by all the 3-row tiles of the block before moving on.
   const i64 XB = 24, VB = 16;
@@ -179,8 +179,8 @@ PG_AVX2 void lmhead(float* out, const float* x, const float* wte, i64 m, i64 C, 
     for (i64 v0 = 0; v0 < V; v0 += VB) {
       const i64 v1 = v0 + VB < V ? v0 + VB : V;
       i64 r = r0;
-      for (; r + 3 <= r1; r += 3) lmhead_rows<3>(x + r * C, wte, C, V, out + r * V, v0, v1);
-      for (; r < r1; r++) lmhead_rows<1>(x + r * C, wte, C, V, out + r * V, v0, v1);
+      for (; r + 3 <= r1; r += 3) lmhead_rows<3>(x + r * C, wte, C, ldo, out + r * ldo, v0, v1);
+      for (; r < r1; r++) lmhead_rows<1>(x + r * C, wte, C, ldo, out + r * ldo, v0, v1);
     }
   }
 }

@@ -23,10 +23,9 @@ const kv = viewKvStore(c, init.kvFormat, stage.layerStart, stage.layerEnd, init.
 const blockTable = new Int32Array(init.blockTable);
 const { slots } = viewBatchSlots(c, init.slotSpec, init.slots);
 const T = stage.tensor, V = c.vocabSize;
-// the head's vocabulary parts (shards, or pieces of a tensor-parallel head) and the widest of them
+// the head's vocabulary parts (shards, or pieces of a tensor-parallel head), each written in place into the slot's logits
 const vocabParts = headParts(stage), partIds = (p: number) => shareOf(V, p, vocabParts, 8);
-const shardV = Math.max(...Array.from({ length: vocabParts }, (_, p) => { const [a, b] = partIds(p); return b - a; }));
-const scratch = allocScratch(c, init.slotSpec.maxTokens, init.slotSpec.maxLogitRows, shardV, T === 1);
+const scratch = allocScratch(c, init.slotSpec.maxTokens, init.slotSpec.maxLogitRows, T === 1);
 // one context (and, tensor-parallel, one barrier) per slot, built once: the step loop allocates nothing
 const contexts: ForwardContext[] = slots.map((slot) => ({
   config: c, kernels, weights, kv, blockTable, maxBlocksPerSeq: init.maxBlocksPerSeq,

@@ -103,8 +103,12 @@ export interface KernelSet {
    * k/v already written; f32 or f16, see KvCache).   [n, W] → [n, NH·D]
    */
   attention(a: AttentionArgs): void;
-  /** LM head: out = inp · wᵀ, w stored [V, C] (the tied embedding, or an untied lm_head).   [m, C] → [m, V] */
-  lmHead(out: Float32Array, inp: Float32Array, w: Float32Array, m: number, C: number, V: number): void;
+  /**
+   * LM head: out = inp · wᵀ, w stored [V, C] (the tied embedding, or an untied lm_head, or V of its
+   * rows). Row r of out is out[r·ldo, r·ldo + V) (ldo ≥ V, default V: a column range of wider
+   * rows, such as one vocabulary piece of the logits written in place).   [m, C] → [m, V] (row stride ldo)
+   */
+  lmHead(out: Float32Array, inp: Float32Array, w: Float32Array, m: number, C: number, V: number, ldo?: number): void;
   /** Row-wise log-softmax.   [m, V] → [m, V]; out may alias inp. */
   logSoftmax(out: Float32Array, inp: Float32Array, m: number, V: number): void;
   /**

@@ -133,18 +133,13 @@ export function headLogits(ctx: ForwardContext, m: number, v0: number, v1: numbe
   const V = c.vocabSize, Vs = v1 - v0;
   const M = ws.maxLogitRows, idx = ws.argIdx.subarray(part * M, part * M + m), max = ws.argMax.subarray(part * M, part * M + m);
   const h = ctx.weights.head!, C = c.nEmbd;
-  if (h.kind === 'q8') {                                                  // columns [v0, v1) of logits [m, V], in place
+  if (h.kind === 'f32') {                                                 // [m, C] -> columns [v0, v1) of logits [m, V]
+    K.lmHead(ws.logits.subarray(v0), ws.headIn, h.w.subarray(v0 * C, v1 * C), m, C, Vs, V);
+  } else {
     const nb = q8Blocks(C);
     K.matmulQ8(ws.logits, ws.headIn, h.q.subarray(v0 * C, v1 * C), h.s.subarray(v0 * nb, v1 * nb), null, m, C, V, v0, v1);
-    K.rowArgmax(idx, max, ws.logits.subarray(v0), m, Vs, V);              // [m, Vs] (row stride V) -> [m]
-  } else if (Vs === V) {
-    K.lmHead(ws.logits, ws.headIn, h.w, m, C, V);                         // [m, C] -> [m, V]
-    K.rowArgmax(idx, max, ws.logits, m, V);                               // [m, V] -> [m]
-  } else {                                                                // lmHead writes whole rows [m, Vs]:
-    K.lmHead(ws.shard, ws.headIn, h.w.subarray(v0 * C, v1 * C), m, C, Vs); // a shard, then scattered
-    K.rowArgmax(idx, max, ws.shard, m, Vs);                               // [m, Vs] -> [m], while the shard is in cache
-    for (let r = 0; r < m; r++) ws.logits.set(ws.shard.subarray(r * Vs, (r + 1) * Vs), r * V + v0);
   }
+  K.rowArgmax(idx, max, ws.logits.subarray(v0), m, Vs, V);                // [m, Vs] (row stride V) -> [m]
   for (let r = 0; r < m; r++) idx[r] += v0;                              // piece index -> vocabulary id
 }
 

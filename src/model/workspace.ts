@@ -38,7 +38,6 @@ export interface Scratch extends Activations {
   gu: Float32Array;        // [T, 2I] SwiGLU gate|up (empty for GELU models); a rank reads only its own columns
   proj: Float32Array;      // [T, C] o / down projection output
   headIn: Float32Array;    // [M, C] ln_f output of the rows that sample
-  shard: Float32Array;     // [M, Vs] logits of one vocabulary shard before scattering (Vs ≤ V)
   scratch: Float32Array;   // [P] attention scores of one row and head
 }
 
@@ -93,18 +92,18 @@ export function viewBatchSlots(c: ModelConfig, s: SlotSpec, buffer = new SharedA
 }
 
 /** One thread's scratch; without `activations`, att and fc are zero-length (the slot's shared ones are used). */
-function scratchTable(c: ModelConfig, T: number, M: number, shardV: number, activations: boolean): Table<keyof Scratch> {
+function scratchTable(c: ModelConfig, T: number, M: number, activations: boolean): Table<keyof Scratch> {
   const C = c.nEmbd;
   return [
     ['h', 'f32', T * C], ['qkv', 'f32', T * qkvDims(c).width], ['gu', 'f32', c.mlp === 'swiglu' ? T * 2 * c.nInner : 0],
     ['proj', 'f32', T * C], ...activationTable(c, activations ? T : 0),
-    ['headIn', 'f32', M * C], ['shard', 'f32', shardV < c.vocabSize ? M * shardV : 0],
+    ['headIn', 'f32', M * C],
     ['scratch', 'f32', c.nPositions],
   ];
 }
 
-export function allocScratch(c: ModelConfig, T: number, M: number, shardV = c.vocabSize, activations = true): Scratch {
-  const table = scratchTable(c, T, M, shardV, activations);
+export function allocScratch(c: ModelConfig, T: number, M: number, activations = true): Scratch {
+  const table = scratchTable(c, T, M, activations);
   const buffer = new SharedArrayBuffer(layOut(table, null).bytes);
   return layOut(table, buffer).views as unknown as Scratch;
 }
@@ -121,6 +120,6 @@ export function workspaceOf(slot: BatchSlot, scratch: Scratch, maxTokens: number
 }
 
 /** Bytes of one thread's scratch (allocScratch with the same arguments). */
-export function scratchBytes(c: ModelConfig, T: number, M: number, shardV = c.vocabSize, activations = true): number {
-  return layOut(scratchTable(c, T, M, shardV, activations), null).bytes;
+export function scratchBytes(c: ModelConfig, T: number, M: number, activations = true): number {
+  return layOut(scratchTable(c, T, M, activations), null).bytes;
 }

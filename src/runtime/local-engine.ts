@@ -55,7 +55,7 @@ export class LocalEngine {
       kvCacheTokens: o.kvCacheTokens, kvFormat, blockSize: o.blockSize, stages: [fullModelStage(c)],
       // two slots: generation gets its own, since scoring calls on this engine may run between its steps
       slots: { maxTokens: o.maxBatchedTokens, maxLogitRows, count: 2 },
-      scratch: [{ threads: 2, shardV: c.vocabSize, activations: true }],
+      scratch: [{ threads: 2, activations: true }],
     });
     const backend = resolveBackend(o.backend);
     return new LocalEngine(c, memory, loadIndexed(index, undefined, format), backend, o.seed, engineTokenizer(modelDir, c),

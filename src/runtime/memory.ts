@@ -15,7 +15,7 @@ import { KV_BYTES_DEFAULT } from './options.js';
 export interface LayerRange { layerStart: number; layerEnd: number }
 
 /** One kind of thread and how many of them: each gets its own scratch (workspace.ts allocScratch). */
-export interface ScratchSpec { threads: number; shardV: number; activations: boolean }
+export interface ScratchSpec { threads: number; activations: boolean }
 
 export interface MemoryRequest {
   weightsBytes: number;
@@ -77,7 +77,7 @@ export function planMemory(c: ModelConfig, req: MemoryRequest): MemoryPlan {
     [`KV cache (${kvTokens} tokens × ${perToken} bytes, ${req.kvFormat})`, kvTokens * perToken],
     [`block table (${S} sequences × ${maxBlocksPerSeq} blocks)`, S * maxBlocksPerSeq * 4],
     [`batch slots (${req.slots.count} × ${req.slots.maxTokens} rows)`, batchSlotsBytes(c, req.slots)],
-    ...req.scratch.map((s): [string, number] => [`scratch (${s.threads} thread(s))`, s.threads * scratchBytes(c, req.slots.maxTokens, req.slots.maxLogitRows, s.shardV, s.activations)]),
+    ...req.scratch.map((s): [string, number] => [`scratch (${s.threads} thread(s))`, s.threads * scratchBytes(c, req.slots.maxTokens, req.slots.maxLogitRows, s.activations)]),
   ];
   const totalBytes = parts.reduce((a, [, b]) => a + b, 0);
   const machine = totalmem();

@@ -32,7 +32,7 @@ export class PipelineEngine {
     const memory = planMemory(c, {
       weightsBytes, maxSeqs: o.maxSeqs, maxBatchedTokens: o.maxBatchedTokens,
       kvCacheTokens: o.kvCacheTokens, kvFormat, blockSize: o.blockSize, stages: plan.stages, slots: slotSpec(plan, o),
-      scratch: plan.stages.map((s) => ({ threads: s.replicas * s.tensor, shardV: Math.ceil(c.vocabSize / headParts(s)) + 8, activations: s.tensor === 1 })),
+      scratch: plan.stages.map((s) => ({ threads: s.replicas * s.tensor, activations: s.tensor === 1 })),
     });
     const backend = resolveBackend(o.backend);
     const weights = loadIndexed(index, undefined, format);

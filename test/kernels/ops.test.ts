@@ -169,6 +169,19 @@ forEachBackend('lmHead matches the naive tied head', (t, k) => {
     k.lmHead(out, x, wte, m, C, V);
     assertClose(t, out, naive.lmHead(x, wte, m, C, V), TOL, `lmHead ${m}x${C}x${V}`);
   }
+  // rows [v0, v0 + Vs) of the head into columns [v0, v0 + Vs) of wider rows (row stride V, one
+  // vocabulary piece written in place): the full call's bytes there, nothing written outside
+  const m = 5, C = 40, V = 333, v0 = 101, Vs = 77, x = rand(m * C, 62, 1), wte = rand(V * C, 63, 0.1);
+  const full = new Float32Array(m * V), piece = new Float32Array(m * V).fill(-7);
+  k.lmHead(full, x, wte, m, C, V);
+  k.lmHead(piece.subarray(v0), x, wte.subarray(v0 * C, (v0 + Vs) * C), m, C, Vs, V);
+  for (let r = 0; r < m; r++) {
+    for (let v = 0; v < V; v++) {
+      const want = v >= v0 && v < v0 + Vs ? full[r * V + v] : -7;
+      if (piece[r * V + v] !== want) { t.fail(`lmHead piece [${v0}, ${v0 + Vs}) row ${r} column ${v}: ${piece[r * V + v]}, want ${want}`); return; }
+    }
+  }
+  t.pass();
 });
 
 forEachBackend('logSoftmax handles [-1000, 1000] and a single column', (t, k) => {

@@ -33,7 +33,7 @@ test('the memory plan holds an f16 cache in half the bytes of an f32 one, and sa
   const c = readModelConfig(`${ckptDir('f32')}/config.json`);
   const req = {
     weightsBytes: 1, maxSeqs: 4, maxBatchedTokens: 32, blockSize: 16, stages: [{ layerStart: 0, layerEnd: c.nLayer }],
-    slots: { maxTokens: 32, maxLogitRows: 4, count: 2 }, scratch: [{ threads: 1, shardV: c.vocabSize, activations: true }],
+    slots: { maxTokens: 32, maxLogitRows: 4, count: 2 }, scratch: [{ threads: 1, activations: true }],
   };
   const kv = (p: MemoryPlan) => p.parts.find(([k]) => k.startsWith('KV cache'))!;
   const f32 = planMemory(c, { ...req, kvFormat: 'f32' }), f16 = planMemory(c, { ...req, kvFormat: 'f16' });

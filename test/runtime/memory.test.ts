@@ -15,7 +15,7 @@ const c = readModelConfig(`${ckptDir('f32')}/config.json`); // P = 64
 const base = {
   weightsBytes: planParams(c).totalBytes, maxSeqs: 4, maxBatchedTokens: 32, blockSize: 16, kvFormat: 'f32' as const,
   stages: [{ layerStart: 0, layerEnd: c.nLayer }], slots: { maxTokens: 32, maxLogitRows: 4, count: 2 },
-  scratch: [{ threads: 2, shardV: c.vocabSize, activations: true }],
+  scratch: [{ threads: 2, activations: true }],
 };
 
 test('the plan sizes the KV cache: default max_num_seqs full contexts, at least one, in whole blocks', (t) => {

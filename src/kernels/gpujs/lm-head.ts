@@ -13,12 +13,13 @@ const SOURCE = `function (inp, wte) {
   return s;
 }`;
 
-export const lmHead: KernelSet['lmHead'] = (out, inp, wte, m, C, V) => {
+export const lmHead: KernelSet['lmHead'] = (out, inp, wte, m, C, V, ldo = V) => {
   if (m === 0) return;
   const mb = bucket(m);
   const k = kernelFor(`lmHead|${mb}|${C}|${V}`, SOURCE, mb * V, { C, V });
   const x = padded('lmHead.inp', inp, m * C, mb * C);
   const r = runKernel(k, as2d(x, C, mb), as2d(wte, C, V));
-  out.set(r.subarray(0, m * V));
+  if (ldo === V) out.set(r.subarray(0, m * V));
+  else for (let i = 0; i < m; i++) out.set(r.subarray(i * V, (i + 1) * V), i * ldo);
 };
 

@@ -2,5 +2,5 @@
 import type { KernelSet } from '../names.js';
 import { addon } from './addon.js';
 
-export const lmHead: KernelSet['lmHead'] = (out, inp, wte, m, C, V) => addon().lmHead(out, inp, wte, m, C, V);
+export const lmHead: KernelSet['lmHead'] = (out, inp, wte, m, C, V, ldo = V) => addon().lmHead(out, inp, wte, m, C, V, ldo);
 
