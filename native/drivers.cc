@@ -73,6 +73,22 @@ struct AttnInner {
   void (*values)(float* o, const E* v, const i64* off, const float* p, i64 T, i64 D);
 };
 
+// Asks for the bytes of KV heads [g0, g1) of cache rows off[0, len) ahead of their use. A decode
+// step's K/V rows come from DRAM (each sequence has its own blocks), and the kernels' per-head
+// strided reads leave the hardware prefetchers little to follow: asking for a whole block at once
+// (attend: K block 0 as a row starts, each next block as one starts, V's first with K's last)
+// measured 15.6 → 11.3 ms for a GPT-2-small decode step's attention (32 rows, T = 64, 12 layers,
+// f16 cache). Per head, interleaved with the kernels, measured slower than the plain loop. A hint
+// only: no value changes.
+template <typename E>
+inline void prefetch_rows(const E* base, const i64* off, i64 len, i64 g0, i64 g1, i64 D) {
+  const i64 bytes = (g1 - g0) * D * (i64)sizeof(E);
+  for (i64 i = 0; i < len; i++) {
+    const char* row = reinterpret_cast<const char*>(base + off[i] + g0 * D);
+    for (i64 b = 0; b < bytes; b += 64) __builtin_prefetch(row + b, 0, 2);
+  }
+}
+
 // Row r (sequence s, position P) attends to positions t0..P of s (t0 = P - window + 1 with a
 // window, else 0); query head h reads KV head h / G. qkv rows are [NH·D q | NKV·D k | NKV·D v],
 // cache rows NKV·D, out rows NH·D. Scores live in thread-local rows [h1 - h0, T] (the caller's
@@ -96,8 +112,12 @@ void attend(const Path& p, const AttnArgs& a, const E* kc, const E* vc, AttnInne
     float* sc = g_scores.data();  // head h's scores: sc + (h - h0)·T
     const float* q = a.qkv + r * W;
     float* o = a.out + r * QO;
+    const i64 g0 = a.h0 / G, g1 = (a.h1 + G - 1) / G;
+    prefetch_rows(kc, off, T < TB ? T : TB, g0, g1, D);
     for (i64 tb = 0; tb < T; tb += TB) {
       const i64 len = T - tb < TB ? T - tb : TB;
+      if (tb + TB < T) prefetch_rows(kc, off + tb + TB, T - tb - TB < TB ? T - tb - TB : TB, g0, g1, D);
+      else prefetch_rows(vc, off, T < TB ? T : TB, g0, g1, D);
       for (i64 h = a.h0; h < a.h1; h++) in.scores(sc + (h - a.h0) * T + tb, q + h * D, kc + (h / G) * D, off + tb, len, D, scale);
     }
     for (i64 h = a.h0; h < a.h1; h++) {
@@ -106,6 +126,7 @@ void attend(const Path& p, const AttnArgs& a, const E* kc, const E* vc, AttnInne
     }
     for (i64 tb = 0; tb < T; tb += TB) {
       const i64 len = T - tb < TB ? T - tb : TB;
+      if (tb + TB < T) prefetch_rows(vc, off + tb + TB, T - tb - TB < TB ? T - tb - TB : TB, g0, g1, D);
       for (i64 h = a.h0; h < a.h1; h++) in.values(o + h * D, vc + (h / G) * D, off + tb, sc + (h - a.h0) * T + tb, len, D);
     }
   }
