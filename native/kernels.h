@@ -176,6 +176,10 @@ void kvwrite16(const Path& p, const float* qkv, uint16_t* kc, uint16_t* vc, cons
 // quant.cc
 // columns [j0, j1) of out [n, O] = Q8 product (names.ts matmulQ8); wq [j1-j0, I], ws [j1-j0, nb]
 void matmul_q8(const Path& p, float* out, const float* x, const int8_t* wq, const float* ws, const float* bias, i64 n, i64 I, i64 O, i64 j0, i64 j1);
+// matmul_q8 in two halves (names.ts quantizeRowsQ8, matmulQ8Rows): rows of x quantized once into
+// xq [n, I] / xd [n, nb], then any number of products (column ranges, weight blocks) from them
+void quantize_rows_q8(const Path& p, int8_t* xq, float* xd, const float* x, i64 n, i64 I);
+void matmul_q8_rows(const Path& p, float* out, const int8_t* xq, const float* xd, const int8_t* wq, const float* ws, const float* bias, i64 n, i64 I, i64 O, i64 j0, i64 j1);
 // columns [j0, j1) of out = x · f32(w) + bias, w the 16-bit column shard [I, j1-j0]; kind as widen16
 void matmul_16(const Path& p, float* out, const float* x, const uint16_t* w, int kind, const float* bias, i64 n, i64 I, i64 O, i64 j0, i64 j1);
 // out[r] = Q8 row tok[r] of wq [V, C] / ws [V, ceil(C/32)] dequantized (+ wpe[pos[r]]) (names.ts embeddingQ8)

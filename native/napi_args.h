@@ -131,6 +131,8 @@ struct Args {
 
 // napi_quant.cc
 napi_value js_matmulq8(napi_env env, napi_callback_info info);
+napi_value js_quantizerowsq8(napi_env env, napi_callback_info info);
+napi_value js_matmulq8rows(napi_env env, napi_callback_info info);
 napi_value js_matmul16(napi_env env, napi_callback_info info);
 napi_value js_quantizelinearq8(napi_env env, napi_callback_info info);
 napi_value js_widen16(napi_env env, napi_callback_info info);

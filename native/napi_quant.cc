@@ -1,4 +1,4 @@
-// Node-API glue for the quantized-weight ops (names.ts matmulQ8, matmul16, embeddingQ8); registered in napi.cc.
+// Node-API glue for the quantized-weight ops (names.ts matmulQ8, quantizeRowsQ8, matmulQ8Rows, matmul16, embeddingQ8); registered in napi.cc.
 #include <node_api.h>
 
 #include <cstring>
@@ -22,6 +22,37 @@ napi_value js_matmulq8(napi_env env, napi_callback_info info) {
   float* b = a.f32_or_null(4, O, F, "bias");
   if (!a.ok) return nullptr;
   if (n > 0 && j1 > j0) matmul_q8(path(), out, inp, wq, ws, b, n, I, O, j0, j1);
+  return nullptr;
+}
+
+// quantizeRowsQ8(xq, xd, inp, n, I): xq [n, I] int8, xd [n, ceil(I/32)] ← the rows of inp [n, I]
+napi_value js_quantizerowsq8(napi_env env, napi_callback_info info) {
+  const char* F = "quantizeRowsQ8";
+  Args a(env, info, 5, F);
+  const i64 n = a.num(3, F, "n"), I = a.num(4, F, "I");
+  int8_t* xq = a.i8(0, n * I, F, "xq");
+  float* xd = a.f32(1, n * ((I + 31) / 32), F, "xd");
+  float* inp = a.f32(2, n * I, F, "inp");
+  if (!a.ok) return nullptr;
+  if (n > 0 && I > 0) quantize_rows_q8(path(), xq, xd, inp, n, I);
+  return nullptr;
+}
+
+// matmulQ8Rows(out, xq, xd, wq, ws, bias | null, n, I, O[, j0, j1]): matmulQ8 on rows quantized by quantizeRowsQ8
+napi_value js_matmulq8rows(napi_env env, napi_callback_info info) {
+  const char* F = "matmulQ8Rows";
+  Args a(env, info, 9, F);
+  const i64 n = a.num(6, F, "n"), I = a.num(7, F, "I"), O = a.num(8, F, "O");
+  i64 j0 = 0, j1 = O;
+  a.range(9, O, F, "j0, j1", j0, j1);
+  float* out = a.f32(0, n * O, F, "out");
+  int8_t* xq = a.i8(1, n * I, F, "xq");
+  float* xd = a.f32(2, n * ((I + 31) / 32), F, "xd");
+  int8_t* wq = a.i8(3, I * (j1 - j0), F, "wq");
+  float* ws = a.f32(4, (I + 31) / 32 * (j1 - j0), F, "ws");
+  float* b = a.f32_or_null(5, O, F, "bias");
+  if (!a.ok) return nullptr;
+  if (n > 0 && j1 > j0) matmul_q8_rows(path(), out, xq, xd, wq, ws, b, n, I, O, j0, j1);
   return nullptr;
 }
 

@@ -150,24 +150,24 @@ namespace {
 thread_local std::vector<int8_t> g_xq, g_wt;
 thread_local std::vector<float> g_xd, g_wsT, g_w32;
 thread_local std::vector<int32_t> g_isum, g_xs;
-}  // namespace
+
+// rows of xq [n, Ip] (each zero-padded to whole blocks) in thread-local scratch
+int8_t* padded_rows(i64 n, i64 Ip) {
+  if ((i64)g_xq.size() < n * Ip) g_xq.resize((size_t)(n * Ip));
+  return g_xq.data();
+}
 
 // Loop order: 16-row weight tiles outer (a tile, 16·I bytes, stays in L1/L2 while every activation
 // row block passes over it), activation rows in blocks of RB. Where a tile has fewer than 16 rows
 // or I % 32 ≠ 0, it is copied zero-padded to [16, nb·32] first (zero weights add 0 to S_b).
-void matmul_q8(const Path& p, float* out, const float* x, const int8_t* wq, const float* ws, const float* bias, i64 n, i64 I, i64 O, i64 j0, i64 j1) {
+// xq [n, Ip]: quantized rows zero-padded to whole blocks; xd [n, nb].
+void q8_product(const Path& p, float* out, const int8_t* xq, const float* xd, const int8_t* wq, const float* ws, const float* bias, i64 n, i64 I, i64 O, i64 j0, i64 j1) {
   const i64 W = j1 - j0, nb = (I + QB - 1) / QB, Ip = nb * QB;
-  if ((i64)g_xq.size() < n * Ip) g_xq.resize((size_t)(n * Ip));
-  if ((i64)g_xd.size() < n * nb) g_xd.resize((size_t)(n * nb));
   if ((i64)g_wt.size() < JT * Ip) g_wt.resize((size_t)(JT * Ip));
   if ((i64)g_wsT.size() < nb * JT) g_wsT.resize((size_t)(nb * JT));
   if ((i64)g_isum.size() < RB * nb * JT) g_isum.resize((size_t)(RB * nb * JT));
-  int8_t* xq = g_xq.data();
-  float* xd = g_xd.data();
   float* wsT = g_wsT.data();
   int32_t* isum = g_isum.data();
-  const auto qr = p.quantize_row_q8 ? p.quantize_row_q8 : quantize_row_q8;
-  for (i64 r = 0; r < n; r++) qr(xq + r * Ip, xd + r * nb, x + r * I, I);
   int32_t* xs = nullptr;  // block sums of the quantized rows, for a path's fused tile
   if (p.q8_tile) {
     if ((i64)g_xs.size() < n * nb) g_xs.resize((size_t)(n * nb));
@@ -207,6 +207,38 @@ void matmul_q8(const Path& p, float* out, const float* x, const int8_t* wq, cons
       }
     }
   }
+}
+}  // namespace
+
+void quantize_rows_q8(const Path& p, int8_t* xq, float* xd, const float* x, i64 n, i64 I) {
+  const i64 nb = (I + QB - 1) / QB, Ip = nb * QB;
+  const auto qr = p.quantize_row_q8 ? p.quantize_row_q8 : quantize_row_q8;
+  if (Ip == I) { for (i64 r = 0; r < n; r++) qr(xq + r * I, xd + r * nb, x + r * I, I); return; }
+  int8_t* row = padded_rows(1, Ip);  // the zero tail must not run into the next row
+  for (i64 r = 0; r < n; r++) {
+    qr(row, xd + r * nb, x + r * I, I);
+    std::memcpy(xq + r * I, row, (size_t)I);
+  }
+}
+
+void matmul_q8_rows(const Path& p, float* out, const int8_t* xq, const float* xd, const int8_t* wq, const float* ws, const float* bias, i64 n, i64 I, i64 O, i64 j0, i64 j1) {
+  const i64 nb = (I + QB - 1) / QB, Ip = nb * QB;
+  if (Ip == I) { q8_product(p, out, xq, xd, wq, ws, bias, n, I, O, j0, j1); return; }
+  int8_t* xp = padded_rows(n, Ip);
+  for (i64 r = 0; r < n; r++) {
+    std::memcpy(xp + r * Ip, xq + r * I, (size_t)I);
+    std::memset(xp + r * Ip + I, 0, (size_t)(Ip - I));
+  }
+  q8_product(p, out, xp, xd, wq, ws, bias, n, I, O, j0, j1);
+}
+
+void matmul_q8(const Path& p, float* out, const float* x, const int8_t* wq, const float* ws, const float* bias, i64 n, i64 I, i64 O, i64 j0, i64 j1) {
+  const i64 nb = (I + QB - 1) / QB, Ip = nb * QB;
+  if ((i64)g_xd.size() < n * nb) g_xd.resize((size_t)(n * nb));
+  int8_t* xq = padded_rows(n, Ip);
+  const auto qr = p.quantize_row_q8 ? p.quantize_row_q8 : quantize_row_q8;
+  for (i64 r = 0; r < n; r++) qr(xq + r * Ip, g_xd.data() + r * nb, x + r * I, I);
+  q8_product(p, out, xq, g_xd.data(), wq, ws, bias, n, I, O, j0, j1);
 }
 
 // A path's matmul16_acc reads the 16-bit weights directly (widened in registers or while packing),

@@ -12,7 +12,7 @@
 
 export const OPS = [
   'embedding', 'layernorm', 'rmsnorm', 'matmul', 'gelu', 'swiglu', 'residual', 'rope', 'kvWrite', 'attention',
-  'lmHead', 'logSoftmax', 'rowArgmax', 'matmulQ8', 'matmul16', 'embeddingQ8',
+  'lmHead', 'logSoftmax', 'rowArgmax', 'matmulQ8', 'quantizeRowsQ8', 'matmulQ8Rows', 'matmul16', 'embeddingQ8',
 ] as const;
 export type OpName = (typeof OPS)[number];
 
@@ -130,6 +130,17 @@ export interface KernelSet {
    * written. The LM head uses it with w = [V, C] and bias null.
    */
   matmulQ8(out: Float32Array, inp: Float32Array, wq: Int8Array, ws: Float32Array, bias: Float32Array | null, n: number, I: number, O: number, j0?: number, j1?: number): void;
+  /**
+   * matmulQ8's first half: the rows of inp [n, I] quantized exactly as quantizeQ8(xq, xd, inp, n, I)
+   * (quant.ts): xq [n, I] int8, xd [n, ceil(I/32)].
+   */
+  quantizeRowsQ8(xq: Int8Array, xd: Float32Array, inp: Float32Array, n: number, I: number): void;
+  /**
+   * matmulQ8's second half: matmulQ8(out, inp, …) gives exactly the bits of quantizeRowsQ8(xq, xd,
+   * inp, n, I) then this. A linear stored in several weight blocks (a tensor-parallel rank's q|k|v
+   * heads, SwiGLU gate|up, the head's vocabulary pieces) quantizes its input once.
+   */
+  matmulQ8Rows(out: Float32Array, xq: Int8Array, xd: Float32Array, wq: Int8Array, ws: Float32Array, bias: Float32Array | null, n: number, I: number, O: number, j0?: number, j1?: number): void;
   /**
    * matmul with 16-bit weights: w [I, O] (a range: the column shard [I, j1-j0]) of bf16 or IEEE f16
    * bits. Every element is exactly what `matmul` gives on the same backend for the f32 values of w.

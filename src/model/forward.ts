@@ -66,7 +66,7 @@ export function blocks(ctx: ForwardContext, n: number, l0: number, l1: number, p
     const w = weights.layers[l - weights.layout.stage.layerStart], lin = part.layers[l - l0]; // part: layers l0..l1
     const kCache = kv.k[l - kv.layerStart], vCache = kv.v[l - kv.layerStart];
     norm(ctx, ws.h, ws.x, w.norm1, n);                                   // [n, C]
-    linear(K, ws.qkv, ws.h, lin.qkv, n);                                  // [n, C] -> [n, W], my heads
+    linear(K, ws.qkv, ws.h, lin.qkv, n, ws);                              // [n, C] -> [n, W], my heads
     if (weights.rope) {                                                   // q, k of my heads rotated in place
       K.rope({ qkv: ws.qkv, positions: ws.positions, cos: weights.rope.cos, sin: weights.rope.sin, n, nHead: c.nHead,
         nKvHead: c.nKvHead, headDim: D, qNorm: w.qNorm, kNorm: w.kNorm, eps: c.normEps, h0, h1 });
@@ -78,14 +78,14 @@ export function blocks(ctx: ForwardContext, n: number, l0: number, l1: number, p
       n, nHead: c.nHead, nKvHead: c.nKvHead, headDim: D, window: c.window, scratch: ws.scratch, h0, h1,
     });
     part.barrier();                                                       // att complete
-    linear(K, ws.proj, ws.att, lin.o, n);                                 // [n, QD] -> [n, C], my columns
+    linear(K, ws.proj, ws.att, lin.o, n, ws);                             // [n, QD] -> [n, C], my columns
     addColumns(K, ws.x, ws.proj, n, c.nEmbd, c0, c1);                     // x += attn
     part.barrier();                                                       // x complete
     norm(ctx, ws.h, ws.x, w.norm2, n);                                   // [n, C]
-    linear(K, mlpIn, ws.h, lin.up, n);                                    // [n, C] -> [n, U]
+    linear(K, mlpIn, ws.h, lin.up, n, ws);                                // [n, C] -> [n, U]
     activate(ctx, n, i0, i1);                                             // -> fc [n, I]
     part.barrier();                                                       // fc complete
-    linear(K, ws.proj, ws.fc, lin.down, n);                               // [n, I] -> [n, C]
+    linear(K, ws.proj, ws.fc, lin.down, n, ws);                           // [n, I] -> [n, C]
     addColumns(K, ws.x, ws.proj, n, c.nEmbd, c0, c1);                     // x += mlp
     part.barrier();                                                       // x complete
   }
@@ -113,7 +113,7 @@ export function head(ctx: ForwardContext, n: number, v0 = 0, v1 = ctx.config.voc
   return m;
 }
 
-/** Gathers the rows that need logits and applies the final norm: ws.headIn [m, C]. Returns m. */
+/** Gathers the rows that need logits and applies the final norm: ws.headIn [m, C] (and, int8 head, ws.xq / xd). Returns m. */
 export function headInput(ctx: ForwardContext, n: number): number {
   const { ws, weights, config: c } = ctx, C = c.nEmbd;
   let m = 0;
@@ -124,6 +124,7 @@ export function headInput(ctx: ForwardContext, n: number): number {
     m++;
   }
   norm(ctx, ws.headIn, ws.headIn, weights.normF!, m);                    // [m, C]
+  if (weights.head!.kind === 'q8') ctx.kernels.quantizeRowsQ8(ws.xq, ws.xd, ws.headIn, m, C); // once for every vocabulary piece
   return m;
 }
 
@@ -137,7 +138,7 @@ export function headLogits(ctx: ForwardContext, m: number, v0: number, v1: numbe
     K.lmHead(ws.logits.subarray(v0), ws.headIn, h.w.subarray(v0 * C, v1 * C), m, C, Vs, V);
   } else {
     const nb = q8Blocks(C);
-    K.matmulQ8(ws.logits, ws.headIn, h.q.subarray(v0 * C, v1 * C), h.s.subarray(v0 * nb, v1 * nb), null, m, C, V, v0, v1);
+    K.matmulQ8Rows(ws.logits, ws.xq, ws.xd, h.q.subarray(v0 * C, v1 * C), h.s.subarray(v0 * nb, v1 * nb), null, m, C, V, v0, v1);
   }
   K.rowArgmax(idx, max, ws.logits.subarray(v0), m, Vs, V);                // [m, Vs] (row stride V) -> [m]
   for (let r = 0; r < m; r++) idx[r] += v0;                              // piece index -> vocabulary id

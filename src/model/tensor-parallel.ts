@@ -32,12 +32,16 @@ export interface Linear {
 /** The four linears of one block, as one thread sees them. */
 export interface LayerLinears { qkv: Linear; o: Linear; up: Linear; down: Linear }
 
+/** Scratch for an int8 linear's input rows, quantized once for all its blocks (workspace.ts xq, xd). */
+export interface Q8Rows { xq: Int8Array; xd: Float32Array }
+
 /** out[:, blocks] = inp · w + bias   [n, I] → [n, O]; each element by the kernel's one arithmetic, whatever the blocks. */
-export function linear(K: KernelSet, out: Float32Array, inp: Float32Array, lin: Linear, n: number): void {
+export function linear(K: KernelSet, out: Float32Array, inp: Float32Array, lin: Linear, n: number, x8: Q8Rows): void {
+  if (lin.blocks[0]?.w.kind === 'q8') K.quantizeRowsQ8(x8.xq, x8.xd, inp, n, lin.I); // the blocks' weights are one kind
   for (const { w, j0, j1 } of lin.blocks) {
     switch (w.kind) {
       case 'f32': K.matmul(out, inp, w.w, lin.bias, n, lin.I, lin.O, j0, j1); break;
-      case 'q8': K.matmulQ8(out, inp, w.q, w.s, lin.bias, n, lin.I, lin.O, j0, j1); break;
+      case 'q8': K.matmulQ8Rows(out, x8.xq, x8.xd, w.q, w.s, lin.bias, n, lin.I, lin.O, j0, j1); break;
       default: K.matmul16(out, inp, w.w, w.kind, lin.bias, n, lin.I, lin.O, j0, j1);
     }
   }

@@ -39,19 +39,23 @@ export interface Scratch extends Activations {
   proj: Float32Array;      // [T, C] o / down projection output
   headIn: Float32Array;    // [M, C] ln_f output of the rows that sample
   scratch: Float32Array;   // [P] attention scores of one row and head
+  xq: Int8Array;           // [T, X] an int8 linear's input rows, quantized once for all its weight blocks ...
+  xd: Float32Array;        // [T, X / 32] ... and their block scales (X = max(C, QD, I), rounded up to 32)
 }
 
 export type Workspace = BatchSlot & Scratch & { maxTokens: number; maxLogitRows: number };
 
-type Kind = 'i32' | 'u8' | 'f32';
+type Kind = 'i32' | 'u8' | 'i8' | 'f32';
 type Table<K> = Array<[K, Kind, number]>;
 
 function layOut<K extends string>(table: Table<K>, buffer: SharedArrayBuffer | null, base = 0): { views: Record<K, unknown>; bytes: number } {
-  const size = (k: Kind, n: number) => Math.ceil(((k === 'u8' ? 1 : 4) * n) / 64) * 64;
+  const size = (k: Kind, n: number) => Math.ceil(((k === 'u8' || k === 'i8' ? 1 : 4) * n) / 64) * 64;
+  const view = (k: Kind, off: number, n: number) => k === 'i32' ? new Int32Array(buffer!, off, n) : k === 'u8' ? new Uint8Array(buffer!, off, n)
+    : k === 'i8' ? new Int8Array(buffer!, off, n) : new Float32Array(buffer!, off, n);
   const views = {} as Record<K, unknown>;
   let off = base;
   for (const [name, k, n] of table) {
-    if (buffer) views[name] = k === 'i32' ? new Int32Array(buffer, off, n) : k === 'u8' ? new Uint8Array(buffer, off, n) : new Float32Array(buffer, off, n);
+    if (buffer) views[name] = view(k, off, n);
     off += size(k, n);
   }
   return { views, bytes: off - base };
@@ -93,12 +97,13 @@ export function viewBatchSlots(c: ModelConfig, s: SlotSpec, buffer = new SharedA
 
 /** One thread's scratch; without `activations`, att and fc are zero-length (the slot's shared ones are used). */
 function scratchTable(c: ModelConfig, T: number, M: number, activations: boolean): Table<keyof Scratch> {
-  const C = c.nEmbd;
+  const C = c.nEmbd, X = Math.ceil(Math.max(C, qkvDims(c).q, c.nInner) / 32) * 32;
   return [
     ['h', 'f32', T * C], ['qkv', 'f32', T * qkvDims(c).width], ['gu', 'f32', c.mlp === 'swiglu' ? T * 2 * c.nInner : 0],
     ['proj', 'f32', T * C], ...activationTable(c, activations ? T : 0),
     ['headIn', 'f32', M * C],
     ['scratch', 'f32', c.nPositions],
+    ['xq', 'i8', T * X], ['xd', 'f32', (T * X) / 32], // pages an f32 or 16-bit model never touches stay unallocated
   ];
 }
 

@@ -1,4 +1,4 @@
-// matmulQ8 and matmul16 (issue #12) on every backend and every native SIMD path this CPU has,
+// matmulQ8 (whole, and as quantizeRowsQ8 + matmulQ8Rows) and matmul16 (issue #12) on every backend and every native SIMD path this CPU has,
 // against naive code in test/helpers/naive-quant.ts. Exact: the Q8 format bytes, matmulQ8 on the
 // reference and native backends (the contract's f32 recipe, bit for bit), batch invariance, column
 // ranges, matmul16 == matmul on the widened weights. gpujs matmulQ8: max|Δ|/max|ref| ≤ 1e-5 where
@@ -101,6 +101,27 @@ forEachBackend('matmulQ8 on a row range [j0, j1) equals those columns of the ful
         t.deepEqual(bits(row.slice(j0, j1)), bits(full.slice(r * O + j0, r * O + j1)), `${n}x${I}x${O} [${j0}, ${j1}) row ${r}`);
         t.true([...row.slice(0, j0), ...row.slice(j1)].every((v) => v === -7), `${n}x${I}x${O} [${j0}, ${j1}) row ${r}: wrote outside`);
       }
+    }
+  }
+}, { allSimd: true });
+
+forEachBackend('quantizeRowsQ8 gives the naive quantizer\'s bytes, and matmulQ8Rows on them the bits of matmulQ8 (several weight blocks, one quantization)', (t, k) => {
+  for (const [n, I, O] of [[1, 32, 16], [3, 70, 17], [9, 96, 67], [40, 130, 48], [5, 300, 33]]) {  // whole and short last blocks
+    const { wq, ws, nb } = quantized(O, I, I + 3 * O), x = rand(n * I + 5, n + I, 1.5), b = rand(O, 14, 0.1);
+    const xq = new Int8Array(n * I + 3).fill(99), xd = new Float32Array(n * nb + 3).fill(-9);  // tails: must stay untouched
+    k.quantizeRowsQ8(xq, xd, x, n, I);
+    const ref = naiveQuantize(x.subarray(0, n * I), n, I);
+    t.deepEqual(Array.from(xq.subarray(0, n * I)), Array.from(ref.q), `${n}x${I}: xq`);
+    t.deepEqual(bits(xd.subarray(0, n * nb)), bits(ref.d), `${n}x${I}: xd`);
+    t.deepEqual(Array.from(xq.subarray(n * I)), [99, 99, 99], `${n}x${I}: wrote past xq [n, I]`);
+    t.deepEqual(Array.from(xd.subarray(n * nb)), [-9, -9, -9], `${n}x${I}: wrote past xd [n, nb]`);
+    for (const bias of [b, null]) {
+      const whole = new Float32Array(n * O), blocks = new Float32Array(n * O).fill(NaN);
+      k.matmulQ8(whole, x, wq, ws, bias, n, I, O);
+      const cut = Math.min(O, 16);  // two blocks from the same quantized rows, as a rank's q|k|v
+      k.matmulQ8Rows(blocks, xq, xd, wq.subarray(0, cut * I), ws.subarray(0, cut * nb), bias, n, I, O, 0, cut);
+      k.matmulQ8Rows(blocks, xq, xd, wq.subarray(cut * I), ws.subarray(cut * nb), bias, n, I, O, cut, O);
+      t.deepEqual(bits(blocks), bits(whole), `${n}x${I}x${O} bias ${!!bias}`);
     }
   }
 }, { allSimd: true });

@@ -6,3 +6,5 @@ import { addon } from './addon.js';
 
 export const matmulQ8: KernelSet['matmulQ8'] = (out, inp, wq, ws, bias, n, I, O, j0, j1) => addon().matmulQ8(out, inp, wq, ws, bias, n, I, O, j0, j1);
 export const matmul16: KernelSet['matmul16'] = (out, inp, w, kind, bias, n, I, O, j0, j1) => addon().matmul16(out, inp, w, kind, bias, n, I, O, j0, j1);
+export const quantizeRowsQ8: KernelSet['quantizeRowsQ8'] = (xq, xd, inp, n, I) => addon().quantizeRowsQ8(xq, xd, inp, n, I);
+export const matmulQ8Rows: KernelSet['matmulQ8Rows'] = (out, xq, xd, wq, ws, bias, n, I, O, j0, j1) => addon().matmulQ8Rows(out, xq, xd, wq, ws, bias, n, I, O, j0, j1);

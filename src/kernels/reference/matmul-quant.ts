@@ -6,21 +6,29 @@ import { Q8_BLOCK, f16Table32, q8Blocks, quantizeQ8 } from '../quant.js';
 
 const f = Math.fround;
 
-export const matmulQ8: KernelSet['matmulQ8'] = (out, inp, wq, ws, bias, n, I, O, j0 = 0, j1 = O) => {
-  const nb = q8Blocks(I), xq = new Int8Array(I), xd = new Float32Array(nb);
+export const quantizeRowsQ8: KernelSet['quantizeRowsQ8'] = (xq, xd, inp, n, I) => quantizeQ8(xq, xd, inp, n, I);
+
+export const matmulQ8Rows: KernelSet['matmulQ8Rows'] = (out, xq, xd, wq, ws, bias, n, I, O, j0 = 0, j1 = O) => {
+  const nb = q8Blocks(I);
   for (let r = 0; r < n; r++) {
-    quantizeQ8(xq, xd, inp.subarray(r * I, (r + 1) * I), 1, I);
+    const xr = r * I, dr = r * nb;
     for (let j = j0; j < j1; j++) {
       const wr = (j - j0) * I, sr = (j - j0) * nb;
       let s = 0;
       for (let b = 0; b < nb; b++) {
         let dot = 0;
-        for (let k = b * Q8_BLOCK, e = Math.min(I, k + Q8_BLOCK); k < e; k++) dot += xq[k] * wq[wr + k];
-        s = f(s + f(f(xd[b] * ws[sr + b]) * dot));  // |dot| ≤ 32·127² < 2^24: exact in f32
+        for (let k = b * Q8_BLOCK, e = Math.min(I, k + Q8_BLOCK); k < e; k++) dot += xq[xr + k] * wq[wr + k];
+        s = f(s + f(f(xd[dr + b] * ws[sr + b]) * dot));  // |dot| ≤ 32·127² < 2^24: exact in f32
       }
       out[r * O + j] = bias ? f(bias[j] + s) : s;
     }
   }
+};
+
+export const matmulQ8: KernelSet['matmulQ8'] = (out, inp, wq, ws, bias, n, I, O, j0 = 0, j1 = O) => {
+  const xq = new Int8Array(n * I), xd = new Float32Array(n * q8Blocks(I));
+  quantizeRowsQ8(xq, xd, inp, n, I);
+  matmulQ8Rows(out, xq, xd, wq, ws, bias, n, I, O, j0, j1);
 };
 
 // w [I, W = j1 - j0] 16-bit; same loop order and accumulation as reference/matmul.ts
