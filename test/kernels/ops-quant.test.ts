@@ -194,7 +194,7 @@ forEachBackend('matmul16 with f16 subnormal and infinite weights equals matmul o
   for (const kind of ['f16', 'bf16'] as const) for (const n of [3, 12]) check16(t, k, kind, n, 40, 24, true);  // GEMV and packed GEMM
 }, { allSimd: true });
 
-test('native matmulQ8 / matmul16 refuse wrong argument types and short arrays with a TypeError naming them', (t) => {
+test('native matmulQ8 / quantizeRowsQ8 / matmulQ8Rows / matmul16 refuse wrong argument types and short arrays with a TypeError naming them', (t) => {
   registerAllKernels();
   if (!backendStatus().find((b) => b.name === 'native')?.available) { t.pass('native backend unavailable'); return; }
   const k = kernelSet('native'), out = new Float32Array(4 * 40), x = new Float32Array(2 * 40);
@@ -203,4 +203,9 @@ test('native matmulQ8 / matmul16 refuse wrong argument types and short arrays wi
   t.throws(() => k.matmulQ8(out, x, wq, ws.subarray(0, 3), null, 2, 40, 2), { instanceOf: TypeError, message: /ws has 3 elements, needs 4/ });
   t.throws(() => k.matmul16(out, x, new Uint16Array(80), 'fp8' as 'f16', null, 2, 40, 2), { instanceOf: TypeError, message: /kind must be "bf16" or "f16"/ });
   t.throws(() => k.matmul16(out, x, new Uint16Array(79), 'bf16', null, 2, 40, 2), { instanceOf: TypeError, message: /w has 79 elements, needs 80/ });
+  const xq = new Int8Array(80), xd = new Float32Array(4);
+  t.throws(() => k.quantizeRowsQ8(xq.subarray(0, 79), xd, x, 2, 40), { instanceOf: TypeError, message: /quantizeRowsQ8: xq has 79 elements, needs 80/ });
+  t.throws(() => k.quantizeRowsQ8(xq, xd.subarray(0, 3), x, 2, 40), { instanceOf: TypeError, message: /xd has 3 elements, needs 4/ });
+  t.throws(() => k.matmulQ8Rows(out, new Uint8Array(80) as unknown as Int8Array, xd, wq, ws, null, 2, 40, 2), { instanceOf: TypeError, message: /matmulQ8Rows: xq must be a Int8Array/ });
+  t.throws(() => k.matmulQ8Rows(out, xq, xd, wq, ws, null, 2, 40, 2, 1, 3), { instanceOf: TypeError, message: /j0, j1/ });
 });

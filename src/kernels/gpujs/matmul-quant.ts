@@ -1,8 +1,9 @@
 // gpu.js matmulQ8 (= quantizeRowsQ8 + matmulQ8Rows) and matmul16. Activation rows are quantized
 // in JS (quant.ts, the one definition); one thread per output element sums each 32-block's
-// products (integers below 2^24, so exact in f32 in any order) and combines the blocks in increasing b, like the reference. In
-// "cpu"/"webasm" modes gpu.js computes that combination in f64 and rounds once at the end, so
-// the bits can differ from the f32 reference in the last places (tests allow 1e-5 there).
+// products (integers below 2^24, so exact in f32 in any order) and combines the blocks in
+// increasing b, like the reference. In "cpu"/"webasm" modes gpu.js computes that combination in
+// f64 and rounds once at the end, so the bits can differ from the f32 reference in the last places
+// (tests allow 1e-5 there).
 // matmul16: the weights widened once (cached per weight array: weights are immutable after load)
 // and the gpu.js matmul run on them, so results are those of matmul exactly.
 import type { KernelSet } from '../names.js';
