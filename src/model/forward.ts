@@ -128,7 +128,7 @@ export function headInput(ctx: ForwardContext, n: number): number {
   return m;
 }
 
-/** Logits of vocabulary ids [v0, v1) for the m rows in ws.headIn, as head part `part`. */
+/** Logits of vocabulary ids [v0, v1) for the m rows headInput left in ws.headIn (an int8 head: in ws.xq / xd), as head part `part`. */
 export function headLogits(ctx: ForwardContext, m: number, v0: number, v1: number, part: number): void {
   const { ws, config: c, kernels: K } = ctx;
   const V = c.vocabSize, Vs = v1 - v0;
