@@ -8,20 +8,30 @@
 
 namespace pg {
 
-// matmulQ8(out, inp, wq, ws, bias | null, n, I, O[, j0, j1]); wq [j1-j0, I] int8, ws [j1-j0, ceil(I/32)]
+namespace {
+// The weight arguments of both Q8 products: wq [j1-j0, I] int8 at argument i, ws [j1-j0, ceil(I/32)]
+// at i + 1, bias | null at i + 2, the optional column range [j0, j1) of O at argument r
+struct Q8Weights { int8_t* wq; float* ws; float* bias; i64 j0, j1; };
+Q8Weights q8_weights(Args& a, size_t i, size_t r, i64 I, i64 O, const char* F) {
+  Q8Weights w{nullptr, nullptr, nullptr, 0, O};
+  a.range(r, O, F, "j0, j1", w.j0, w.j1);
+  w.wq = a.i8(i, I * (w.j1 - w.j0), F, "wq");
+  w.ws = a.f32(i + 1, (I + 31) / 32 * (w.j1 - w.j0), F, "ws");
+  w.bias = a.f32_or_null(i + 2, O, F, "bias");
+  return w;
+}
+}  // namespace
+
+// matmulQ8(out, inp, wq, ws, bias | null, n, I, O[, j0, j1])
 napi_value js_matmulq8(napi_env env, napi_callback_info info) {
   const char* F = "matmulQ8";
   Args a(env, info, 8, F);
   const i64 n = a.num(5, F, "n"), I = a.num(6, F, "I"), O = a.num(7, F, "O");
-  i64 j0 = 0, j1 = O;
-  a.range(8, O, F, "j0, j1", j0, j1);
+  const Q8Weights w = q8_weights(a, 2, 8, I, O, F);
   float* out = a.f32(0, n * O, F, "out");
   float* inp = a.f32(1, n * I, F, "inp");
-  int8_t* wq = a.i8(2, I * (j1 - j0), F, "wq");
-  float* ws = a.f32(3, (I + 31) / 32 * (j1 - j0), F, "ws");
-  float* b = a.f32_or_null(4, O, F, "bias");
   if (!a.ok) return nullptr;
-  if (n > 0 && j1 > j0) matmul_q8(path(), out, inp, wq, ws, b, n, I, O, j0, j1);
+  if (n > 0 && w.j1 > w.j0) matmul_q8(path(), out, inp, w.wq, w.ws, w.bias, n, I, O, w.j0, w.j1);
   return nullptr;
 }
 
@@ -38,21 +48,17 @@ napi_value js_quantizerowsq8(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// matmulQ8Rows(out, xq, xd, wq, ws, bias | null, n, I, O[, j0, j1]): matmulQ8 on rows quantized by quantizeRowsQ8
+// matmulQ8Rows(out, xq, xd, wq, ws, bias | null, n, I, O[, j0, j1]): matmulQ8 on rows from quantizeRowsQ8
 napi_value js_matmulq8rows(napi_env env, napi_callback_info info) {
   const char* F = "matmulQ8Rows";
   Args a(env, info, 9, F);
   const i64 n = a.num(6, F, "n"), I = a.num(7, F, "I"), O = a.num(8, F, "O");
-  i64 j0 = 0, j1 = O;
-  a.range(9, O, F, "j0, j1", j0, j1);
+  const Q8Weights w = q8_weights(a, 3, 9, I, O, F);
   float* out = a.f32(0, n * O, F, "out");
   int8_t* xq = a.i8(1, n * I, F, "xq");
   float* xd = a.f32(2, n * ((I + 31) / 32), F, "xd");
-  int8_t* wq = a.i8(3, I * (j1 - j0), F, "wq");
-  float* ws = a.f32(4, (I + 31) / 32 * (j1 - j0), F, "ws");
-  float* b = a.f32_or_null(5, O, F, "bias");
   if (!a.ok) return nullptr;
-  if (n > 0 && j1 > j0) matmul_q8_rows(path(), out, xq, xd, wq, ws, b, n, I, O, j0, j1);
+  if (n > 0 && w.j1 > w.j0) matmul_q8_rows(path(), out, xq, xd, w.wq, w.ws, w.bias, n, I, O, w.j0, w.j1);
   return nullptr;
 }
 
