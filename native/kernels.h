@@ -8,10 +8,10 @@
 //                    inner kernels (no ISA-specific arithmetic of their own)
 //   simd_avx2*.cc    the avx2-fma Path: explicit AVX2/FMA intrinsics (functions compiled with
 //                    target("avx2,fma")); simd_avx2_gemm.cc holds matmul and lmHead
-//   quant.cc         matmulQ8, matmul16 and embeddingQ8 drivers (activation quantization, the
-//                    per-block float combination, 16-bit widening into f32 column blocks for the
-//                    portable path), the portable q8 dots, and the load-time helpers (quantize,
-//                    transpose, non-finite check; on every core)
+//   quant.cc         matmulQ8 (= quantizeRowsQ8 + matmulQ8Rows), matmul16 and embeddingQ8 drivers
+//                    (activation quantization, the per-block float combination, 16-bit widening
+//                    into f32 column blocks for the portable path), the portable q8 dots, and the
+//                    load-time helpers (quantize, transpose, non-finite check; on every core)
 //   simd_avx2_q8.cc  the avx2-fma Path's q8 dots (maddubs) and 16-bit widening (F16C)
 //   simd_avx512.cc   the avx512-vnni Path: the avx2-fma Path with vpdpbusd q8 dots and zmm GEMM tiles
 //   simd_avx512_gemm.cc  its f32 / 16-bit GEMM (simd_gemm.h blocking, 12 × 32 tiles)
@@ -20,7 +20,7 @@
 //   f16.h            IEEE f16 ⇄ f32 in plain C++ (the portable Path's f16 KV cache)
 //   dispatch.cc      the one place that picks a Path: at load, per CPU (PIPEGPT_NATIVE_SIMD=portable
 //                    forces the portable one), and per thread on request (setSimd, for tests)
-//   napi*.{h,cc}     the Node-API glue (napi_quant.cc: matmulQ8, matmul16, embeddingQ8 and the load-time
+//   napi*.{h,cc}     the Node-API glue (napi_quant.cc: the Q8 ops, matmul16, embeddingQ8 and the load-time
 //                    helpers): argument checks, then one driver call
 // A new ISA (say avx512 / AMX) is a new simd_*.cc defining a Path, plus one entry in dispatch.cc.
 //
