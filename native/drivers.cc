@@ -66,11 +66,12 @@ thread_local std::vector<float> g_scores;
 // contiguous stretch of it), instead of each head streaming all T rows from memory on its own.
 constexpr i64 TB = 64;
 
-// A Path's attention inner loops for one cache element type E (float, or uint16_t f16 bits)
-template <typename E>
+// A Path's attention inner loops for one cache type: P = const float*, const uint16_t* (f16 bits)
+// or KvQ8, each indexed in channels (cache row offsets off[t] = slot·KV)
+template <typename P>
 struct AttnInner {
-  void (*scores)(float* sc, const float* q, const E* k, const i64* off, i64 T, i64 D, float scale);
-  void (*values)(float* o, const E* v, const i64* off, const float* p, i64 T, i64 D);
+  void (*scores)(float* sc, const float* q, P k, const i64* off, i64 T, i64 D, float scale);
+  void (*values)(float* o, P v, const i64* off, const float* p, i64 T, i64 D);
 };
 
 // Asks for the bytes of KV heads [g0, g1) of cache rows off[0, len) ahead of their use. A decode
@@ -80,11 +81,14 @@ struct AttnInner {
 // measured 15.6 → 11.3 ms for a GPT-2-small decode step's attention (32 rows, T = 64, 12 layers,
 // f16 cache). Per head, interleaved with the kernels, measured slower than the plain loop. A hint
 // only: no value changes.
-template <typename E>
-inline void prefetch_rows(const E* base, const i64* off, i64 len, i64 g0, i64 g1, i64 D) {
-  const i64 bytes = (g1 - g0) * D * (i64)sizeof(E);
+inline const char* addr(const float* p) { return reinterpret_cast<const char*>(p); }
+inline const char* addr(const uint16_t* p) { return reinterpret_cast<const char*>(p); }
+inline const char* addr(KvQ8 p) { return reinterpret_cast<const char*>(p.block()); }
+template <typename P>
+inline void prefetch_rows(P base, const i64* off, i64 len, i64 g0, i64 g1, i64 D) {
+  const i64 bytes = addr(base + g1 * D) - addr(base + g0 * D);  // KV heads [g0, g1) of one row
   for (i64 i = 0; i < len; i++) {
-    const char* row = reinterpret_cast<const char*>(base + off[i] + g0 * D);
+    const char* row = addr(base + off[i] + g0 * D);
     for (i64 b = 0; b < bytes; b += 64) __builtin_prefetch(row + b, 0, 2);
   }
 }
@@ -94,8 +98,8 @@ inline void prefetch_rows(const E* base, const i64* off, i64 len, i64 g0, i64 g1
 // cache rows NKV·D, out rows NH·D. Scores live in thread-local rows [h1 - h0, T] (the caller's
 // scratch holds one head's row only). Blocking over t and the order of heads within a block change
 // no bits (Path: attn_scores per t, attn_values accumulating in t order, blocks in t order).
-template <typename E>
-void attend(const Path& p, const AttnArgs& a, const E* kc, const E* vc, AttnInner<E> in) {
+template <typename Ptr>
+void attend(const Path& p, const AttnArgs& a, Ptr kc, Ptr vc, AttnInner<Ptr> in) {
   const i64 D = a.D, KV = a.nKv * D, W = (a.nHead + 2 * a.nKv) * D, QO = a.nHead * D, G = a.nHead / a.nKv;
   const i64 H = a.h1 - a.h0;
   const float scale = (float)(1.0 / std::sqrt((double)D));
@@ -134,8 +138,24 @@ void attend(const Path& p, const AttnArgs& a, const E* kc, const E* vc, AttnInne
 }  // namespace
 
 void attention(const Path& p, const AttnArgs& a) {
-  if (a.kv16) attend(p, a, (const uint16_t*)a.kc, (const uint16_t*)a.vc, AttnInner<uint16_t>{p.attn_scores16, p.attn_values16});
-  else attend(p, a, (const float*)a.kc, (const float*)a.vc, AttnInner<float>{p.attn_scores, p.attn_values});
+  using F16 = const uint16_t*;
+  if (a.kv == KvKind::f16) attend(p, a, (F16)a.kc, (F16)a.vc, AttnInner<F16>{p.attn_scores16, p.attn_values16});
+  else if (a.kv == KvKind::q8) {
+    const KvQ8 kc{(const uint8_t*)a.kc, 0}, vc{(const uint8_t*)a.vc, 0};
+    attend(p, a, kc, vc, AttnInner<KvQ8>{p.attn_scores8, p.attn_values8});
+  } else attend(p, a, (const float*)a.kc, (const float*)a.vc, AttnInner<const float*>{p.attn_scores, p.attn_values});
+}
+
+void kvwrite8(const Path& p, const float* qkv, uint8_t* kc, uint8_t* vc, const int32_t* slots, i64 n, i64 qDim, i64 kvDim, i64 c0, i64 c1) {
+  const i64 W = qDim + 2 * kvDim, rb = kvDim / 32 * KvQ8::kBlockBytes;
+  const auto qr = p.quantize_row_q8 ? p.quantize_row_q8 : quantize_row_q8;
+  auto put = [&](uint8_t* blk, const float* x) { qr(reinterpret_cast<int8_t*>(blk + 4), reinterpret_cast<float*>(blk), x, 32); };
+  for (i64 r = 0; r < n; r++)
+    for (i64 c = c0; c < c1; c += 32) {
+      const i64 at = (i64)slots[r] * rb + c / 32 * KvQ8::kBlockBytes;
+      put(kc + at, qkv + r * W + qDim + c);
+      put(vc + at, qkv + r * W + qDim + kvDim + c);
+    }
 }
 
 // channels [c0, c1) of each row's k and v, rounded to f16; a qkv row is [qDim | kvDim k | kvDim v]

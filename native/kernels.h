@@ -51,6 +51,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 // -DPG_PORTABLE_ONLY builds the portable path alone (what a non-x86 or non-GCC/clang build gets)
 #if !defined(PG_PORTABLE_ONLY) && (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
@@ -67,6 +68,21 @@ using i64 = int64_t;
 
 // The inner kernels whose code differs by ISA. Rows of a call never interact, so each entry is
 // per row (or per row segment) unless it says otherwise.
+// A position in a q8 KV cache (kv_cache_dtype int8; src/kernels/quant.ts Q8 KV rows): the cache is
+// flat channels e = slot·KV + c in blocks of 32, block e/32 at byte (e/32)·36 = [d f32 | 32 int8 q];
+// value e = f32(q·d). Used like a pointer (k + off, k[i]) so the attention loops take it as they take
+// const float* / const uint16_t*; vector loads read 8 channels of one block (8 | e).
+struct KvQ8 {
+  const uint8_t* base;
+  i64 e;
+  static constexpr i64 kBlockBytes = 36;
+  KvQ8 operator+(i64 x) const { return {base, e + x}; }
+  const uint8_t* block() const { return base + (e >> 5) * kBlockBytes; }
+  const int8_t* q() const { return reinterpret_cast<const int8_t*>(block() + 4) + (e & 31); }
+  float d() const { float v; std::memcpy(&v, block(), 4); return v; }
+  float operator[](i64 i) const { return (*this + i).d() * (float)*(*this + i).q(); }
+};
+
 struct Path {
   const char* name;  // "portable" | "avx2-fma" (exported to JS as-is)
   // out[r, 0:O] += x[r, :] · w for n rows; out already holds the bias (or 0). out row stride ldo,
@@ -109,6 +125,10 @@ struct Path {
   // then the same arithmetic as attn_scores / attn_values on f32 values (the same bits).
   void (*attn_scores16)(float* sc, const float* q, const uint16_t* k, const i64* off, i64 T, i64 D, float scale) = nullptr;
   void (*attn_values16)(float* o, const uint16_t* v, const i64* off, const float* p, i64 T, i64 D) = nullptr;
+  // The q8 KV cache (kv_cache_dtype int8, KvQ8): each value read back as f32(q·d), then the same
+  // arithmetic as attn_scores / attn_values on f32 values (the same bits).
+  void (*attn_scores8)(float* sc, const float* q, KvQ8 k, const i64* off, i64 T, i64 D, float scale) = nullptr;
+  void (*attn_values8)(float* o, KvQ8 v, const i64* off, const float* p, i64 T, i64 D) = nullptr;
   // dst[i] = f16 bits of src[i], round to nearest even (f16.h f32_to_f16's bits; NaN payloads aside)
   void (*narrow16)(uint16_t* dst, const float* src, i64 len) = nullptr;
   // q8_dots then q8_combine for rows [0, n) of one 16-row weight tile, fused (the block dots never
@@ -140,10 +160,12 @@ const Path& path();           // this thread's (the default unless set_path chan
 // "portable" | "avx2-fma" | "default"; false (path unchanged) when unknown or not supported here
 bool set_path(const char* name);
 
+enum class KvKind { f32, f16, q8 };  // a KV cache's element type (names.ts KvCache)
+
 struct AttnArgs {
   float* out; const float* qkv;
-  const void* kc; const void* vc;  // the layer's K and V: f32, or IEEE f16 bits when kv16
-  bool kv16;
+  const void* kc; const void* vc;  // the layer's K and V: f32, IEEE f16 bits or q8 blocks, as kv says
+  KvKind kv;
   const int32_t* seq; const int32_t* pos; const int32_t* table;
   i64 maxB, bs, n, nHead, nKv, D, window;
   float* scratch;  // the caller's (size-checked for the contract; the driver keeps its own score rows)
@@ -172,6 +194,9 @@ void rope(const Path& p, const RopeArgs& a);
 void attention(const Path& p, const AttnArgs& a);
 // kvwrite into an f16 cache: each k/v value rounded by p.narrow16
 void kvwrite16(const Path& p, const float* qkv, uint16_t* kc, uint16_t* vc, const int32_t* slots, i64 n, i64 qDim, i64 kvDim, i64 c0, i64 c1);
+// kvwrite into a q8 cache (KvQ8 layout): each 32-channel block of [c0, c1) quantized by the path's
+// quantize_row_q8 (c0, c1, kvDim multiples of 32)
+void kvwrite8(const Path& p, const float* qkv, uint8_t* kc, uint8_t* vc, const int32_t* slots, i64 n, i64 qDim, i64 kvDim, i64 c0, i64 c1);
 
 // quant.cc
 // columns [j0, j1) of out [n, O] = Q8 product (names.ts matmulQ8); wq [j1-j0, I], ws [j1-j0, nb]

@@ -145,27 +145,44 @@ napi_value js_rope(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// kvWrite(qkv, kCache, vCache, slots, n, qDim, kvDim[, c0, c1]); the caches both Float32Array, or
-// both Uint16Array (f16 bits)
+namespace {
+// Arguments i, i + 1 as a layer's K and V caches of one type, set by K's array type (names.ts
+// KvCache); their rows of kvDim channels: *rows = how many both hold. A q8 cache needs kvDim a
+// multiple of 32.
+KvKind kv_caches(Args& a, size_t i, i64 kvDim, const char* F, const void** kc, const void** vc, i64* rows) {
+  const KvKind kind = a.is_u16(i) ? KvKind::f16 : a.is_i8(i) ? KvKind::q8 : KvKind::f32;
+  if (kind == KvKind::f16) { *kc = a.u16(i, 0, F, "kCache"); *vc = a.u16(i + 1, 0, F, "vCache"); }
+  else if (kind == KvKind::q8) { *kc = a.i8(i, 0, F, "kCache"); *vc = a.i8(i + 1, 0, F, "vCache"); }
+  else { *kc = a.f32(i, 0, F, "kCache"); *vc = a.f32(i + 1, 0, F, "vCache"); }
+  if (a.ok && kind == KvKind::q8 && kvDim % 32 != 0) a.fail(F, "a q8 cache (Int8Array) needs NKV·D a multiple of 32");
+  if (!a.ok || kvDim <= 0) { *rows = 0; return kind; }
+  const i64 l = a.len(i) < a.len(i + 1) ? a.len(i) : a.len(i + 1);
+  *rows = kind == KvKind::q8 ? l / (kvDim / 32 * KvQ8::kBlockBytes) : l / kvDim;
+  return kind;
+}
+}  // namespace
+
+// kvWrite(qkv, kCache, vCache, slots, n, qDim, kvDim[, c0, c1]); the caches both Float32Array, both
+// Uint16Array (f16 bits) or both Int8Array (q8 rows; c0, c1 multiples of 32)
 napi_value js_kvwrite(napi_env env, napi_callback_info info) {
   const char* F = "kvWrite";
   Args a(env, info, 7, F);
   const i64 n = a.num(4, F, "n"), qDim = a.num(5, F, "qDim"), kvDim = a.num(6, F, "kvDim");
-  i64 c0 = 0, c1 = kvDim;
+  i64 c0 = 0, c1 = kvDim, rows = 0;
   a.range(7, kvDim, F, "c0, c1", c0, c1);
   float* qkv = a.f32(0, n * (qDim + 2 * kvDim), F, "qkv");
-  const bool kv16 = a.is_u16(1);
-  void* kc = kv16 ? (void*)a.u16(1, 0, F, "kCache") : (void*)a.f32(1, 0, F, "kCache");
-  void* vc = kv16 ? (void*)a.u16(2, 0, F, "vCache") : (void*)a.f32(2, 0, F, "vCache");
+  const void *kc = nullptr, *vc = nullptr;
+  const KvKind kind = kv_caches(a, 1, kvDim, F, &kc, &vc, &rows);
   int32_t* slots = a.i32(3, n, F, "slots");
+  if (a.ok && kind == KvKind::q8 && (c0 % 32 != 0 || c1 % 32 != 0)) a.fail(F, "a q8 cache is written in whole 32-channel blocks: c0 and c1 must be multiples of 32");
   if (!a.ok) return nullptr;
-  const i64 lk = a.len(1), lv = a.len(2);
   for (i64 r = 0; r < n; r++)
-    if (slots[r] < 0 || (i64)(slots[r] + 1) * kvDim > lk || (i64)(slots[r] + 1) * kvDim > lv) {
+    if (slots[r] < 0 || slots[r] >= rows) {
       a.fail(F, "slot out of range");
       return nullptr;
     }
-  if (kv16) kvwrite16(path(), qkv, (uint16_t*)kc, (uint16_t*)vc, slots, n, qDim, kvDim, c0, c1);
+  if (kind == KvKind::f16) kvwrite16(path(), qkv, (uint16_t*)kc, (uint16_t*)vc, slots, n, qDim, kvDim, c0, c1);
+  else if (kind == KvKind::q8) kvwrite8(path(), qkv, (uint8_t*)kc, (uint8_t*)vc, slots, n, qDim, kvDim, c0, c1);
   else kvwrite(qkv, (float*)kc, (float*)vc, slots, n, qDim, kvDim, c0, c1);
   return nullptr;
 }
@@ -183,16 +200,15 @@ napi_value js_attention(napi_env env, napi_callback_info info) {
   const i64 KV = k.nKv * k.D;
   k.out = a.f32(0, k.n * k.nHead * k.D, F, "out");
   k.qkv = a.f32(1, k.n * (k.nHead + 2 * k.nKv) * k.D, F, "qkv");
-  k.kv16 = a.is_u16(2);
-  k.kc = k.kv16 ? (const void*)a.u16(2, 0, F, "kCache") : (const void*)a.f32(2, 0, F, "kCache");
-  k.vc = k.kv16 ? (const void*)a.u16(3, 0, F, "vCache") : (const void*)a.f32(3, 0, F, "vCache");
+  i64 cacheRows = 0;
+  k.kv = kv_caches(a, 2, KV, F, &k.kc, &k.vc, &cacheRows);
+  if (a.ok && k.kv == KvKind::q8 && k.D % 32 != 0) a.fail(F, "a q8 cache (Int8Array) needs headDim a multiple of 32");
   k.seq = a.i32(4, k.n, F, "seqIds");
   k.pos = a.i32(5, k.n, F, "positions");
   k.table = a.i32(6, 0, F, "blockTable");
   k.scratch = a.f32(14, 0, F, "scratch");
   if (!a.ok) return nullptr;
-  const i64 lk = a.len(2), lv = a.len(3), lt = a.len(6), ls = a.len(14);
-  const i64 cacheRows = (lk < lv ? lk : lv) / KV;
+  const i64 lt = a.len(6), ls = a.len(14);
   for (i64 r = 0; r < k.n; r++) {
     const i64 s = k.seq[r], p = k.pos[r];
     const i64 t0 = k.window > 0 && p - k.window + 1 > 0 ? p - k.window + 1 : 0;

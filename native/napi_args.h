@@ -116,15 +116,18 @@ struct Args {
     napi_typeof(env, v[i], &t);
     return t == napi_null || t == napi_undefined;
   }
-  // whether argument i is a Uint16Array (an f16 KV cache; anything else is checked by the caller)
-  bool is_u16(size_t i) {
+  // whether argument i is a typed array of this type (a KV cache's element type; the caller checks the rest)
+  bool is_typed(size_t i, napi_typedarray_type want) {
     bool is = false;
+    if (argc <= i) return false;
     napi_is_typedarray(env, v[i], &is);
     if (!is) return false;
     napi_typedarray_type type;
     napi_get_typedarray_info(env, v[i], &type, nullptr, nullptr, nullptr, nullptr);
-    return type == napi_uint16_array;
+    return type == want;
   }
+  bool is_u16(size_t i) { return is_typed(i, napi_uint16_array); }
+  bool is_i8(size_t i) { return is_typed(i, napi_int8_array); }
   // a Float32Array, or null/undefined (returns nullptr, ok stays true)
   float* f32_or_null(size_t i, i64 need, const char* fn, const char* name) { return absent(i) ? nullptr : f32(i, need, fn, name); }
 };

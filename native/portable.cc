@@ -75,13 +75,13 @@ void matmul_acc(float* out, const float* x, const float* w, i64 n, i64 I, i64 O,
   }
 }
 
-// a KV cache element as f32: itself, or f16 bits widened exactly
+// a KV cache element as f32: itself (q8 values arrive as f32(q·d): KvQ8's []), or f16 bits widened exactly
 inline float widen(float x) { return x; }
 inline float widen(uint16_t h) { return f16_to_f32(h); }
 
 // 8 lanes (lane l sums c ≡ l mod 8 in order), then the hsum8 tree of the AVX2 path
-template <typename E>
-inline float dot8(const float* __restrict a, const E* __restrict b, i64 C) {
+template <typename P>  // const float*, const uint16_t* (f16 bits) or KvQ8
+inline float dot8(const float* __restrict a, P b, i64 C) {
   float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   i64 c = 0;
   for (; c + 8 <= C; c += 8)
@@ -151,8 +151,8 @@ void argmax_row(const float* x, i64 V, int32_t* idx, float* mx) {
   *mx = best;
 }
 
-template <typename E>
-void attn_scores(float* sc, const float* q, const E* k, const i64* off, i64 T, i64 D, float scale) {
+template <typename P>
+void attn_scores(float* sc, const float* q, P k, const i64* off, i64 T, i64 D, float scale) {
   for (i64 t = 0; t < T; t++) sc[t] = dot8(q, k + off[t], D) * scale;
 }
 
@@ -169,11 +169,11 @@ void softmax(float* sc, i64 T) {
   for (i64 t = 0; t < T; t++) sc[t] = (float)(sc[t] * inv);
 }
 
-template <typename E>
-void attn_values(float* o, const E* v, const i64* off, const float* p, i64 T, i64 D) {
+template <typename P>
+void attn_values(float* o, P v, const i64* off, const float* p, i64 T, i64 D) {
   for (i64 t = 0; t < T; t++) {
     const float pt = p[t];
-    const E* vt = v + off[t];
+    const P vt = v + off[t];
     for (i64 d = 0; d < D; d++) o[d] = o[d] + pt * widen(vt[d]);
   }
 }
@@ -186,8 +186,8 @@ void narrow16(uint16_t* dst, const float* src, i64 len) {
 
 const Path kPortablePath = {
     "portable", matmul_acc, lmhead, gelu, swiglu, scale_mul, rotate_half, logsoftmax_row, argmax_row,
-    attn_scores<float>, softmax, attn_values<float>, q8_dots_portable, q8_combine_portable, widen16_portable, nullptr,
-    nullptr, attn_scores<uint16_t>, attn_values<uint16_t>, narrow16,
+    attn_scores<const float*>, softmax, attn_values<const float*>, q8_dots_portable, q8_combine_portable, widen16_portable, nullptr,
+    nullptr, attn_scores<const uint16_t*>, attn_values<const uint16_t*>, attn_scores<KvQ8>, attn_values<KvQ8>, narrow16,
 };
 
 }  // namespace pg

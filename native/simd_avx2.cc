@@ -84,6 +84,11 @@ PG_AVX2 void rotate_half(float* x, const float* cos, const float* sin, i64 half)
 // so both run the same f32 arithmetic on the same values.
 PG_AVX2_F16C inline __m256 ld8(const float* p) { return load8<float, -1>(p); }
 PG_AVX2_F16C inline __m256 ld8(const uint16_t* p) { return load8<uint16_t, 1>(p); }
+// 8 channels of one q8 block as f32(q·d): the f32 multiply of the scalar KvQ8[] (vmulps rounds the same)
+PG_AVX2_F16C inline __m256 ld8(KvQ8 p) {
+  const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p.q()));
+  return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), _mm256_set1_ps(p.d()));
+}
 // the first rem (0 < rem < 8) elements, the other lanes 0 (m = tail_mask(rem))
 PG_AVX2_F16C inline __m256 ld8_tail(const float* p, i64, __m256i m) { return _mm256_maskload_ps(p, m); }
 PG_AVX2_F16C inline __m256 ld8_tail(const uint16_t* p, i64 rem, __m256i) {
@@ -91,9 +96,15 @@ PG_AVX2_F16C inline __m256 ld8_tail(const uint16_t* p, i64 rem, __m256i) {
   std::memcpy(b, p, (size_t)rem * sizeof(uint16_t));
   return ld8(b);
 }
+// never reached by a valid call (a q8 cache's head width is a multiple of 32); kept for the templates
+PG_AVX2_F16C inline __m256 ld8_tail(KvQ8 p, i64 rem, __m256i) {
+  alignas(32) float b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (i64 i = 0; i < rem; i++) b[i] = p[i];
+  return _mm256_load_ps(b);
+}
 
-template <typename E>
-PG_AVX2_F16C void dots4(const float* q, const E* k0, const E* k1, const E* k2, const E* k3, i64 D, float* s) {
+template <typename P>  // const float*, const uint16_t* or KvQ8
+PG_AVX2_F16C void dots4(const float* q, P k0, P k1, P k2, P k3, i64 D, float* s) {
   __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
   i64 d = 0;
   for (; d + 8 <= D; d += 8) {
@@ -115,8 +126,8 @@ PG_AVX2_F16C void dots4(const float* q, const E* k0, const E* k1, const E* k2, c
   s[0] = hsum8(a0); s[1] = hsum8(a1); s[2] = hsum8(a2); s[3] = hsum8(a3);
 }
 
-template <typename E, int NCH>
-PG_AVX2_F16C void weighted_sum(float* o, const E* vc, const i64* voff, const float* p, i64 T, i64 D, i64 d0) {
+template <typename P, int NCH>
+PG_AVX2_F16C void weighted_sum(float* o, P vc, const i64* voff, const float* p, i64 T, i64 D, i64 d0) {
   const i64 rem = D - d0 - (NCH - 1) * 8;  // lanes used in the last chunk (1..8)
   const __m256i m = tail_mask(rem < 8 ? rem : 7);
   const bool full = rem >= 8;
@@ -125,7 +136,7 @@ PG_AVX2_F16C void weighted_sum(float* o, const E* vc, const i64* voff, const flo
   acc[NCH - 1] = full ? _mm256_loadu_ps(o + d0 + (NCH - 1) * 8) : _mm256_maskload_ps(o + d0 + (NCH - 1) * 8, m);
   for (i64 t = 0; t < T; t++) {
     const __m256 pv = _mm256_set1_ps(p[t]);
-    const E* v = vc + voff[t] + d0;
+    const P v = vc + voff[t] + d0;
     for (int c = 0; c < NCH - 1; c++) acc[c] = _mm256_fmadd_ps(pv, ld8(v + c * 8), acc[c]);
     const __m256 last = full ? ld8(v + (NCH - 1) * 8) : ld8_tail(v + (NCH - 1) * 8, rem, m);
     acc[NCH - 1] = _mm256_fmadd_ps(pv, last, acc[NCH - 1]);
@@ -223,13 +234,13 @@ PG_AVX2 void argmax_row(const float* x, i64 V, int32_t* idx, float* mx) {
 
 
 // ---- attention of one (row, head) ---------------------------------------------------------------
-template <typename E>
-PG_AVX2_F16C void attn_scores(float* sc, const float* q, const E* k, const i64* off, i64 T, i64 D, float scale) {
+template <typename P>
+PG_AVX2_F16C void attn_scores(float* sc, const float* q, P k, const i64* off, i64 T, i64 D, float scale) {
   i64 t = 0;
   for (; t + 4 <= T; t += 4) dots4(q, k + off[t], k + off[t + 1], k + off[t + 2], k + off[t + 3], D, sc + t);
   for (; t < T; t++) {
     float tmp[4];
-    const E* kt = k + off[t];
+    const P kt = k + off[t];
     dots4(q, kt, kt, kt, kt, D, tmp);
     sc[t] = tmp[0];
   }
@@ -237,19 +248,19 @@ PG_AVX2_F16C void attn_scores(float* sc, const float* q, const E* k, const i64* 
 }
 
 // o += Σ_t p[t]·v_t: D in chunks of up to 64 columns (8 accumulators of 8 lanes), one FMA per t in order
-template <typename E>
-PG_AVX2_F16C void attn_values(float* o, const E* v, const i64* off, const float* p, i64 T, i64 D) {
+template <typename P>
+PG_AVX2_F16C void attn_values(float* o, P v, const i64* off, const float* p, i64 T, i64 D) {
   for (i64 d0 = 0; d0 < D; d0 += 64) {
     const int nch = (int)((D - d0 + 7) / 8 < 8 ? (D - d0 + 7) / 8 : 8);
     switch (nch) {
-      case 8: weighted_sum<E, 8>(o, v, off, p, T, D, d0); break;
-      case 7: weighted_sum<E, 7>(o, v, off, p, T, D, d0); break;
-      case 6: weighted_sum<E, 6>(o, v, off, p, T, D, d0); break;
-      case 5: weighted_sum<E, 5>(o, v, off, p, T, D, d0); break;
-      case 4: weighted_sum<E, 4>(o, v, off, p, T, D, d0); break;
-      case 3: weighted_sum<E, 3>(o, v, off, p, T, D, d0); break;
-      case 2: weighted_sum<E, 2>(o, v, off, p, T, D, d0); break;
-      default: weighted_sum<E, 1>(o, v, off, p, T, D, d0); break;
+      case 8: weighted_sum<P, 8>(o, v, off, p, T, D, d0); break;
+      case 7: weighted_sum<P, 7>(o, v, off, p, T, D, d0); break;
+      case 6: weighted_sum<P, 6>(o, v, off, p, T, D, d0); break;
+      case 5: weighted_sum<P, 5>(o, v, off, p, T, D, d0); break;
+      case 4: weighted_sum<P, 4>(o, v, off, p, T, D, d0); break;
+      case 3: weighted_sum<P, 3>(o, v, off, p, T, D, d0); break;
+      case 2: weighted_sum<P, 2>(o, v, off, p, T, D, d0); break;
+      default: weighted_sum<P, 1>(o, v, off, p, T, D, d0); break;
     }
   }
 }
@@ -272,8 +283,9 @@ PG_AVX2_F16C void narrow16(uint16_t* dst, const float* src, i64 len) {
 
 const Path kAvx2Path = {
     "avx2-fma", avx2::matmul_acc, avx2::lmhead, avx2::gelu, avx2::swiglu, avx2::scale_mul, avx2::rotate_half,
-    avx2::logsoftmax_row, avx2::argmax_row, avx2::attn_scores<float>, avx2::softmax_row, avx2::attn_values<float>, avx2::q8_dots, avx2::q8_combine, avx2::widen16, avx2::matmul16_acc,
-    avx2::quantize_row_q8, avx2::attn_scores<uint16_t>, avx2::attn_values<uint16_t>, avx2::narrow16,
+    avx2::logsoftmax_row, avx2::argmax_row, avx2::attn_scores<const float*>, avx2::softmax_row, avx2::attn_values<const float*>, avx2::q8_dots, avx2::q8_combine, avx2::widen16, avx2::matmul16_acc,
+    avx2::quantize_row_q8, avx2::attn_scores<const uint16_t*>, avx2::attn_values<const uint16_t*>, avx2::attn_scores<KvQ8>,
+    avx2::attn_values<KvQ8>, avx2::narrow16,
 };
 
 }  // namespace pg

@@ -45,7 +45,7 @@ export function addEngineFlags(cmd: Command, workerList = false): Command {
     .option('--backend <name>', 'kernel backend: auto (fastest that loads), reference, native, gpujs')
     .option('--dtype <t>', 'linear weights in memory: auto (the checkpoint\'s 16-bit type, else float32), float32, bfloat16, float16')
     .option('--quantization <q>', 'int8: linear weights and the LM head as 8-bit blocks of 32 (one scale each), quantized at load')
-    .option('--kv-cache-dtype <t>', 'KV cache elements: auto (float32 with f32 weights, float16 with 16- or 8-bit ones), float32, float16')
+    .option('--kv-cache-dtype <t>', 'KV cache elements: auto (like the weights: float32, float16 with 16-bit ones, int8 with int8 ones), float32, float16, int8 (q8 blocks of 32 channels: 0.56× float16)')
     .option('--stages <s>', 'pipeline stages (contiguous layer ranges)', int)
     .option('--replicas <r>', 'micro-batches each stage runs at once', int)
     .option('--tensor-parallel <t>', 'worker threads that run each micro-batch of a stage together, each on its share of every op', int)

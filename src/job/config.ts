@@ -26,7 +26,7 @@ export const JobConfigSchema = z.strictObject({
   backend: z.string().min(1),
   dtype: z.enum(['auto', 'float32', 'bfloat16', 'float16']),
   quantization: z.enum(['none', 'int8']),
-  kv_cache_dtype: z.enum(['auto', 'float32', 'float16']),
+  kv_cache_dtype: z.enum(['auto', 'float32', 'float16', 'int8']),
   max_num_batched_tokens: posInt,
   max_num_seqs: posInt,
   kv_cache_tokens: posInt,

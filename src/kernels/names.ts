@@ -17,13 +17,15 @@ export const OPS = [
 export type OpName = (typeof OPS)[number];
 
 /**
- * A layer's K or V cache [nSlots, NKV·D]: f32, or IEEE f16 bits (kv_cache_dtype float16). The array
- * type is the cache's element type: kvWrite rounds into a Uint16Array (to nearest even, overflow →
- * ±inf, subnormals kept), attention widens it exactly, so attention over an f16 cache gives the
- * bits of attention over an f32 cache holding the same (rounded) values. K and V of a call have
- * the same type.
+ * A layer's K or V cache [nSlots, NKV·D]: f32, IEEE f16 bits (kv_cache_dtype float16) or Q8 rows
+ * (kv_cache_dtype int8: per slot NKV·D/32 blocks of 36 bytes, quant.ts; NKV·D and every channel
+ * range a multiple of 32). The array type is the cache's element type: kvWrite rounds into a
+ * Uint16Array (to nearest even, overflow → ±inf, subnormals kept) or quantizes into an Int8Array
+ * (finite values), attention reads each value back as f32 (f16 exactly; q8 as f32(q·d)), so
+ * attention over an f16 or q8 cache gives the bits of attention over an f32 cache holding the
+ * values read back. K and V of a call have the same type.
  */
-export type KvCache = Float32Array | Uint16Array;
+export type KvCache = Float32Array | Uint16Array | Int8Array;
 
 export interface AttentionArgs {
   out: Float32Array;        // [n, NH·D]
@@ -95,7 +97,8 @@ export interface KernelSet {
   /**
    * Copies each row's k and v (channels [c0, c1) of NKV·D, default all) into its cache slot:
    * qkv row r holds k at [qDim, qDim + kvDim) and v at [qDim + kvDim, qDim + 2·kvDim); an f16
-   * cache (Uint16Array) gets each value rounded to f16 (KvCache).   [n, W] → kCache/vCache[slots[r]]
+   * cache (Uint16Array) gets each value rounded to f16, a q8 cache (Int8Array) each 32-channel
+   * block quantized (KvCache).   [n, W] → kCache/vCache[slots[r]]
    */
   kvWrite(qkv: Float32Array, kCache: KvCache, vCache: KvCache, slots: Int32Array, n: number, qDim: number, kvDim: number, c0?: number, c1?: number): void;
   /**

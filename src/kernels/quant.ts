@@ -10,6 +10,12 @@
 //       from zero, of the exact x / d); d = 0 → q = 0. The clamp only acts when d is subnormal.
 // Non-finite inputs are not supported (their blocks are unspecified).
 //
+// Q8 KV cache rows (kv_cache_dtype int8): a cache row of KV channels (KV a multiple of 32) is KV/32
+// blocks of 36 bytes, [d f32 | 32 × q int8], each block the Q8 quantization above of its 32
+// channels; channel c reads back as f32(q·d) (one f32 multiply: every path gets the same value).
+// The scale stays f32 so that the cache shares the activation rows' quantizer (and its tests) on
+// every path; an f16 scale would save 2 of 36 bytes.
+//
 // 16-bit (matmul16): w holds bf16 bits (the top half of an f32) or IEEE binary16 bits; both widen
 // to f32 exactly (f16 subnormals, ±inf and NaN included).
 
@@ -35,6 +41,33 @@ export function quantizeQ8(wq: Int8Array, ws: Float32Array, w: Float32Array, O: 
         wq[k] = x < 0 ? -q : q;
       }
     }
+  }
+}
+
+/** Bytes per 32 channels of a Q8 KV cache row: an f32 scale, then 32 int8 values. */
+export const KV8_BLOCK_BYTES = 36;
+
+/** Bytes of a Q8 KV cache row of KV channels (KV a multiple of 32). */
+export const kv8RowBytes = (KV: number): number => (KV / Q8_BLOCK) * KV8_BLOCK_BYTES;
+
+/** The f32 view of a Q8 KV cache's bytes (its scales live at 4-byte-aligned offsets: blocks are 36 bytes). */
+export function kv8Scales(cache: Int8Array): Float32Array {
+  return new Float32Array(cache.buffer, cache.byteOffset, cache.length >> 2);
+}
+
+/** The 32 values x[from, from + 32) quantized into the Q8 KV block at byte offset `at` of cache. */
+export function quantizeKv8Block(cache: Int8Array, scales: Float32Array, at: number, x: Float32Array, from: number): void {
+  const q = new Int8Array(Q8_BLOCK), d = new Float32Array(1);
+  quantizeQ8(q, d, x.subarray(from, from + Q8_BLOCK), 1, Q8_BLOCK);
+  scales[at >> 2] = d[0];
+  cache.set(q, at + 4);
+}
+
+/** out[0, len) = channels [c, c + len) of the Q8 KV row starting at byte `row` (c, len multiples of 32). */
+export function dequantizeKv8(out: Float32Array, cache: Int8Array, scales: Float32Array, row: number, c: number, len: number): void {
+  for (let i = 0; i < len; i++) {
+    const blk = row + ((c + i) >> 5) * KV8_BLOCK_BYTES;
+    out[i] = Math.fround(cache[blk + 4 + ((c + i) & 31)] * scales[blk >> 2]);
   }
 }
 

@@ -19,7 +19,7 @@ export interface OpenedCheckpoint {
 
 export function openCheckpoint(modelDir: string, o: ResolvedEngineOptions): OpenedCheckpoint {
   const index = indexCheckpoint(modelDir), config = index.config, format = chooseFormat(index.dtypes, o.dtype, o.quantization);
-  const kvFormat = chooseKvFormat(format, o.kvCacheDtype);
+  const kvFormat = chooseKvFormat(format, o.kvCacheDtype, config);
   return {
     index, config, format, kvFormat, weightsBytes: planParams(config, fullModelStage(config), format).totalBytes,
     modelId: `${modelDir}|${JSON.stringify(format)}|kv ${kvFormat}`,

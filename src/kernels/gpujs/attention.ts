@@ -7,19 +7,24 @@
 // (2) one thread per output element takes max and Σexp over its row/head's scores and sums p·v.
 // The score buffer is [nb·NH, Tb] with Tb = the next power of two ≥ max position + 1, so kernels
 // are compiled per bucket, not per decode step. Padding rows reuse row 0's sequence at position 0.
-// The caller's `scratch` is not used (scores live in the kernel's output). An f16 cache is widened
-// exactly into a staging f32 copy first (the kernels read f32).
+// The caller's `scratch` is not used (scores live in the kernel's output). An f16 or q8 cache is
+// read back into a staging f32 copy first (the kernels read f32; f16 exactly, q8 as f32(q·d)).
 import type { AttentionArgs, KernelSet, KvCache } from '../names.js';
-import { widen16 } from '../quant.js';
+import { dequantizeKv8, kv8RowBytes, kv8Scales, widen16 } from '../quant.js';
 import { as2d, bucket, kernelFor, padded, runKernel } from './context.js';
 
+/** Slots of a cache with rows of KV channels. */
+const slotsOf = (c: KvCache, KV: number): number => Math.floor(c instanceof Int8Array ? c.length / kv8RowBytes(KV) : c.length / KV);
+
 const staging = new Map<string, Float32Array>();
-/** The cache as f32: itself, or its f16 bits widened (exactly) into a reused buffer per name. */
-function f32Cache(name: string, c: KvCache): Float32Array {
+/** The cache [nSlots, KV] as f32: itself, or its values read back into a reused buffer per name. */
+function f32Cache(name: string, c: KvCache, KV: number): Float32Array {
   if (c instanceof Float32Array) return c;
+  const len = slotsOf(c, KV) * KV;
   let f = staging.get(name);
-  if (!f || f.length !== c.length) staging.set(name, (f = new Float32Array(c.length)));
-  widen16(f, c, 'f16');
+  if (!f || f.length !== len) staging.set(name, (f = new Float32Array(len)));
+  if (c instanceof Uint16Array) widen16(f, c, 'f16');
+  else dequantizeKv8(f, c, kv8Scales(c), 0, 0, len); // rows are consecutive: channel c of slot s is (s·KV + c)
   return f;
 }
 
@@ -107,7 +112,7 @@ export const attention: KernelSet['attention'] = (a: AttentionArgs) => {
   for (let i = 0; i < n; i++) maxPos = Math.max(maxPos, a.positions[i]);
   const Tb = bucket(maxPos + 1);
   const WIN = a.window > 0 ? a.window : Tb + 1; // no window: t0 = 0 for every position < Tb
-  const nSlots = Math.floor(a.kCache.length / KV);
+  const nSlots = slotsOf(a.kCache, KV);
   const tableLen = a.blockTable.length;
   // padding rows: row 0's sequence at position 0 (its block 0 is always mapped)
   const seqIds = padded('attention.seqIds', a.seqIds, n, nb, a.seqIds[0]);
@@ -116,9 +121,9 @@ export const attention: KernelSet['attention'] = (a: AttentionArgs) => {
   const consts = { QO, NH, G, D, Tb, bs, maxB, WIN, scale: 1 / Math.sqrt(D) };
   const shape = `${nb}|${NH}|${NKV}|${D}|${WIN}|${Tb}|${bs}|${maxB}|${nSlots}|${tableLen}`;
   const scoresK = kernelFor(`attention.scores|${shape}`, SCORES, nb * NH * Tb, consts);
-  const scores = runKernel(scoresK, qkv, as2d(f32Cache('attention.k', a.kCache), KV, nSlots), seqIds, positions, a.blockTable);
+  const scores = runKernel(scoresK, qkv, as2d(f32Cache('attention.k', a.kCache, KV), KV, nSlots), seqIds, positions, a.blockTable);
   const outK = kernelFor(`attention.out|${shape}`, OUT, nb * QO, consts);
-  const r = runKernel(outK, as2d(scores, Tb, nb * NH), as2d(f32Cache('attention.v', a.vCache), KV, nSlots), seqIds, positions, a.blockTable);
+  const r = runKernel(outK, as2d(scores, Tb, nb * NH), as2d(f32Cache('attention.v', a.vCache, KV), KV, nSlots), seqIds, positions, a.blockTable);
   const h0 = a.h0 ?? 0, h1 = a.h1 ?? NH;
   if (h0 === 0 && h1 === NH) { a.out.set(r.subarray(0, n * QO)); return; }
   // heads [h0, h1) only: the kernels above compute every head (one compiled shape); the rest is dropped

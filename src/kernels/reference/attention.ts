@@ -2,18 +2,23 @@
 // attends to positions t0..p of s (t0 = p - window + 1 with a sliding window, else 0), whose
 // keys/values sit at slot blockTable[s][t / bs]·bs + t % bs; query head h reads KV head h / G
 // (G = NH / NKV). Scores are scaled by 1/√D and soft-maxed in f64. An f16 cache is read widened
-// exactly (KvCache), so it gives the f32 cache's result for the same values.   [n, W] → [n, NH·D]
+// exactly, a q8 cache as f32(q·d) (KvCache), so either gives the f32 cache's result for the values
+// read back.   [n, W] → [n, NH·D]
 import type { AttentionArgs, KernelSet, KvCache } from '../names.js';
-import { f16Table32 } from '../quant.js';
+import { dequantizeKv8, f16Table32, kv8RowBytes, kv8Scales } from '../quant.js';
 
 function slotOf(a: AttentionArgs, seq: number, t: number): number {
   const bs = a.blockSize;
   return a.blockTable[seq * a.maxBlocksPerSeq + Math.floor(t / bs)] * bs + (t % bs);
 }
 
-/** Cache row [off, off + D) as f32: a view of an f32 cache, or the f16 bits widened into buf. */
-function cacheRow(cache: KvCache, off: number, D: number, buf: Float32Array): Float32Array {
+/** Channels [off % KV, + D) of cache row ⌊off / KV⌋ as f32: a view of an f32 cache, else the values read back into buf. */
+function cacheRow(cache: KvCache, off: number, D: number, KV: number, buf: Float32Array): Float32Array {
   if (cache instanceof Float32Array) return cache.subarray(off, off + D);
+  if (cache instanceof Int8Array) {
+    dequantizeKv8(buf, cache, kv8Scales(cache), Math.floor(off / KV) * kv8RowBytes(KV), off % KV, D);
+    return buf;
+  }
   const f = f16Table32();
   for (let d = 0; d < D; d++) buf[d] = f[cache[off + d]];
   return buf;
@@ -30,7 +35,7 @@ export const attention: KernelSet['attention'] = (a) => {
       const q = r * W + h * D, kh = Math.floor(h / G) * D;
       let max = -Infinity;
       for (let t = t0; t <= pos; t++) {
-        const k = cacheRow(kCache, slotOf(a, seq, t) * KV + kh, D, buf);
+        const k = cacheRow(kCache, slotOf(a, seq, t) * KV + kh, D, KV, buf);
         let s = 0;
         for (let d = 0; d < D; d++) s += qkv[q + d] * k[d];
         scratch[t - t0] = s * scale;
@@ -41,7 +46,7 @@ export const attention: KernelSet['attention'] = (a) => {
       const o = r * NH * D + h * D;
       for (let d = 0; d < D; d++) out[o + d] = 0;
       for (let t = t0; t <= pos; t++) {
-        const p = Math.exp(scratch[t - t0] - max) / sum, v = cacheRow(vCache, slotOf(a, seq, t) * KV + kh, D, buf);
+        const p = Math.exp(scratch[t - t0] - max) / sum, v = cacheRow(vCache, slotOf(a, seq, t) * KV + kh, D, KV, buf);
         for (let d = 0; d < D; d++) out[o + d] += p * v[d];
       }
     }
