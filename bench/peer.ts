@@ -43,12 +43,14 @@ const peer = (type: string): Config => ({
 });
 const ALL: Config[] = [
   pipegpt('f32', ['--dtype', 'float32']), pipegpt('bf16', ['--dtype', 'bfloat16']), pipegpt('f16', ['--dtype', 'float16']),
-  pipegpt('int8', ['--quantization', 'int8']), peer('f32'), peer('f16'), peer('q8_0'),
+  pipegpt('int8', ['--quantization', 'int8']), pipegpt('int8-kv16', ['--quantization', 'int8', '--kv-cache-dtype', 'float16']),
+  peer('f32'), peer('f16'), peer('q8_0'),
 ];
 const DEFAULT = ['pipegpt:f32', 'pipegpt:bf16', 'pipegpt:int8', 'peer:f32', 'peer:f16', 'peer:q8_0'];
 // the formats compared: same bytes per weight (bf16 and f16 are both 2 bytes; int8 and q8_0 are
 // both int8 blocks of 32 with one scale per block)
-const PAIRS = [['pipegpt:f32', 'peer:f32'], ['pipegpt:bf16', 'peer:f16'], ['pipegpt:f16', 'peer:f16'], ['pipegpt:int8', 'peer:q8_0']];
+// (pipegpt:int8's KV cache is q8 (auto with int8 weights); int8-kv16 keeps llama.cpp's default f16 cache)
+const PAIRS = [['pipegpt:f32', 'peer:f32'], ['pipegpt:bf16', 'peer:f16'], ['pipegpt:f16', 'peer:f16'], ['pipegpt:int8', 'peer:q8_0'], ['pipegpt:int8-kv16', 'peer:q8_0']];
 
 // Preloaded into every child: its peak RSS and CPU seconds at exit, measured the same way for
 // both engines (job.mjs prints no RSS). The 'exit' event also fires on job.mjs's process.exit(0).

@@ -228,7 +228,7 @@ export class Coordinator {
     for (const { src, dst, rows } of copies) {
       for (const store of this.opts.kv ?? []) {
         if (store.k.length === 0) continue;
-        const B = store.blockSize, W = store.k[0].length / (store.nBlocks * B); // elements per row (f32 or f16)
+        const B = store.blockSize, W = store.k[0].length / (store.nBlocks * B); // elements per row (f32 or f16 values, q8 bytes)
         for (const a of [...store.k, ...store.v]) a.copyWithin(dst * B * W, src * B * W, (src * B + rows) * W);
       }
     }
