@@ -59,6 +59,13 @@ export function f16Values(w: Uint16Array): Float32Array {
   });
 }
 
+/** The values a q8 KV cache [slots, KV] holds (36-byte blocks: f32 scale, 32 int8), read back as f32(q·d). */
+export function q8KvValues(c: Int8Array, KV: number): Float32Array {
+  const dv = new DataView(c.buffer, c.byteOffset, c.byteLength), nb = Math.floor(c.length / 36), out = new Float32Array(nb * 32);
+  for (let b = 0; b < nb; b++) for (let i = 0; i < 32; i++) out[b * 32 + i] = Math.fround(dv.getFloat32(b * 36, true) * c[b * 36 + 4 + i]);
+  return out.subarray(0, Math.floor(out.length / KV) * KV);
+}
+
 /**
  * x rounded to the nearest IEEE binary16 value (ties to even; subnormals kept, steps of 2^-24;
  * beyond the largest finite 65504 → ±Infinity), by the value's own arithmetic (no bit tricks).

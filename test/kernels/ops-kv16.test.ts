@@ -1,19 +1,15 @@
 // The f16 KV cache (kv_cache_dtype float16; names.ts KvCache) on every backend and every native
 // SIMD path: kvWrite rounds each k/v value to nearest even (checked against test/helpers'
-// value-arithmetic rounding and against the reference backend's bits), and attention over the f16
-// cache gives bit for bit what the same backend gives over an f32 cache holding the widened values
-// (whole calls, head ranges, each row alone, GQA, windows, several 64-key blocks). Tolerance
-// against the naive f64 attention: max|Δ|/max|ref| ≤ 1e-5.
+// value-arithmetic rounding and against the reference backend's bits). (Attention over it:
+// ops-kv-attention.test.ts.)
 import test from 'ava';
-import type { AttentionArgs, KernelSet } from '../../src/kernels/names.js';
+import type { KernelSet } from '../../src/kernels/names.js';
 import { registerAllKernels } from '../../src/kernels/register-all.js';
 import { kernelSet } from '../../src/kernels/registry.js';
-import { assertClose } from '../helpers/assert-close.js';
 import { forEachBackend } from '../helpers/backends.js';
-import { naive, rand } from '../helpers/naive-ops.js';
+import { rand } from '../helpers/naive-ops.js';
 import { f16Values, naiveF16Round } from '../helpers/naive-quant.js';
 
-const bits = (a: Float32Array): number[] => Array.from(new Uint32Array(Float32Array.from(a).buffer));
 
 // ties to even (1 + 2^-11, 1 + 3·2^-11), subnormals and their ties (2^-25, 3·2^-25), underflow,
 // the largest finite, overflow at 65520, infinities, -0, NaN
@@ -51,75 +47,6 @@ forEachBackend('kvWrite into an f16 cache rounds every value to nearest even (ti
     ref.kvWrite(qkv, rk, rv, slots, n, qDim, kvDim, c0, c1);
     t.deepEqual(Array.from(kc), Array.from(rk), `k bits = reference [${c0}, ${c1})`);
     t.deepEqual(Array.from(vc), Array.from(rv), `v bits = reference [${c0}, ${c1})`);
-  }
-}, { allSimd: true });
-
-interface Paged { f16: AttentionArgs; f32: AttentionArgs; keys: Float32Array[]; vals: Float32Array[]; rows: Array<[number, number]>; W: number }
-
-/**
- * Two sequences (L and L/2 tokens) in 16-slot blocks with a scrambled table, their k/v written by
- * the backend's kvWrite into an f16 cache; the f32 cache holds the same values widened (test helper).
- */
-function paged(k: KernelSet, NH: number, NKV: number, D: number, window: number, L: number, seed: number): Paged {
-  const KV = NKV * D, W = (NH + 2 * NKV) * D, bs = 16, maxB = Math.ceil(L / bs), lens = [L, Math.max(1, L >> 1)];
-  const table = new Int32Array(2 * maxB).fill(-1);
-  for (let b = 0; b < maxB; b++) table[b] = 2 * maxB - 1 - 2 * b;        // sequence 0: odd blocks, reversed
-  for (let b = 0; b < Math.ceil(lens[1] / bs); b++) table[maxB + b] = 2 * b; // sequence 1: even blocks
-  const kc = new Uint16Array(2 * maxB * bs * KV), vc = new Uint16Array(kc.length);
-  const hist = lens.map((len, s) => rand(len * W, seed + s, 2));
-  lens.forEach((len, s) => {
-    const slots = Int32Array.from({ length: len }, (_, p) => table[s * maxB + Math.floor(p / bs)] * bs + (p % bs));
-    k.kvWrite(hist[s], kc, vc, slots, len, NH * D, KV);
-  });
-  const [kf, vf] = [f16Values(kc), f16Values(vc)];
-  const dense = (c: Float32Array, s: number) => Float32Array.from({ length: lens[s] * KV }, (_, i) => {
-    const p = Math.floor(i / KV);
-    return c[(table[s * maxB + Math.floor(p / bs)] * bs + (p % bs)) * KV + (i % KV)];
-  });
-  const rows: Array<[number, number]> = [[0, L - 1], [1, 0], [0, 0], [1, lens[1] - 1], [0, Math.min(L - 1, 64)], [0, Math.min(L - 1, 63)], [0, L >> 2]];
-  const base = {
-    out: new Float32Array(rows.length * NH * D), qkv: rand(rows.length * W, seed + 5, 2), seqIds: Int32Array.from(rows.map((r) => r[0])),
-    positions: Int32Array.from(rows.map((r) => r[1])), blockTable: table, maxBlocksPerSeq: maxB, blockSize: bs, n: rows.length,
-    nHead: NH, nKvHead: NKV, headDim: D, window, scratch: new Float32Array(L),
-  };
-  return { f16: { ...base, kCache: kc, vCache: vc }, f32: { ...base, kCache: kf, vCache: vf }, keys: [0, 1].map((s) => dense(kf, s)), vals: [0, 1].map((s) => dense(vf, s)), rows, W };
-}
-
-// [NH, NKV, D, window, L]: GQA and MHA, head widths off the vector width, windows, 300 positions
-const CASES: Array<[number, number, number, number, number]> = [[6, 2, 8, 0, 40], [6, 2, 20, 5, 40], [4, 1, 64, 0, 300], [8, 2, 64, 100, 300], [3, 3, 13, 0, 70]];
-
-/** attention(a) into a fresh out (prefilled with -7, so untouched columns show) */
-function run(k: KernelSet, a: AttentionArgs, patch: Partial<AttentionArgs> = {}): Float32Array {
-  const n = patch.n ?? a.n, out = new Float32Array(n * a.nHead * a.headDim).fill(-7);
-  k.attention({ ...a, ...patch, out });
-  return out;
-}
-
-forEachBackend('attention over an f16 cache gives the bits of attention over the f32 cache of the same values, and matches dense attention', (t, k) => {
-  for (const [NH, NKV, D, window, L] of CASES) {
-    const c = paged(k, NH, NKV, D, window, L, 130 + D), label = `NH=${NH} NKV=${NKV} D=${D} window=${window} L=${L}`;
-    const half = run(k, c.f16);
-    t.deepEqual(bits(half), bits(run(k, c.f32)), label);
-    c.rows.forEach(([s, p], r) => {
-      const want = naive.gqaRow(c.f16.qkv.slice(r * c.W, r * c.W + NH * D), c.keys[s], c.vals[s], p, NH, NKV, D, window);
-      assertClose(t, half.slice(r * NH * D, (r + 1) * NH * D), want, 1e-5, `${label} row ${r} vs dense`);
-    });
-  }
-}, { allSimd: true });
-
-forEachBackend('attention over an f16 cache: head ranges write exactly the full call\'s bytes, and each row alone gives its batch bytes', (t, k) => {
-  for (const [NH, NKV, D, window, L] of CASES.slice(0, 4)) {
-    const c = paged(k, NH, NKV, D, window, L, 140), G = NH / NKV, QO = NH * D, whole = run(k, c.f16);
-    for (let h0 = 0; h0 < NH; h0 += G) {
-      const part = run(k, c.f16, { h0, h1: h0 + G }), f32 = run(k, c.f32, { h0, h1: h0 + G });
-      t.deepEqual(bits(part), bits(whole.map((v, i) => (i % QO >= h0 * D && i % QO < (h0 + G) * D ? v : -7))), `heads [${h0}, ${h0 + G}) NH=${NH} D=${D}`);
-      t.deepEqual(bits(part), bits(f32), `heads [${h0}, ${h0 + G}) f16 = f32`);
-    }
-    const { qkv, seqIds, positions } = c.f16;
-    for (let r = 0; r < c.rows.length; r++) {
-      const alone = run(k, c.f16, { qkv: qkv.subarray(r * c.W, (r + 1) * c.W), seqIds: seqIds.subarray(r, r + 1), positions: positions.subarray(r, r + 1), n: 1 });
-      t.deepEqual(bits(alone), bits(whole.subarray(r * QO, (r + 1) * QO)), `row ${r} alone NH=${NH} D=${D}`);
-    }
   }
 }, { allSimd: true });
 
