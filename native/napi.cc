@@ -155,6 +155,8 @@ KvKind kv_caches(Args& a, size_t i, i64 kvDim, const char* F, const void** kc, c
   else if (kind == KvKind::q8) { *kc = a.i8(i, 0, F, "kCache"); *vc = a.i8(i + 1, 0, F, "vCache"); }
   else { *kc = a.f32(i, 0, F, "kCache"); *vc = a.f32(i + 1, 0, F, "vCache"); }
   if (a.ok && kind == KvKind::q8 && kvDim % 32 != 0) a.fail(F, "a q8 cache (Int8Array) needs NKV·D a multiple of 32");
+  if (a.ok && kind == KvKind::q8 && (reinterpret_cast<uintptr_t>(*kc) % 4 != 0 || reinterpret_cast<uintptr_t>(*vc) % 4 != 0))
+    a.fail(F, "a q8 cache (Int8Array) must start at a multiple of 4 bytes (its f32 scales)");
   if (!a.ok || kvDim <= 0) { *rows = 0; return kind; }
   const i64 l = a.len(i) < a.len(i + 1) ? a.len(i) : a.len(i + 1);
   *rows = kind == KvKind::q8 ? l / (kvDim / 32 * KvQ8::kBlockBytes) : l / kvDim;

@@ -50,7 +50,7 @@ forEachBackend('kvWrite into a q8 cache writes each 32-channel block as the naiv
   }
 }, { allSimd: true });
 
-test('the native addon refuses a q8 cache it cannot address: channels off the 32-blocks, a mixed pair, a slot past the end', (t) => {
+test('the native addon refuses a q8 cache it cannot address: channels off the 32-blocks, a mixed pair, a slot past the end, a misaligned start', (t) => {
   registerAllKernels();
   let k: KernelSet;
   try { k = kernelSet('native'); } catch { t.pass('native backend unavailable'); return; }
@@ -59,6 +59,7 @@ test('the native addon refuses a q8 cache it cannot address: channels off the 32
   t.throws(() => k.kvWrite(qkv, c(), c(), one, 1, 64, 64, 16, 64), { message: /c0 and c1 must be multiples of 32/ });
   t.throws(() => k.kvWrite(qkv, c(), new Float32Array(128), one, 1, 64, 64), { message: /vCache must be a Int8Array|vCache must be an Int8Array/ });
   t.throws(() => k.kvWrite(qkv, c(), c(), Int32Array.from([2]), 1, 64, 64), { message: /slot out of range/ });
+  t.throws(() => k.kvWrite(qkv, new Int8Array(new ArrayBuffer(4 * BLOCK + 2), 2), c(), one, 1, 64, 64), { message: /start at a multiple of 4 bytes/ });
   k.kvWrite(qkv, c(), c(), Int32Array.from([1]), 1, 64, 64);
   t.pass();
 });
