@@ -1,13 +1,15 @@
 // Every pipeline layout gives byte-identical outputs for the Llama families too: stages,
 // replicas, tensor-parallel ranks (split by KV-head groups, RoPE and q/k norm per rank), a split
 // head, and preemption, against the in-thread engine. Cases: Qwen3 (q/k norm, head_dim 16 ≠
-// hidden/heads, GQA 4/2, tied) and Mistral (sliding window 8 < context, GQA 4/2, untied head).
+// hidden/heads, GQA 4/2, tied), Mistral (sliding window 8 < context, GQA 4/2, untied head), and a
+// random Qwen3 with 32-channel heads in int8 (so a q8 KV cache).
 import test from 'ava';
 import type { Completion, GenerateRequest } from '../../src/engine/types.js';
 import { LocalEngine } from '../../src/runtime/local-engine.js';
 import type { EngineOptions } from '../../src/runtime/options.js';
 import { PipelineEngine } from '../../src/runtime/pipeline-engine.js';
 import { ckptDir } from '../helpers/paths.js';
+import { randomQwen3Checkpoint } from '../helpers/random-checkpoint.js';
 
 function requests(V: number): GenerateRequest[] {
   return Array.from({ length: 12 }, (_, i) => ({
@@ -34,6 +36,29 @@ for (const [name, V, backend] of [['qwen3-f16', 768, 'reference'], ['mistral-win
       const e = await PipelineEngine.create(model, { backend, ...layout });
       try {
         t.deepEqual(await e.generate(requests(V)), want);
+        if (layout.kvCacheTokens) t.true(e.stats.preemptions > 0, `preemptions: ${e.stats.preemptions}`);
+      } finally {
+        await e.close();
+      }
+    });
+  }
+}
+
+// The q8 KV cache (auto with int8 weights) in a Llama-family shape: GQA 4/2 with 32-channel heads,
+// RoPE and q/k norm before the cache write, ranks split by KV-head groups, forks and preemption.
+{
+  const model = randomQwen3Checkpoint({ L: 3, NH: 4, NKV: 2, D: 32, C: 64, I: 128, V: 500, P: 64, seed: 7 });
+  const opts: EngineOptions = { backend: 'native', quantization: 'int8' };
+  let baseline: Completion[] | null = null;
+  const base = async () => (baseline ??= await LocalEngine.open(model, opts).generate(requests(500)));
+  for (const layout of LAYOUTS.slice(0, 3).concat(LAYOUTS.slice(5))) {
+    test.serial(`[native] random qwen3, int8 weights and q8 KV cache: identical outputs with ${JSON.stringify(layout)}`, async (t) => {
+      const want = await base();
+      t.true(want.every((c) => c.error === null && c.choices[0].token_ids.length > 0));
+      const e = await PipelineEngine.create(model, { ...opts, ...layout });
+      try {
+        t.is(e.kvFormat, 'q8');
+        t.deepEqual(await e.generate(requests(500)), want);
         if (layout.kvCacheTokens) t.true(e.stats.preemptions > 0, `preemptions: ${e.stats.preemptions}`);
       } finally {
         await e.close();
