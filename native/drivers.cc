@@ -148,7 +148,7 @@ void attention(const Path& p, const AttnArgs& a) {
 
 void kvwrite8(const Path& p, const float* qkv, uint8_t* kc, uint8_t* vc, const int32_t* slots, i64 n, i64 qDim, i64 kvDim, i64 c0, i64 c1) {
   const i64 W = qDim + 2 * kvDim, rb = kvDim / 32 * KvQ8::kBlockBytes;
-  const auto qr = p.quantize_row_q8 ? p.quantize_row_q8 : quantize_row_q8;
+  const auto qr = p.quantize_row_q8;
   auto put = [&](uint8_t* blk, const float* x) { qr(reinterpret_cast<int8_t*>(blk + 4), reinterpret_cast<float*>(blk), x, 32); };
   for (i64 r = 0; r < n; r++)
     for (i64 c = c0; c < c1; c += 32) {

@@ -117,9 +117,9 @@ struct Path {
   // or while packing (more), never through an f32 copy; null where the path has none (then:
   // widen16 into scratch + matmul_acc)
   void (*matmul16_acc)(float* out, const float* x, const uint16_t* w, int kind, i64 n, i64 I, i64 O, i64 ldw, i64 ldo);
-  // quantize_row_q8's exact result (same f32 amax and scale, same f64 quotient, floor, clamp) with
-  // vectors; null where the path has none (then quantize_row_q8). The scalar f64 division per
-  // value was ~half of matmulQ8's time at 32 rows.
+  // One row's Q8 quantization: the portable path's is quant.cc quantize_row_q8 (the definition);
+  // the SIMD paths' give its exact result (same f32 amax and scale, same f64 quotient, floor,
+  // clamp) with vectors. The scalar f64 division per value was ~half of matmulQ8's time at 32 rows.
   void (*quantize_row_q8)(int8_t* q, float* d, const float* x, i64 I) = nullptr;
   // The f16 KV cache (kv_cache_dtype float16): k, v hold IEEE f16 bits, widened exactly to f32 and
   // then the same arithmetic as attn_scores / attn_values on f32 values (the same bits).

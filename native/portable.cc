@@ -187,7 +187,7 @@ void narrow16(uint16_t* dst, const float* src, i64 len) {
 const Path kPortablePath = {
     "portable", matmul_acc, lmhead, gelu, swiglu, scale_mul, rotate_half, logsoftmax_row, argmax_row,
     attn_scores<const float*>, softmax, attn_values<const float*>, q8_dots_portable, q8_combine_portable, widen16_portable, nullptr,
-    nullptr, attn_scores<const uint16_t*>, attn_values<const uint16_t*>, attn_scores<KvQ8>, attn_values<KvQ8>, narrow16,
+    quantize_row_q8, attn_scores<const uint16_t*>, attn_values<const uint16_t*>, attn_scores<KvQ8>, attn_values<KvQ8>, narrow16,
 };
 
 }  // namespace pg

@@ -111,7 +111,7 @@ static void split_rows(i64 O, F f) {
 }
 
 void quantize_linear_q8(const Path& p, int8_t* wq, float* ws, const float* w, i64 I, i64 O, bool transposed) {
-  const QuantizeRow qr = p.quantize_row_q8 ? p.quantize_row_q8 : quantize_row_q8;
+  const QuantizeRow qr = p.quantize_row_q8;
   if (transposed) split_rows(O, [&](i64 o0, i64 o1) { quantize_rows_q8(qr, wq, ws, w, I, o0, o1); });
   else split_rows(O, [&](i64 o0, i64 o1) { quantize_cols_q8(qr, wq, ws, w, I, O, o0, o1); });
 }
@@ -212,7 +212,7 @@ void q8_product(const Path& p, float* out, const int8_t* xq, const float* xd, co
 
 void quantize_rows_q8(const Path& p, int8_t* xq, float* xd, const float* x, i64 n, i64 I) {
   const i64 nb = (I + QB - 1) / QB, Ip = nb * QB;
-  const auto qr = p.quantize_row_q8 ? p.quantize_row_q8 : quantize_row_q8;
+  const auto qr = p.quantize_row_q8;
   if (Ip == I) { for (i64 r = 0; r < n; r++) qr(xq + r * I, xd + r * nb, x + r * I, I); return; }
   int8_t* row = padded_rows(1, Ip);  // the zero tail must not run into the next row
   for (i64 r = 0; r < n; r++) {
@@ -236,7 +236,7 @@ void matmul_q8(const Path& p, float* out, const float* x, const int8_t* wq, cons
   const i64 nb = (I + QB - 1) / QB, Ip = nb * QB;
   if ((i64)g_xd.size() < n * nb) g_xd.resize((size_t)(n * nb));
   int8_t* xq = padded_rows(n, Ip);
-  const auto qr = p.quantize_row_q8 ? p.quantize_row_q8 : quantize_row_q8;
+  const auto qr = p.quantize_row_q8;
   for (i64 r = 0; r < n; r++) qr(xq + r * Ip, g_xd.data() + r * nb, x + r * I, I);
   q8_product(p, out, xq, g_xd.data(), wq, ws, bias, n, I, O, j0, j1);
 }
