@@ -85,11 +85,6 @@ PG_AVX2 void rotate_half(float* x, const float* cos, const float* sin, i64 half)
 // so both run the same f32 arithmetic on the same values.
 PG_AVX2_F16C inline __m256 ld8(const float* p) { return load8<float, -1>(p); }
 PG_AVX2_F16C inline __m256 ld8(const uint16_t* p) { return load8<uint16_t, 1>(p); }
-// 8 channels of one q8 block as f32(q·d): the f32 multiply of the scalar KvQ8[] (vmulps rounds the same)
-PG_AVX2_F16C inline __m256 ld8(KvQ8 p) {
-  const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p.q()));
-  return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), _mm256_set1_ps(p.d()));
-}
 // the first rem (0 < rem < 8) elements, the other lanes 0 (m = tail_mask(rem))
 PG_AVX2_F16C inline __m256 ld8_tail(const float* p, i64, __m256i m) { return _mm256_maskload_ps(p, m); }
 PG_AVX2_F16C inline __m256 ld8_tail(const uint16_t* p, i64 rem, __m256i) {
@@ -97,17 +92,12 @@ PG_AVX2_F16C inline __m256 ld8_tail(const uint16_t* p, i64 rem, __m256i) {
   std::memcpy(b, p, (size_t)rem * sizeof(uint16_t));
   return ld8(b);
 }
-// never reached by a valid call (a q8 cache's head width is a multiple of 32); kept for the templates
-PG_AVX2_F16C inline __m256 ld8_tail(KvQ8 p, i64 rem, __m256i) {
-  alignas(32) float b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  for (i64 i = 0; i < rem; i++) b[i] = p[i];
-  return _mm256_load_ps(b);
-}
 
-// The q8 cache's loops block by block: a block's scale is broadcast once for its 4 chunks of 8
-// (ld8(KvQ8) computes the block address and broadcasts per chunk: ~10 ops a chunk against f16's
-// 2, which made a SmolLM2-360M prefill ~20 % slower than with an f16 cache). Each chunk's value
-// and each FMA are ld8's and the generic loop's, in the same order: the same bits.
+// The q8 cache's loops, block by block: a block's scale is broadcast once for its 4 chunks of 8
+// (a per-chunk loader computing the block address and broadcasting each time, ~10 ops a chunk
+// against f16's 2, made a SmolLM2-360M prefill ~10 % slower than with an f16 cache). Each chunk is
+// f32(q·d) (vmulps: the scalar KvQ8[]'s multiply) and the FMAs run in the generic loops' order:
+// the same bits as an f32 cache holding those values.
 PG_AVX2_F16C inline __m256 deq8(const uint8_t* blk, int j, __m256 d) {
   const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk + 4 + j));
   return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), d);
@@ -150,48 +140,52 @@ template <typename P>  // const float*, const uint16_t* or KvQ8
 PG_AVX2_F16C void dots4(const float* q, P k0, P k1, P k2, P k3, i64 D, float* s) {
   if constexpr (std::is_same_v<P, KvQ8>) {
     const KvQ8 k[4] = {k0, k1, k2, k3};
-    return dots4_q8(q, k, D, s);
+    dots4_q8(q, k, D, s);
+  } else {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    i64 d = 0;
+    for (; d + 8 <= D; d += 8) {
+      const __m256 qv = _mm256_loadu_ps(q + d);
+      a0 = _mm256_fmadd_ps(qv, ld8(k0 + d), a0);
+      a1 = _mm256_fmadd_ps(qv, ld8(k1 + d), a1);
+      a2 = _mm256_fmadd_ps(qv, ld8(k2 + d), a2);
+      a3 = _mm256_fmadd_ps(qv, ld8(k3 + d), a3);
+    }
+    if (d < D) {
+      const i64 rem = D - d;
+      const __m256i m = tail_mask(rem);
+      const __m256 qv = _mm256_maskload_ps(q + d, m);
+      a0 = _mm256_fmadd_ps(qv, ld8_tail(k0 + d, rem, m), a0);
+      a1 = _mm256_fmadd_ps(qv, ld8_tail(k1 + d, rem, m), a1);
+      a2 = _mm256_fmadd_ps(qv, ld8_tail(k2 + d, rem, m), a2);
+      a3 = _mm256_fmadd_ps(qv, ld8_tail(k3 + d, rem, m), a3);
+    }
+    s[0] = hsum8(a0); s[1] = hsum8(a1); s[2] = hsum8(a2); s[3] = hsum8(a3);
   }
-  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-  i64 d = 0;
-  for (; d + 8 <= D; d += 8) {
-    const __m256 qv = _mm256_loadu_ps(q + d);
-    a0 = _mm256_fmadd_ps(qv, ld8(k0 + d), a0);
-    a1 = _mm256_fmadd_ps(qv, ld8(k1 + d), a1);
-    a2 = _mm256_fmadd_ps(qv, ld8(k2 + d), a2);
-    a3 = _mm256_fmadd_ps(qv, ld8(k3 + d), a3);
-  }
-  if (d < D) {
-    const i64 rem = D - d;
-    const __m256i m = tail_mask(rem);
-    const __m256 qv = _mm256_maskload_ps(q + d, m);
-    a0 = _mm256_fmadd_ps(qv, ld8_tail(k0 + d, rem, m), a0);
-    a1 = _mm256_fmadd_ps(qv, ld8_tail(k1 + d, rem, m), a1);
-    a2 = _mm256_fmadd_ps(qv, ld8_tail(k2 + d, rem, m), a2);
-    a3 = _mm256_fmadd_ps(qv, ld8_tail(k3 + d, rem, m), a3);
-  }
-  s[0] = hsum8(a0); s[1] = hsum8(a1); s[2] = hsum8(a2); s[3] = hsum8(a3);
 }
 
 template <typename P, int NCH>
 PG_AVX2_F16C void weighted_sum(float* o, P vc, const i64* voff, const float* p, i64 T, i64 D, i64 d0) {
-  if constexpr (std::is_same_v<P, KvQ8>) return weighted_sum_q8<NCH>(o, vc, voff, p, T, d0);  // D - d0 ≥ 8·NCH here
-  const i64 rem = D - d0 - (NCH - 1) * 8;  // lanes used in the last chunk (1..8)
-  const __m256i m = tail_mask(rem < 8 ? rem : 7);
-  const bool full = rem >= 8;
-  __m256 acc[NCH];  // the chains continue from o (0 before the first block of keys)
-  for (int c = 0; c < NCH - 1; c++) acc[c] = _mm256_loadu_ps(o + d0 + c * 8);
-  acc[NCH - 1] = full ? _mm256_loadu_ps(o + d0 + (NCH - 1) * 8) : _mm256_maskload_ps(o + d0 + (NCH - 1) * 8, m);
-  for (i64 t = 0; t < T; t++) {
-    const __m256 pv = _mm256_set1_ps(p[t]);
-    const P v = vc + voff[t] + d0;
-    for (int c = 0; c < NCH - 1; c++) acc[c] = _mm256_fmadd_ps(pv, ld8(v + c * 8), acc[c]);
-    const __m256 last = full ? ld8(v + (NCH - 1) * 8) : ld8_tail(v + (NCH - 1) * 8, rem, m);
-    acc[NCH - 1] = _mm256_fmadd_ps(pv, last, acc[NCH - 1]);
+  if constexpr (std::is_same_v<P, KvQ8>) {
+    weighted_sum_q8<NCH>(o, vc, voff, p, T, d0);  // D - d0 ≥ 8·NCH here
+  } else {
+    const i64 rem = D - d0 - (NCH - 1) * 8;  // lanes used in the last chunk (1..8)
+    const __m256i m = tail_mask(rem < 8 ? rem : 7);
+    const bool full = rem >= 8;
+    __m256 acc[NCH];  // the chains continue from o (0 before the first block of keys)
+    for (int c = 0; c < NCH - 1; c++) acc[c] = _mm256_loadu_ps(o + d0 + c * 8);
+    acc[NCH - 1] = full ? _mm256_loadu_ps(o + d0 + (NCH - 1) * 8) : _mm256_maskload_ps(o + d0 + (NCH - 1) * 8, m);
+    for (i64 t = 0; t < T; t++) {
+      const __m256 pv = _mm256_set1_ps(p[t]);
+      const P v = vc + voff[t] + d0;
+      for (int c = 0; c < NCH - 1; c++) acc[c] = _mm256_fmadd_ps(pv, ld8(v + c * 8), acc[c]);
+      const __m256 last = full ? ld8(v + (NCH - 1) * 8) : ld8_tail(v + (NCH - 1) * 8, rem, m);
+      acc[NCH - 1] = _mm256_fmadd_ps(pv, last, acc[NCH - 1]);
+    }
+    for (int c = 0; c < NCH - 1; c++) _mm256_storeu_ps(o + d0 + c * 8, acc[c]);
+    if (full) _mm256_storeu_ps(o + d0 + (NCH - 1) * 8, acc[NCH - 1]);
+    else _mm256_maskstore_ps(o + d0 + (NCH - 1) * 8, m, acc[NCH - 1]);
   }
-  for (int c = 0; c < NCH - 1; c++) _mm256_storeu_ps(o + d0 + c * 8, acc[c]);
-  if (full) _mm256_storeu_ps(o + d0 + (NCH - 1) * 8, acc[NCH - 1]);
-  else _mm256_maskstore_ps(o + d0 + (NCH - 1) * 8, m, acc[NCH - 1]);
 }
 
 // max over x[0..n): 8 lanes, then the lanes and the tail in order.
