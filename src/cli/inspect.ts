@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { DEFAULT_MODEL_DIR } from '../runtime/options.js';
 import { indexCheckpoint } from '../model/checkpoint.js';
 import { parameterCount, presetName } from '../model/config.js';
-import { kvBytesPerToken, KV_FORMATS } from '../kv/kv-store.js';
+import { kvBytesPerToken, KV_FORMATS, q8KvFits } from '../kv/kv-store.js';
 import { fullModelStage, planParams } from '../model/param-layout.js';
 import { MODEL_HELP, TOKEN_HELP, modelDir } from './options.js';
 
@@ -25,7 +25,7 @@ export function inspectCommand(): Command {
         rope_scaling: c.ropeScaling, mlp: c.mlp, tied_head: c.tied, sliding_window: c.window || null, eos_token_ids: c.eosTokenIds,
         parameters: params, files: ix.files.length, dtypes_on_disk: ix.dtypes,
         weights_bytes: Object.fromEntries((['f32', 'bf16', 'q8'] as const).map((f) => [f, planParams(c, fullModelStage(c), f).totalBytes])),
-        kv_bytes_per_token: Object.fromEntries(KV_FORMATS.filter((f) => f !== 'q8' || c.headDim % 32 === 0).map((f) => [f, kvBytesPerToken(c, f)])),
+        kv_bytes_per_token: Object.fromEntries(KV_FORMATS.filter((f) => f !== 'q8' || q8KvFits(c)).map((f) => [f, kvBytesPerToken(c, f)])),
       };
       if (opts.json) return void process.stdout.write(JSON.stringify(info) + '\n');
       const lines = [
@@ -37,7 +37,7 @@ export function inspectCommand(): Command {
         ['on disk', Object.entries(ix.dtypes).map(([d, b]) => `${d} ${mib(b)}`).join(', ') + ` in ${ix.files.length} file(s)`],
         ['weights in memory', `f32 ${mib(info.weights_bytes.f32)}, bf16/f16 ${mib(info.weights_bytes.bf16)}, int8 ${mib(info.weights_bytes.q8)} (--dtype / --quantization; norms and biases stay f32, embeddings too except with int8: q8 rows)`],
         ['KV cache per token', Object.entries(info.kv_bytes_per_token).map(([f, b]) => `${f} ${(b / 1024).toFixed(1)} KiB (${mib(b * c.nPositions)} per full context)`).join(', ') +
-          ' (--kv-cache-dtype; auto: f16 with 16/8-bit weights)'],
+          ' (--kv-cache-dtype; auto: like the weights, f16 with 16-bit ones, q8 with int8 ones)'],
       ];
       for (const [k, v] of lines) process.stdout.write(`${k.padEnd(24)} ${v}\n`);
     });

@@ -26,13 +26,16 @@ export const KV_FORMATS: readonly KvFormat[] = ['f32', 'f16', 'q8'];
  */
 export function chooseKvFormat(weights: WeightFormat, dtype: KvCacheDtype = 'auto', c?: ModelConfig): KvFormat {
   if (!KV_CACHE_DTYPES.includes(dtype)) throw new UsageError(`kv_cache_dtype must be one of ${KV_CACHE_DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`);
-  const q8ok = !c || c.headDim % Q8_BLOCK === 0;
+  const q8ok = !c || q8KvFits(c);
   if (dtype === 'int8' && !q8ok) {
     throw new UsageError(`kv_cache_dtype int8 keeps keys and values in blocks of ${Q8_BLOCK} channels of one head: it needs head_dim a multiple of ${Q8_BLOCK}, and this model's is ${c!.headDim}; use float16`);
   }
   if (dtype !== 'auto') return ({ float32: 'f32', float16: 'f16', int8: 'q8' } as const)[dtype];
   return weights === 'f32' ? 'f32' : weights === 'q8' && q8ok ? 'q8' : 'f16';
 }
+
+/** Whether a model's heads are whole q8 blocks (the int8 cache's condition). */
+export const q8KvFits = (c: ModelConfig): boolean => c.headDim % Q8_BLOCK === 0;
 
 /** Bytes of one cache row (one token's K, or V, of one layer) of kvDim channels. */
 export function kvRowBytes(format: KvFormat, kvDim: number): number {

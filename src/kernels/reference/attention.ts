@@ -12,22 +12,28 @@ function slotOf(a: AttentionArgs, seq: number, t: number): number {
   return a.blockTable[seq * a.maxBlocksPerSeq + Math.floor(t / bs)] * bs + (t % bs);
 }
 
-/** Channels [off % KV, + D) of cache row ⌊off / KV⌋ as f32: a view of an f32 cache, else the values read back into buf. */
-function cacheRow(cache: KvCache, off: number, D: number, KV: number, buf: Float32Array): Float32Array {
-  if (cache instanceof Float32Array) return cache.subarray(off, off + D);
+/** A reader of channels [off % KV, + D) of cache row ⌊off / KV⌋ as f32: views of an f32 cache, else the values read back into one buffer. */
+function rowReader(cache: KvCache, KV: number, D: number): (off: number) => Float32Array {
+  if (cache instanceof Float32Array) return (off) => cache.subarray(off, off + D);
+  const buf = new Float32Array(D);
   if (cache instanceof Int8Array) {
-    dequantizeKv8(buf, cache, kv8Scales(cache), Math.floor(off / KV) * kv8RowBytes(KV), off % KV, D);
-    return buf;
+    const scales = kv8Scales(cache), rb = kv8RowBytes(KV);
+    return (off) => {
+      dequantizeKv8(buf, cache, scales, Math.floor(off / KV) * rb, off % KV, D);
+      return buf;
+    };
   }
   const f = f16Table32();
-  for (let d = 0; d < D; d++) buf[d] = f[cache[off + d]];
-  return buf;
+  return (off) => {
+    for (let d = 0; d < D; d++) buf[d] = f[cache[off + d]];
+    return buf;
+  };
 }
 
 export const attention: KernelSet['attention'] = (a) => {
   const { out, qkv, kCache, vCache, nHead: NH, nKvHead: NKV, headDim: D, scratch } = a;
   const W = (NH + 2 * NKV) * D, KV = NKV * D, G = NH / NKV;
-  const scale = 1 / Math.sqrt(D), h0 = a.h0 ?? 0, h1 = a.h1 ?? NH, buf = new Float32Array(D);
+  const scale = 1 / Math.sqrt(D), h0 = a.h0 ?? 0, h1 = a.h1 ?? NH, kRow = rowReader(kCache, KV, D), vRow = rowReader(vCache, KV, D);
   for (let r = 0; r < a.n; r++) {
     const seq = a.seqIds[r], pos = a.positions[r];
     const t0 = a.window > 0 ? Math.max(0, pos - a.window + 1) : 0;
@@ -35,7 +41,7 @@ export const attention: KernelSet['attention'] = (a) => {
       const q = r * W + h * D, kh = Math.floor(h / G) * D;
       let max = -Infinity;
       for (let t = t0; t <= pos; t++) {
-        const k = cacheRow(kCache, slotOf(a, seq, t) * KV + kh, D, KV, buf);
+        const k = kRow(slotOf(a, seq, t) * KV + kh);
         let s = 0;
         for (let d = 0; d < D; d++) s += qkv[q + d] * k[d];
         scratch[t - t0] = s * scale;
@@ -46,7 +52,7 @@ export const attention: KernelSet['attention'] = (a) => {
       const o = r * NH * D + h * D;
       for (let d = 0; d < D; d++) out[o + d] = 0;
       for (let t = t0; t <= pos; t++) {
-        const p = Math.exp(scratch[t - t0] - max) / sum, v = cacheRow(vCache, slotOf(a, seq, t) * KV + kh, D, KV, buf);
+        const p = Math.exp(scratch[t - t0] - max) / sum, v = vRow(slotOf(a, seq, t) * KV + kh);
         for (let d = 0; d < D; d++) out[o + d] += p * v[d];
       }
     }
