@@ -57,10 +57,7 @@ export function kv8Scales(cache: Int8Array): Float32Array {
 
 /** The 32 values x[from, from + 32) quantized into the Q8 KV block at byte offset `at` of cache. */
 export function quantizeKv8Block(cache: Int8Array, scales: Float32Array, at: number, x: Float32Array, from: number): void {
-  const q = new Int8Array(Q8_BLOCK), d = new Float32Array(1);
-  quantizeQ8(q, d, x.subarray(from, from + Q8_BLOCK), 1, Q8_BLOCK);
-  scales[at >> 2] = d[0];
-  cache.set(q, at + 4);
+  quantizeQ8(cache.subarray(at + 4, at + KV8_BLOCK_BYTES), scales.subarray(at >> 2, (at >> 2) + 1), x.subarray(from, from + Q8_BLOCK), 1, Q8_BLOCK);
 }
 
 /** out[0, len) = channels [c, c + len) of the Q8 KV row starting at byte `row` (c, len multiples of 32). */
