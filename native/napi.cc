@@ -75,14 +75,17 @@ napi_value js_matmul(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// gelu(out, inp, len[, W, j0, j1])
 napi_value js_gelu(napi_env env, napi_callback_info info) {
   const char* F = "gelu";
   Args a(env, info, 3, F);
   const i64 len = a.num(2, F, "len");
+  i64 W, j0, j1;
+  a.cols(3, len, F, W, j0, j1);
   float* out = a.f32(0, len, F, "out");
   float* inp = a.f32(1, len, F, "inp");
   if (!a.ok) return nullptr;
-  path().gelu(out, inp, len);
+  for (i64 r = 0; r + W <= len && j1 > j0; r += W) path().gelu(out + r + j0, inp + r + j0, j1 - j0);
   return nullptr;
 }
 
@@ -100,15 +103,18 @@ napi_value js_swiglu(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// residual(out, a, b, len[, W, j0, j1])
 napi_value js_residual(napi_env env, napi_callback_info info) {
   const char* F = "residual";
   Args a(env, info, 4, F);
   const i64 len = a.num(3, F, "len");
+  i64 W, j0, j1;
+  a.cols(4, len, F, W, j0, j1);
   float* out = a.f32(0, len, F, "out");
   float* x = a.f32(1, len, F, "a");
   float* y = a.f32(2, len, F, "b");
   if (!a.ok) return nullptr;
-  residual(out, x, y, len);
+  for (i64 r = 0; r + W <= len && j1 > j0; r += W) residual(out + r + j0, x + r + j0, y + r + j0, j1 - j0);
   return nullptr;
 }
 

@@ -84,6 +84,20 @@ struct Args {
       fail(fn, msg);
     }
   }
+  // optional W, j0, j1 at arguments i..i+2 of an elementwise op over len values: len / W rows of W,
+  // columns [j0, j1) of each (absent or undefined: one row of len, every column)
+  void cols(size_t i, i64 len, const char* fn, i64& W, i64& j0, i64& j1) {
+    W = len, j0 = 0, j1 = len;
+    if (!has(i)) return;
+    W = num(i, fn, "W");
+    if (ok && (W == 0 ? len != 0 : len % W != 0)) {
+      char msg[160];
+      std::snprintf(msg, sizeof msg, "W must divide len into whole rows, got W = %lld, len = %lld", (long long)W, (long long)len);
+      fail(fn, msg);
+    }
+    j1 = W;
+    range(i + 1, W, fn, "j0, j1", j0, j1);
+  }
   double dbl(size_t i, const char* fn, const char* name) {
     if (!ok) return 0;
     double x = 0;

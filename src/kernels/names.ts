@@ -80,15 +80,18 @@ export interface KernelSet {
    * by the same arithmetic as in the full call.
    */
   matmul(out: Float32Array, inp: Float32Array, w: Float32Array, bias: Float32Array | null, n: number, I: number, O: number, j0?: number, j1?: number): void;
-  /** tanh-approximation GELU, elementwise; out may alias inp. */
-  gelu(out: Float32Array, inp: Float32Array, len: number): void;
+  /**
+   * tanh-approximation GELU, elementwise; out may alias inp. With W and [j0, j1) (a tensor-parallel
+   * piece): inp and out are len / W rows of W, and only columns j0..j1-1 of each row are written.
+   */
+  gelu(out: Float32Array, inp: Float32Array, len: number, W?: number, j0?: number, j1?: number): void;
   /**
    * SwiGLU: out[r, j] = silu(gu[r, j]) · gu[r, I + j], silu(g) = g / (1 + e^-g).   [n, 2I] → [n, I]
    * With [j0, j1): only out columns j0..j1-1 are written (a tensor-parallel rank's share).
    */
   swiglu(out: Float32Array, gu: Float32Array, n: number, I: number, j0?: number, j1?: number): void;
-  /** out = a + b elementwise; out may alias a. */
-  residual(out: Float32Array, a: Float32Array, b: Float32Array, len: number): void;
+  /** out = a + b elementwise; out may alias a. With W and [j0, j1): only those columns of len / W rows of W, as gelu. */
+  residual(out: Float32Array, a: Float32Array, b: Float32Array, len: number, W?: number, j0?: number, j1?: number): void;
   /**
    * Rotary position embedding, HF rotate_half pairing (i with i + D/2): for each head x of a row at
    * position p, with c = cos[p, i], s = sin[p, i]: x[i] ← x[i]·c − x[i+D/2]·s, x[i+D/2] ← x[i+D/2]·c + x[i]·s.

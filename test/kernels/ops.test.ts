@@ -1,7 +1,10 @@
 // Every op on every backend against naive f64 implementations written here (sharing no code
 // with src/kernels): random inputs and edge cases (large magnitudes, single token, widths that
 // are not a multiple of any vector width). Tolerance: max|Δ|/max|ref| ≤ 1e-5 unless stated.
+import test from 'ava';
 import { forEachBackend } from '../helpers/backends.js';
+import { backendStatus, registerAllKernels } from '../../src/kernels/register-all.js';
+import { kernelSet } from '../../src/kernels/registry.js';
 import { assertClose } from '../helpers/assert-close.js';
 import { naive, rand, randInt } from '../helpers/naive-ops.js';
 
@@ -80,6 +83,37 @@ forEachBackend('gelu and residual match elementwise', (t, k) => {
   assertClose(t, out, naive.gelu(x), TOL, 'gelu');
   k.residual(out, x, y, 1001);
   assertClose(t, out, x.map((v, i) => v + y[i]), TOL, 'residual');
+});
+
+// A tensor-parallel piece applies gelu / the residual add to its columns of each row only
+// (forward.ts): those columns get the whole call's bits, the others keep what they held.
+forEachBackend('gelu and residual on a column range of each row: the whole call\'s bits there, every other value untouched', (t, k) => {
+  const bits = (a: Float32Array) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+  for (const [n, W, j0, j1] of [[3, 40, 8, 24], [5, 33, 0, 7], [2, 768, 380, 768], [4, 17, 17, 17], [1, 9, 0, 9]]) {
+    const len = n * W, x = rand(len, 30 + W, 4), y = rand(len, 31 + W, 4);
+    const whole = { gelu: new Float32Array(len), residual: new Float32Array(len) };
+    k.gelu(whole.gelu, x, len);
+    k.residual(whole.residual, x, y, len);
+    const part = { gelu: new Float32Array(len).fill(-7), residual: new Float32Array(len).fill(-7) };
+    k.gelu(part.gelu, x, len, W, j0, j1);
+    k.residual(part.residual, x, y, len, W, j0, j1);
+    for (const op of ['gelu', 'residual'] as const) {
+      const want = Float32Array.from(whole[op], (v, i) => (i % W >= j0 && i % W < j1 ? v : -7));
+      t.deepEqual(bits(part[op]), bits(want), `${op} ${n}x${W} [${j0}, ${j1})`);
+    }
+    const inPlace = x.slice(); // out aliasing the input, as forward.ts calls them
+    k.residual(inPlace, inPlace, y, len, W, j0, j1);
+    t.deepEqual(bits(inPlace), bits(Float32Array.from(x, (v, i) => (i % W >= j0 && i % W < j1 ? whole.residual[i] : v))), `residual in place ${n}x${W}`);
+  }
+});
+
+test('native gelu / residual refuse a W that does not cut len into rows, and a column range past W, naming the argument', (t) => {
+  registerAllKernels();
+  if (!backendStatus().find((b) => b.name === 'native')?.available) { t.pass('native backend unavailable'); return; }
+  const k = kernelSet('native'), x = new Float32Array(12);
+  t.throws(() => k.gelu(x, x, 12, 5, 0, 5), { instanceOf: TypeError, message: /gelu: W must divide len into whole rows, got W = 5, len = 12/ });
+  t.throws(() => k.residual(x, x, x, 12, 4, 2, 5), { instanceOf: TypeError, message: /residual: j0, j1 must satisfy 0 <= lo <= hi <= 4, got 2, 5/ });
+  t.throws(() => k.residual(x, x, x, 12, 0), { instanceOf: TypeError, message: /W must divide len/ });
 });
 
 forEachBackend('embedding adds token and position rows (or copies token rows when wpe is null)', (t, k) => {

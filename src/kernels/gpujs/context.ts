@@ -276,6 +276,12 @@ export function rowCol(W: string): string {
   if (c >= ${W}) { r = r + 1; c = c - ${W}; }`;
 }
 
+/** Copies an elementwise result `r` into `out`: all `len` values, or columns [j0, j1) of each row of W. */
+export function copyColumns(out: Float32Array, r: Float32Array, len: number, W: number, j0: number, j1: number): void {
+  if (j0 === 0 && j1 === W) { out.set(r.subarray(0, len)); return; }
+  for (let o = 0; o + W <= len && W > 0; o += W) out.set(r.subarray(o + j0, o + j1), o + j0);
+}
+
 /** Number of kernels compiled in this thread (for tests/benchmarks). */
 export function compiledKernelCount(): number {
   return state ? state.kernels.size : 0;
