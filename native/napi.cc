@@ -7,6 +7,9 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "kernels.h"
 #include "napi_args.h"
@@ -280,6 +283,22 @@ napi_value js_rowargmax(napi_env env, napi_callback_info info) {
 // (not yet touched) buffer with transparent huge pages (MADV_HUGEPAGE; THP "madvise" mode): a page
 // fault then maps 2 MiB instead of 4 KiB, and streaming weights needs 512× fewer TLB entries.
 // 0 where unsupported; never changes the buffer's contents.
+// mallocThreshold(bytes): glibc's mmap threshold fixed at `bytes` (mallopt also stops glibc raising
+// it each time a large block is freed); true if set, false where the C library has no such knob
+napi_value js_mallocthreshold(napi_env env, napi_callback_info info) {
+  const char* F = "mallocThreshold";
+  Args a(env, info, 1, F);
+  const i64 bytes = a.num(0, F, "bytes");
+  if (!a.ok) return nullptr;
+  bool set = false;
+#if defined(__GLIBC__)
+  set = bytes <= (i64)INT32_MAX && mallopt(M_MMAP_THRESHOLD, (int)bytes) == 1;
+#endif
+  napi_value r;
+  napi_get_boolean(env, set, &r);
+  return r;
+}
+
 napi_value js_hugepages(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -333,7 +352,7 @@ NAPI_MODULE_INIT() {
       {"gelu", js_gelu}, {"swiglu", js_swiglu}, {"residual", js_residual}, {"rope", js_rope}, {"kvWrite", js_kvwrite},
       {"attention", js_attention}, {"lmHead", js_lmhead}, {"logSoftmax", js_logsoftmax}, {"rowArgmax", js_rowargmax},
       {"matmulQ8", js_matmulq8}, {"quantizeRowsQ8", js_quantizerowsq8}, {"matmulQ8Rows", js_matmulq8rows}, {"embeddingQ8", js_embeddingq8}, {"matmul16", js_matmul16}, {"quantizeLinearQ8", js_quantizelinearq8}, {"widen16", js_widen16}, {"transposeInto", js_transposeinto}, {"firstNonFinite", js_firstnonfinite},
-      {"hugePages", js_hugepages}, {"setSimd", js_setsimd},
+      {"hugePages", js_hugepages}, {"mallocThreshold", js_mallocthreshold}, {"setSimd", js_setsimd},
   };
   for (auto& f : fns) {
     napi_value fn;

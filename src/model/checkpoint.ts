@@ -11,6 +11,7 @@ import { quantizeLinear, transposeInto } from './load-convert.js';
 import { allocParams, fullModelStage, linearShapes, planParams, type ModelWeights, type StageSpec } from './param-layout.js';
 import { storeLinear, type WeightFormat, type WeightStore } from './weight-format.js';
 import { fillRopeTables } from './rope.js';
+import { fixMallocThreshold } from '../kernels/native/huge-pages.js';
 import { FLOAT_DTYPES, openSafetensors, readTensorF32, type SafetensorsFile, type TensorInfo } from './safetensors.js';
 
 export interface TensorSource { file: SafetensorsFile; info: TensorInfo }
@@ -99,6 +100,7 @@ export function loadCheckpoint(dir: string, stage?: StageSpec, format: WeightFor
 /** loadCheckpoint for a checkpoint already indexed (its headers checked). */
 export function loadIndexed(index: CheckpointIndex, stage?: StageSpec, format: WeightFormat = 'f32'): ModelWeights {
   const c = index.config, layout = planParams(c, stage ?? fullModelStage(c), format);
+  fixMallocThreshold(); // the read buffers below go back to the OS when freed
   const weights = allocParams(layout);
   const f32 = new Map(layout.entries.filter((e) => e.type === 'f32').map((e) => [e.name, new Float32Array(weights.buffer, e.offset, e.size)]));
   const ckpt = checkpointTensors(c, layout.stage.layerStart, layout.stage.layerEnd, true);

@@ -1,8 +1,8 @@
 // adviseHugePages: the 2 MiB-aligned part of a large buffer is advised (native addon on Linux),
 // small buffers are left alone, and the buffer's contents behave as before.
 import test from 'ava';
-import { loadAddon } from '../../src/kernels/native/addon.js';
-import { adviseHugePages } from '../../src/kernels/native/huge-pages.js';
+import { addon, loadAddon } from '../../src/kernels/native/addon.js';
+import { adviseHugePages, fixMallocThreshold } from '../../src/kernels/native/huge-pages.js';
 
 const MiB = 2 ** 20;
 const why = loadAddon() ?? (process.platform !== 'linux' ? `platform ${process.platform}` : null);
@@ -21,4 +21,12 @@ const why = loadAddon() ?? (process.platform !== 'linux' ? `platform ${process.p
 
 test('buffers under 2 MiB are not advised', (t) => {
   t.is(adviseHugePages(new SharedArrayBuffer(MiB)), 0);
+});
+
+// Its effect on RSS is the bench's to show (bench/README.md): a process's RSS moves with GC timing
+// too much for a test. Here: glibc takes the setting, and a bad size is refused.
+const glibc = !why && (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime;
+(glibc ? test : test.skip)(`fixMallocThreshold sets glibc's mmap threshold${glibc ? '' : ' (skipped: needs the addon on glibc)'}`, (t) => {
+  t.true(fixMallocThreshold());
+  t.throws(() => addon().mallocThreshold(-1), { instanceOf: TypeError, message: /mallocThreshold: bytes must be a non-negative integer/ });
 });

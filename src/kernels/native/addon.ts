@@ -19,6 +19,7 @@ export type NativeAddon = Omit<KernelSet, 'attention' | 'rope'> & {
   arch: string;
   /** madvise(MADV_HUGEPAGE) on the 2 MiB-aligned part of the view; returns the bytes advised. */
   hugePages(view: Uint8Array): number;
+  mallocThreshold(bytes: number): boolean;
   /**
    * Runs this thread's later calls on a path ('default' = the one picked at load); returns the
    * path now in use. Throws for a path this CPU lacks. For tests: other threads are unaffected.
