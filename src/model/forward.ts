@@ -43,12 +43,8 @@ function norm(ctx: ForwardContext, out: Float32Array, inp: Float32Array, nw: Nor
 /** The MLP activation on my columns [i0, i1): GELU of fc in place, or fc = silu(gate) · up from gu.   → ws.fc [n, I] */
 function activate(ctx: ForwardContext, n: number, i0: number, i1: number): void {
   const { kernels: K, config: c, ws } = ctx, I = c.nInner;
-  if (c.mlp === 'swiglu') { K.swiglu(ws.fc, ws.gu, n, I, i0, i1); return; }
-  if (i0 === 0 && i1 === I) { K.gelu(ws.fc, ws.fc, n * I); return; }
-  for (let r = 0; r < n; r++) {
-    const v = ws.fc.subarray(r * I + i0, r * I + i1);
-    K.gelu(v, v, i1 - i0);
-  }
+  if (c.mlp === 'swiglu') K.swiglu(ws.fc, ws.gu, n, I, i0, i1);
+  else K.gelu(ws.fc, ws.fc, n * I, I, i0, i1);
 }
 
 /**
@@ -79,24 +75,15 @@ export function blocks(ctx: ForwardContext, n: number, l0: number, l1: number, p
     });
     part.barrier();                                                       // att complete
     linear(K, ws.proj, ws.att, lin.o, n, ws);                             // [n, QD] -> [n, C], my columns
-    addColumns(K, ws.x, ws.proj, n, c.nEmbd, c0, c1);                     // x += attn
+    K.residual(ws.x, ws.x, ws.proj, n * c.nEmbd, c.nEmbd, c0, c1);      // x += attn, my columns
     part.barrier();                                                       // x complete
     norm(ctx, ws.h, ws.x, w.norm2, n);                                   // [n, C]
     linear(K, mlpIn, ws.h, lin.up, n, ws);                                // [n, C] -> [n, U]
     activate(ctx, n, i0, i1);                                             // -> fc [n, I]
     part.barrier();                                                       // fc complete
     linear(K, ws.proj, ws.fc, lin.down, n, ws);                           // [n, I] -> [n, C]
-    addColumns(K, ws.x, ws.proj, n, c.nEmbd, c0, c1);                     // x += mlp
+    K.residual(ws.x, ws.x, ws.proj, n * c.nEmbd, c.nEmbd, c0, c1);      // x += mlp, my columns
     part.barrier();                                                       // x complete
-  }
-}
-
-/** x[:, j0:j1] += y[:, j0:j1]   [n, W]; one call when the range is whole rows. */
-function addColumns(K: KernelSet, x: Float32Array, y: Float32Array, n: number, W: number, j0: number, j1: number): void {
-  if (j0 === 0 && j1 === W) { K.residual(x, x, y, n * W); return; }
-  for (let r = 0; r < n; r++) {
-    const a = x.subarray(r * W + j0, r * W + j1);
-    K.residual(a, a, y.subarray(r * W + j0, r * W + j1), j1 - j0);
   }
 }
 
