@@ -34,9 +34,8 @@ const peerDir = a['peer-dir']!;
 // the source file: tsc copies no .py into dist/ (dist/bench/peer.js → bench/llama2gguf.py)
 const LLAMA2GGUF = resolve(here, '..', '..', 'bench', 'llama2gguf.py');
 const GPT2_VOCAB = 50257; // job.mjs's V: prompt ids are s mod min(50257, vocabulary), as in peer-job.ts
-const common = ['--workers', a.workers!, '--new', a.new!];
-const pipegpt = (name: string, opts: string[]): Config => ({
-  name: `pipegpt:${name}`, args: (x) => [join(here, 'peer-job.js'), '--model', x.model, ...opts, ...common, '--warm'],
+const pipegpt = (name: string, opts: string[], workers = a.workers!): Config => ({
+  name: `pipegpt:${name}`, args: (x) => [join(here, 'peer-job.js'), '--model', x.model, ...opts, '--workers', workers, '--new', a.new!, '--warm'],
 });
 const peer = (type: string): Config => ({
   name: `peer:${type}`, args: (x) => [x.peerJob, a.workers!, '--model', x.gguf(type), '--new', a.new!],
@@ -44,13 +43,17 @@ const peer = (type: string): Config => ({
 const ALL: Config[] = [
   pipegpt('f32', ['--dtype', 'float32']), pipegpt('bf16', ['--dtype', 'bfloat16']), pipegpt('f16', ['--dtype', 'float16']),
   pipegpt('int8', ['--quantization', 'int8']), pipegpt('int8-kv16', ['--quantization', 'int8', '--kv-cache-dtype', 'float16']),
+  // one worker, for the scaling pairs below (2 workers against 1 on the same job, interleaved)
+  pipegpt('f32-w1', ['--dtype', 'float32'], '1'), pipegpt('int8-w1', ['--quantization', 'int8'], '1'),
   peer('f32'), peer('f16'), peer('q8_0'),
 ];
 const DEFAULT = ['pipegpt:f32', 'pipegpt:bf16', 'pipegpt:int8', 'peer:f32', 'peer:f16', 'peer:q8_0'];
 // the formats compared: same bytes per weight (bf16 and f16 are both 2 bytes; int8 and q8_0 are
 // both int8 blocks of 32 with one scale per block)
 // (pipegpt:int8's KV cache is q8 (auto with int8 weights); int8-kv16 keeps llama.cpp's default f16 cache)
-const PAIRS = [['pipegpt:f32', 'peer:f32'], ['pipegpt:bf16', 'peer:f16'], ['pipegpt:f16', 'peer:f16'], ['pipegpt:int8', 'peer:q8_0'], ['pipegpt:int8-kv16', 'peer:q8_0']];
+// (…-w1: with --workers 2, the pair pipegpt:x / pipegpt:x-w1 is the speedup of 2 workers over 1)
+const PAIRS = [['pipegpt:f32', 'peer:f32'], ['pipegpt:bf16', 'peer:f16'], ['pipegpt:f16', 'peer:f16'], ['pipegpt:int8', 'peer:q8_0'], ['pipegpt:int8-kv16', 'peer:q8_0'],
+  ['pipegpt:f32', 'pipegpt:f32-w1'], ['pipegpt:int8', 'pipegpt:int8-w1']];
 
 // Preloaded into every child: its peak RSS and CPU seconds at exit, measured the same way for
 // both engines (job.mjs prints no RSS). The 'exit' event also fires on job.mjs's process.exit(0).
@@ -164,13 +167,13 @@ function table(head: string[], rows: string[][]): string {
 
 const fmt = (x: number | string | null, d: number) => (typeof x === 'number' ? x.toFixed(d) : '—');
 
-/** pipegpt / peer for each pair present; warm is pipegpt's second run against the peer's (first) run. */
+/** first / second for each pair present; warm_vs_gen is the first's second run against the second's first (pipegpt warm against the peer, which has no warm run), warm both second runs. */
 function ratios(meds: Row[]): Row[] {
   const by = new Map(meds.map((m) => [m.config, m]));
   const q = (x: Row, y: Row, k: string, ky = k) => (typeof x[k] === 'number' && typeof y[ky] === 'number' ? +((x[k] as number) / (y[ky] as number)).toFixed(2) : null);
   return PAIRS.filter(([p, l]) => by.has(p) && by.has(l)).map(([p, l]) => {
     const x = by.get(p)!, y = by.get(l)!;
-    return { pair: `${p} / ${l}`, gen: q(x, y, 'gen_tok_s'), warm_vs_gen: q(x, y, 'gen_tok_s_warm', 'gen_tok_s'), process: q(x, y, 'proc_tok_s'), rss: q(x, y, 'rss_exit_mib') };
+    return { pair: `${p} / ${l}`, gen: q(x, y, 'gen_tok_s'), warm_vs_gen: q(x, y, 'gen_tok_s_warm', 'gen_tok_s'), warm: q(x, y, 'gen_tok_s_warm'), process: q(x, y, 'proc_tok_s'), rss: q(x, y, 'rss_exit_mib') };
   });
 }
 
@@ -207,8 +210,8 @@ function main(): void {
   console.log(`\n32 prompts × 32 tokens, ${a.new} greedy new tokens each (EOS ignored), ${a.workers} workers / threads, ${basename(model)}; median of ${a.runs} interleaved runs, each a fresh process`);
   console.log(table(['config', ...COLS.map((c) => c[0]), 'kernels'], meds.map((m) => [String(m.config), ...COLS.map(([, k, d]) => fmt(m[k], d)), String(m.variant)])));
   if (rat.length) {
-    console.log('\npipegpt / llama.cpp (> 1: pipegpt faster or, for RSS, bigger)');
-    console.log(table(['pair', 'gen tok/s', 'warm vs peer gen', 'process tok/s', 'RSS'], rat.map((x) => [String(x.pair), fmt(x.gen, 2), fmt(x.warm_vs_gen, 2), fmt(x.process, 2), fmt(x.rss, 2)])));
+    console.log('\npairs, first / second (> 1: the first faster or, for RSS, bigger)');
+    console.log(table(['pair', 'gen tok/s', 'first warm / second gen', 'warm / warm', 'process tok/s', 'RSS'], rat.map((x) => [String(x.pair), fmt(x.gen, 2), fmt(x.warm_vs_gen, 2), fmt(x.warm, 2), fmt(x.process, 2), fmt(x.rss, 2)])));
   }
   console.log(`\n${loadNote('before', loadBefore)}\n${loadNote('after', loadAfter, `, counting this benchmark's own ${a.workers} threads`)}`);
   const maxOthers = Math.max(...[...runs.values()].flat().map((r) => r.others_cpu_pct as number));
