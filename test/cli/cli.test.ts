@@ -1,13 +1,13 @@
 // The command line, run as a user would (compiled bin, real checkpoints, exit codes).
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseModelConfig, presetName } from '../../src/model/config.js';
 import { readGolden } from '../helpers/golden.js';
 import { encode, layout, readRaw } from '../helpers/safetensors-writer.js';
 import { ckptDir, repoPath } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp.js';
 
 const BIN = repoPath('dist/src/cli/main.js');
 // a timeout: a command that hangs (score --stride 0 once did) fails its test instead of blocking the run
@@ -64,7 +64,7 @@ test('a missing model directory exits 2 naming the file', (t) => {
 
 test('score --json on a .json id file matches the reference scores', (t) => {
   const g = readGolden('f32');
-  const dir = mkdtempSync(join(tmpdir(), 'pipegpt-score-'));
+  const dir = tempDir('score');
   writeFileSync(join(dir, 'ids.json'), JSON.stringify(g.score.ids));
   const r = run('score', '--model', F32, '-i', join(dir, 'ids.json'), '--json');
   t.is(r.status, 0, r.stderr);
@@ -98,7 +98,7 @@ test('known GPT-2 shapes get their preset name', (t) => {
 
 test('a reader that closes the pipe early (| head) ends score quietly with status 0', (t) => {
   // 30k token log-probs (~600 kB of JSON) overflow the pipe buffer, so the write meets EPIPE
-  const dir = mkdtempSync(join(tmpdir(), 'pipegpt-epipe-'));
+  const dir = tempDir('epipe');
   writeFileSync(join(dir, 'ids.json'), JSON.stringify(Array.from({ length: 30000 }, (_, i) => (i * 7) % 1000)));
   const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" score --model "${F32}" -i "${dir}/ids.json" --json | head -c 20 >/dev/null; echo "status \${PIPESTATUS[0]}" >&2`], { encoding: 'utf8' });
   t.regex(r.stderr, /status 0\s*$/);
@@ -106,7 +106,7 @@ test('a reader that closes the pipe early (| head) ends score quietly with statu
 });
 
 test('score --stride outside [1, n_positions − 1] is refused with the range; inside it every token is scored once', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'pipegpt-stride-'));
+  const dir = tempDir('stride');
   const ids = join(dir, 'ids.json');
   writeFileSync(ids, JSON.stringify(Array.from({ length: 200 }, (_, i) => (i * 37) % 1000)));
   for (const stride of ['0', '-1', '64', '65', '1000']) {
@@ -124,7 +124,7 @@ test('score --stride outside [1, n_positions − 1] is refused with the range; i
 });
 
 test('NaN weights: generate and score exit 2 naming the tensor and the file, instead of "!!!" and NaN', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'pipegpt-nan-'));
+  const dir = tempDir('nan');
   copyFileSync(join(F32, 'config.json'), join(dir, 'config.json'));
   const st = readRaw(join(F32, 'model.safetensors'));
   const w = st.get('wte.weight')!;
@@ -150,13 +150,13 @@ test('bench and profile refuse a batch, prompt or output length below 1 before s
   t.is(b.status, 2);
   t.is(b.stderr, 'pipegpt: --batch must be ≥ 1, got 1,0\n');
   t.is(b.stdout, ''); // no row of zeros
-  const p = run('profile', '--model', F32, '--output-len', '0', '--report', join(mkdtempSync(join(tmpdir(), 'pipegpt-prof-')), 'r.html'));
+  const p = run('profile', '--model', F32, '--output-len', '0', '--report', join(tempDir('prof'), 'r.html'));
   t.is(p.status, 2);
   t.is(p.stderr, 'pipegpt: --output-len must be ≥ 1, got 0\n');
 });
 
 test('profile --report under a path whose parent is a file is refused before profiling', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'pipegpt-report-'));
+  const dir = tempDir('report');
   writeFileSync(join(dir, 'file'), 'x');
   const r = run('profile', '--model', F32, '--batch', '2', '--report', join(dir, 'file', 'r.html'));
   t.is(r.status, 2);

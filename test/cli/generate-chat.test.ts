@@ -3,16 +3,16 @@
 // with the same --json fields as prompts; bad input exits 2 before or without losing the others.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { conversation, decodeRef, QWEN3 } from '../helpers/chat-fixture.js';
 import { repoPath } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp.js';
 
 const BIN = repoPath('dist/src/cli/main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
 const GREEDY = ['--temperature', '0', '--max-tokens', '6', '--ignore-eos', '--json'];
-const dir = mkdtempSync(join(tmpdir(), 'pipegpt-gen-chat-'));
+const dir = tempDir('gen-chat');
 
 test('--chat (repeatable) and --messages answer in order, each as its golden prompt ids would', (t) => {
   const hello = conversation('user only'), france = conversation('system+user');

@@ -3,11 +3,11 @@
 // ids come from HF's Rust tokenizers and Jinja2 (test/fixtures/tokenizer, test/fixtures/chat).
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoPath } from '../helpers/paths.js';
 import { fixture, modelFilesDir, readJson, tokenizerJsonOf } from '../helpers/tokenizer-files.js';
+import { tempDir } from '../helpers/temp.js';
 
 const BIN = repoPath('dist/src/cli/main.js');
 // asynchronous, so that the tests' processes overlap (each loads a 9 MB tokenizer.json)
@@ -20,7 +20,7 @@ function run(...args: string[]): Promise<{ status: number | null; stdout: string
     p.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
-const tmp = mkdtempSync(join(tmpdir(), 'pipegpt-tokenize-'));
+const tmp = tempDir('tokenize');
 
 function modelDir(name: string, tokenizerJson: string | null): string {
   const dir = join(tmp, name);

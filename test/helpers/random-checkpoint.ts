@@ -1,14 +1,14 @@
 // Writes a random GPT-2 checkpoint (HF layout, F32) to a temp dir, for tests that compare the
 // engine with itself across layouts (no reference needed) and need more layers than the goldens.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode, layout, type RawTensor } from './safetensors-writer.js';
 import { rand } from './naive-ops.js';
+import { tempDir } from './temp.js';
 
 export function randomCheckpoint(o: { L: number; H: number; C: number; V: number; P: number; seed?: number }): string {
   const { L, H, C, V, P } = o;
-  const dir = mkdtempSync(join(tmpdir(), 'pipegpt-rand-'));
+  const dir = tempDir('rand');
   writeFileSync(join(dir, 'config.json'), JSON.stringify({
     model_type: 'gpt2', n_layer: L, n_head: H, n_embd: C, n_positions: P, vocab_size: V, n_inner: null,
     activation_function: 'gelu_new', layer_norm_epsilon: 1e-5, tie_word_embeddings: true, eos_token_id: V - 1,
@@ -40,7 +40,7 @@ export function randomCheckpoint(o: { L: number; H: number; C: number; V: number
  */
 export function randomQwen3Checkpoint(o: { L: number; NH: number; NKV: number; D: number; C: number; I: number; V: number; P: number; seed?: number }): string {
   const { L, NH, NKV, D, C, I, V, P } = o;
-  const dir = mkdtempSync(join(tmpdir(), 'pipegpt-rand-qwen3-'));
+  const dir = tempDir('rand-qwen3');
   writeFileSync(join(dir, 'config.json'), JSON.stringify({
     architectures: ['Qwen3ForCausalLM'], model_type: 'qwen3', hidden_size: C, intermediate_size: I, num_hidden_layers: L,
     num_attention_heads: NH, num_key_value_heads: NKV, head_dim: D, max_position_embeddings: P, vocab_size: V,

@@ -1,7 +1,7 @@
 // A minimal safetensors reader/writer for building broken checkpoints in tests (independent of src/).
-import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from './temp.js';
 
 export interface RawTensor { dtype: string; shape: number[]; data: Buffer }
 
@@ -36,7 +36,7 @@ export function encode(headerText: string, data: Buffer, headerLen = Buffer.byte
 
 /** A temp checkpoint dir: the given config.json (or the source one) and a model.safetensors from bytes. */
 export function tempCheckpoint(srcDir: string, file: Buffer | null, config?: unknown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pipegpt-bad-'));
+  const dir = tempDir('bad');
   if (config === undefined) copyFileSync(join(srcDir, 'config.json'), join(dir, 'config.json'));
   else writeFileSync(join(dir, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config));
   if (file) writeFileSync(join(dir, 'model.safetensors'), file);

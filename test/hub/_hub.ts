@@ -1,10 +1,10 @@
 // Shared by the hub tests: a started TestHub serving a random test checkpoint, a temp HF cache
 // (never the real one), the env that points the client at both, and a listing of a cache tree.
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ckptDir } from '../helpers/paths.js';
 import { repoFromDir, TestHub, type HubRepo } from '../helpers/hub-server.js';
+import { tempDir } from '../helpers/temp.js';
 
 export const REPO = 'test-org/tiny-gpt2';
 export const FOLDER = 'models--test-org--tiny-gpt2';
@@ -15,7 +15,7 @@ export interface Setup { hub: TestHub; root: string; cache: string; env: NodeJS.
 export async function setup(repos: Record<string, HubRepo> = { [REPO]: repoFromDir(ckptDir('f32')) }): Promise<Setup> {
   const hub = await new TestHub().start();
   for (const [name, r] of Object.entries(repos)) hub.repos.set(name, r);
-  const root = mkdtempSync(join(tmpdir(), 'pipegpt-hub-'));
+  const root = tempDir('hub');
   const cache = join(root, 'cache');
   // HF_HOME too, so no test ever reads the real ~/.cache/huggingface/token
   const env = { HF_HUB_CACHE: cache, HF_HOME: join(root, 'hf-home'), HF_ENDPOINT: hub.url, PATH: process.env.PATH };

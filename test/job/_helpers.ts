@@ -1,10 +1,10 @@
 // Shared by the job tests: the compiled CLI, temp dirs, small inputs for the f32 fixture
 // (vocab 1000, 64 positions: prompts as token ids) and output records keyed by custom_id.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ckptDir, repoPath } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp.js';
 
 export const BIN = repoPath('dist/src/cli/main.js');
 export const F32 = ckptDir('f32');
@@ -12,7 +12,7 @@ export const F32 = ckptDir('f32');
 export const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
 export const cliAsync = (...args: string[]): ChildProcess => spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
 
-export const tmp = (tag: string): string => mkdtempSync(join(tmpdir(), `pipegpt-${tag}-`));
+export const tmp = (tag: string): string => tempDir(tag);
 
 /** n simple-JSONL requests with token-id prompts (f32 vocabulary). */
 export function idPrompts(n: number, extra: Record<string, unknown> = {}): string {

@@ -1,8 +1,7 @@
 // Which tokenizer a directory gets, BOS/EOS rules, stop ids from generation_config.json /
 // config.json, and the named errors for broken files (file, what was expected, what was given).
 import test from 'ava';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TokenizerError } from '../../src/errors.js';
 import { Gpt2Tokenizer } from '../../src/tokenizer/gpt2.js';
@@ -10,8 +9,9 @@ import { HfTokenizer } from '../../src/tokenizer/hf.js';
 import { loadTokenizer } from '../../src/tokenizer/load.js';
 import { repoPath } from '../helpers/paths.js';
 import { modelFilesDir, tokenizerConfig, tokenizerJson } from '../helpers/tokenizer-files.js';
+import { tempDir } from '../helpers/temp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'pipegpt-tokload-'));
+const tmp = tempDir('tokload');
 let n = 0;
 function dir(files: Record<string, unknown>): string {
   const d = join(tmp, String(n++));
