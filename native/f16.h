@@ -46,4 +46,12 @@ inline uint16_t f32_to_f16(float x) {
   return (uint16_t)(sign | h);
 }
 
+// f32 → bf16 bits, round to nearest even; a NaN stays a (quiet) NaN (kernels/f16.ts toBf16)
+inline uint16_t f32_to_bf16(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  if ((u & 0x7fffffff) > 0x7f800000) return (uint16_t)((u >> 16) | 0x40);
+  return (uint16_t)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
+}
+
 }  // namespace pg

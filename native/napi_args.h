@@ -153,6 +153,7 @@ napi_value js_matmulq8rows(napi_env env, napi_callback_info info);
 napi_value js_matmul16(napi_env env, napi_callback_info info);
 napi_value js_quantizelinearq8(napi_env env, napi_callback_info info);
 napi_value js_widen16(napi_env env, napi_callback_info info);
+napi_value js_narrow16(napi_env env, napi_callback_info info);
 napi_value js_embeddingq8(napi_env env, napi_callback_info info);
 napi_value js_transposeinto(napi_env env, napi_callback_info info);
 napi_value js_firstnonfinite(napi_env env, napi_callback_info info);

@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "f16.h"
 #include "kernels.h"
 #include "napi_args.h"
 
@@ -159,6 +160,25 @@ napi_value js_widen16(napi_env env, napi_callback_info info) {
   uint16_t* src = a.u16(1, n, F, "src");
   if (!a.ok) return nullptr;
   if (n > 0) path().widen16(dst, src, n, k);
+  return nullptr;
+}
+
+// narrow16(dst, src, kind: "bf16" | "f16", len): dst[i] = src[i] rounded to nearest even, as
+// kernels/f16.ts toBf16 / toF16 do (load time: a 16-bit model's linears)
+napi_value js_narrow16(napi_env env, napi_callback_info info) {
+  const char* F = "narrow16";
+  Args a(env, info, 4, F);
+  const i64 n = a.num(3, F, "len");
+  char kind[8] = {0};
+  size_t got = 0;
+  if (a.ok && napi_get_value_string_utf8(env, a.v[2], kind, sizeof kind, &got) != napi_ok) a.fail(F, "kind must be a string");
+  const int k = std::strcmp(kind, "bf16") == 0 ? 0 : std::strcmp(kind, "f16") == 0 ? 1 : -1;
+  if (a.ok && k < 0) a.fail(F, "kind must be \"bf16\" or \"f16\"");
+  uint16_t* dst = a.u16(0, n, F, "dst");
+  float* src = a.f32(1, n, F, "src");
+  if (!a.ok) return nullptr;
+  if (k == 1) path().narrow16(dst, src, n);
+  else for (i64 i = 0; i < n; i++) dst[i] = f32_to_bf16(src[i]);
   return nullptr;
 }
 

@@ -1,5 +1,5 @@
-// IEEE binary16 (f16) from f32: the rounding of f16 weights at load and of the f16 KV cache
-// (kvWrite into a Uint16Array cache). Widening back is exact: quant.ts f16Table32 / widen16.
+// IEEE binary16 (f16) and bfloat16 from f32: the rounding of 16-bit weights at load and of the f16
+// KV cache (kvWrite into a Uint16Array cache). Widening back is exact: quant.ts f16Table32 / widen16.
 
 const F = new Float32Array(1), U = new Uint32Array(F.buffer);
 
@@ -23,4 +23,12 @@ export function toF16(x: number): number {
   const rest = m & 0x1fff;
   if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
   return sign | h;
+}
+
+/** f32 → bf16 bits, round to nearest even (exact for values that came from bf16); a NaN stays a NaN. */
+export function toBf16(x: number): number {
+  F[0] = x;
+  const u = U[0];
+  if ((u & 0x7fffffff) > 0x7f800000) return (u >>> 16) | 0x40; // NaN stays NaN
+  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
 }

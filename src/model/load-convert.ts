@@ -1,8 +1,9 @@
 // The load-time conversions, in one place: the native addon when it loads (on every core,
 // F16C / vector quantization), else the TypeScript definitions in kernels/quant.ts. Both give the
 // same bits (test/model/load-native.test.ts); only the time differs (GPT-2 small int8: ~2.4 s of
-// JS loops, ~0.1 s native).
+// JS loops, ~0.1 s native; bf16: 0.75 s of JS rounding, ~0.05 s native).
 import { addonOrNull } from '../kernels/native/addon.js';
+import { toBf16, toF16 } from '../kernels/f16.js';
 import { quantizeQ8, widen16, type Kind16 } from '../kernels/quant.js';
 
 /**
@@ -44,4 +45,12 @@ export function widen16Into(out: Float32Array, src: Uint16Array, kind: Kind16): 
   const nat = addonOrNull();
   if (nat !== null) nat.widen16(out, src, kind, src.length);
   else widen16(out, src, kind);
+}
+
+/** out[i] = src[i] rounded to nearest even to bf16 or f16 bits (kernels/f16.ts toBf16 / toF16), i < src.length. */
+export function narrow16Into(out: Uint16Array, src: Float32Array, kind: Kind16): void {
+  const nat = addonOrNull();
+  if (nat !== null) { nat.narrow16(out, src, kind, src.length); return; }
+  const round = kind === 'bf16' ? toBf16 : toF16;
+  for (let i = 0; i < src.length; i++) out[i] = round(src[i]);
 }

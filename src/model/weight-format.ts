@@ -5,9 +5,9 @@
 // bytes streamed per step for small models, and the lookup dequantizes the same rows (embeddingQ8)
 // rather than keep an f32 copy of the table (GPT-2 small: 154 MB; the int8 run's RSS 754 → 575 MiB).
 import { UsageError } from '../errors.js';
-import { toF16 } from '../kernels/f16.js';
+import { toBf16, toF16 } from '../kernels/f16.js';
 import { q8Blocks } from '../kernels/quant.js';
-import { quantizeLinear } from './load-convert.js';
+import { narrow16Into, quantizeLinear } from './load-convert.js';
 
 export type WeightFormat = 'f32' | 'bf16' | 'f16' | 'q8';
 export type Dtype = 'auto' | 'float32' | 'bfloat16' | 'float16';
@@ -40,24 +40,13 @@ export function linearBytes(format: WeightFormat, I: number, O: number): number 
   return (format === 'f32' ? 4 : 2) * I * O;
 }
 
-const F = new Float32Array(1), U = new Uint32Array(F.buffer);
-
-export { toF16 }; // f32 → f16 bits (kernels/f16.ts, shared with the f16 KV cache)
-
-/** f32 → bf16 bits, round to nearest even (exact for values that came from bf16). */
-export function toBf16(x: number): number {
-  F[0] = x;
-  const u = U[0];
-  if ((u & 0x7fffffff) > 0x7f800000) return (u >>> 16) | 0x40; // NaN stays NaN
-  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
-}
+export { toBf16, toF16 }; // f32 → 16-bit bits (kernels/f16.ts, shared with the f16 KV cache)
 
 /** Writes w [I, O] f32 into its store: copied, rounded to 16 bits, or transposed to [O, I] and quantized. */
 export function storeLinear(store: WeightStore, w: Float32Array, I: number, O: number): void {
   switch (store.kind) {
     case 'f32': store.w.set(w); return;
-    case 'bf16': for (let i = 0; i < w.length; i++) store.w[i] = toBf16(w[i]); return;
-    case 'f16': for (let i = 0; i < w.length; i++) store.w[i] = toF16(w[i]); return;
+    case 'bf16': case 'f16': narrow16Into(store.w, w, store.kind); return;
     case 'q8': quantizeLinear(store.q, store.s, w, I, O); // transposed to [O, I], then quantized
   }
 }

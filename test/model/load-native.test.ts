@@ -6,6 +6,7 @@
 import test from 'ava';
 import { addonOrNull, loadAddon } from '../../src/kernels/native/addon.js';
 import { q8Blocks, quantizeQ8, widen16 } from '../../src/kernels/quant.js';
+import { toBf16, toF16 } from '../../src/kernels/f16.js';
 
 const nat = addonOrNull();
 const maybe = nat === null ? test.skip : test;
@@ -64,6 +65,55 @@ maybe('widen16 equals quant.ts widen16 for all 65536 bf16 and f16 patterns', (t)
     const bad = wu.findIndex((u, i) => u !== gu[i] && !(Number.isNaN(want[i]) && Number.isNaN(got[i])));
     t.is(bad, -1, `${kind}: pattern 0x${bad.toString(16)}: ${want[bad]} vs ${got[bad]}`);
   }
+});
+
+// narrow16 against a rounding written here from the definition: the two neighbouring 16-bit values
+// of x (by bisection over the positive patterns, valued by their own formula), the nearer one, a tie
+// to the even pattern, past the largest finite by half an ulp or more: infinity.
+function value16(h: number, kind: 'bf16' | 'f16'): number {
+  const [EB, MB, bias] = kind === 'bf16' ? [8, 7, 127] : [5, 10, 15];
+  const e = (h >> MB) & ((1 << EB) - 1), m = h & ((1 << MB) - 1);
+  return e === 0 ? m * 2 ** (1 - bias - MB) : (1 + m / 2 ** MB) * 2 ** (e - bias);
+}
+function naiveNarrow(x: number, kind: 'bf16' | 'f16'): number {
+  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0, a = Math.abs(x);
+  const maxFinite = kind === 'bf16' ? 0x7f7f : 0x7bff, inf = kind === 'bf16' ? 0x7f80 : 0x7c00;
+  if (a === Infinity) return sign | inf;
+  let lo = 0, hi = maxFinite;                 // largest pattern with value ≤ a
+  if (a >= value16(maxFinite, kind)) lo = maxFinite;
+  else while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (value16(mid, kind) <= a) lo = mid; else hi = mid - 1; }
+  const below = value16(lo, kind), ulp = value16(lo + 1, kind) - below; // lo + 1 = maxFinite + 1 is inf's pattern: its formula value is the next power of two
+  const d = a - below;
+  const h = d * 2 > ulp || (d * 2 === ulp && (lo & 1) === 1) ? lo + 1 : lo;
+  return sign | (h > maxFinite ? inf : h);
+}
+
+maybe('narrow16 rounds to the nearest bf16 / f16 (ties to even, overflow to infinity), as a rounding from the definition does, and as f16.ts does', (t) => {
+  const r = rng(11), xs: number[] = [0, -0, 1, -1, 65504, 65519.99, 65520, -65520, 1e-8, 5.9604645e-8, 2.98e-8, 6.1e-5, 3.4e38, -3.4e38, Infinity, -Infinity];
+  for (let i = 0; i < 4000; i++) xs.push(r() * 10 ** Math.round(r() * 6));
+  for (let h = 0; h < 0x7c00; h += 37) {    // the f16 and bf16 values themselves, and the midpoints (ties) between neighbours
+    for (const kind of ['bf16', 'f16'] as const) {
+      const v = value16(h, kind), next = value16(h + 1, kind);
+      if (Number.isFinite(v) && v < 3e38) xs.push(v, -v, Math.fround((v + next) / 2), Math.fround(v + (next - v) * 0.49));
+    }
+  }
+  const src = Float32Array.from(xs);
+  for (const kind of ['bf16', 'f16'] as const) {
+    const got = new Uint16Array(src.length);
+    nat!.narrow16(got, src, kind, src.length);
+    const own = kind === 'bf16' ? toBf16 : toF16;
+    let bad = -1, badOwn = -1;
+    src.forEach((x, i) => {
+      if (bad < 0 && got[i] !== naiveNarrow(x, kind)) bad = i;
+      if (badOwn < 0 && got[i] !== own(x)) badOwn = i;
+    });
+    t.is(bad, -1, `${kind}: ${src[bad]} → 0x${got[bad]?.toString(16)}, definition 0x${bad >= 0 ? naiveNarrow(src[bad], kind).toString(16) : ''}`);
+    t.is(badOwn, -1, `${kind}: ${src[badOwn]} differs from f16.ts`);
+  }
+  const nan = new Uint16Array(2);
+  nat!.narrow16(nan, Float32Array.of(NaN, NaN), 'bf16', 2);
+  t.true((nan[0] & 0x7f80) === 0x7f80 && (nan[0] & 0x7f) !== 0, `NaN stays a NaN (0x${nan[0].toString(16)})`);
+  t.throws(() => nat!.narrow16(new Uint16Array(3), new Float32Array(3), 'fp8' as 'f16', 3), { message: /kind must be "bf16" or "f16"/ });
 });
 
 maybe('transposeInto writes the [out, in] matrix into columns [col, col + out) of [in, O] and nothing else', (t) => {

@@ -33,6 +33,8 @@ export type NativeAddon = Omit<KernelSet, 'attention' | 'rope'> & {
   transposeInto(dst: Float32Array, src: Float32Array, out: number, inp: number, O: number, col: number): void;
   /** Load time: dst[i] = the exact f32 of the 16-bit src[i], as quant.ts widen16. */
   widen16(dst: Float32Array, src: Uint16Array, kind: 'bf16' | 'f16', len: number): void;
+  /** Load time: dst[i] = src[i] rounded to nearest even to bf16 / f16 bits, as kernels/f16.ts toBf16 / toF16. */
+  narrow16(dst: Uint16Array, src: Float32Array, kind: 'bf16' | 'f16', len: number): void;
   attention(out: Float32Array, qkv: Float32Array, kCache: KvCache, vCache: KvCache, seqIds: Int32Array,
     positions: Int32Array, blockTable: Int32Array, maxBlocksPerSeq: number, blockSize: number, n: number, nHead: number,
     nKvHead: number, headDim: number, window: number, scratch: Float32Array, h0?: number, h1?: number): void;
