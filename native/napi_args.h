@@ -6,6 +6,7 @@
 #include <node_api.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include "kernels.h"
 
@@ -97,6 +98,16 @@ struct Args {
     }
     j1 = W;
     range(i + 1, W, fn, "j0, j1", j0, j1);
+  }
+  // a 16-bit weight kind at argument i: "bf16" → 0, "f16" → 1; else fails naming fn (and gives -1)
+  int kind16(size_t i, const char* fn) {
+    if (!ok) return -1;
+    char kind[8] = {0};
+    size_t got = 0;
+    if (napi_get_value_string_utf8(env, v[i], kind, sizeof kind, &got) != napi_ok) { fail(fn, "kind must be a string"); return -1; }
+    const int k = std::strcmp(kind, "bf16") == 0 ? 0 : std::strcmp(kind, "f16") == 0 ? 1 : -1;
+    if (k < 0) fail(fn, "kind must be \"bf16\" or \"f16\"");
+    return k;
   }
   double dbl(size_t i, const char* fn, const char* name) {
     if (!ok) return 0;

@@ -70,11 +70,7 @@ napi_value js_matmul16(napi_env env, napi_callback_info info) {
   const i64 n = a.num(5, F, "n"), I = a.num(6, F, "I"), O = a.num(7, F, "O");
   i64 j0 = 0, j1 = O;
   a.range(8, O, F, "j0, j1", j0, j1);
-  char kind[8] = {0};
-  size_t got = 0;
-  if (a.ok && napi_get_value_string_utf8(env, a.v[3], kind, sizeof kind, &got) != napi_ok) a.fail(F, "kind must be a string");
-  const int k = std::strcmp(kind, "bf16") == 0 ? 0 : std::strcmp(kind, "f16") == 0 ? 1 : -1;
-  if (a.ok && k < 0) a.fail(F, "kind must be \"bf16\" or \"f16\"");
+  const int k = a.kind16(3, F);
   float* out = a.f32(0, n * O, F, "out");
   float* inp = a.f32(1, n * I, F, "inp");
   uint16_t* w = a.u16(2, I * (j1 - j0), F, "w");
@@ -151,11 +147,7 @@ napi_value js_widen16(napi_env env, napi_callback_info info) {
   const char* F = "widen16";
   Args a(env, info, 4, F);
   const i64 n = a.num(3, F, "len");
-  char kind[8] = {0};
-  size_t got = 0;
-  if (a.ok && napi_get_value_string_utf8(env, a.v[2], kind, sizeof kind, &got) != napi_ok) a.fail(F, "kind must be a string");
-  const int k = std::strcmp(kind, "bf16") == 0 ? 0 : std::strcmp(kind, "f16") == 0 ? 1 : -1;
-  if (a.ok && k < 0) a.fail(F, "kind must be \"bf16\" or \"f16\"");
+  const int k = a.kind16(2, F);
   float* dst = a.f32(0, n, F, "dst");
   uint16_t* src = a.u16(1, n, F, "src");
   if (!a.ok) return nullptr;
@@ -169,11 +161,7 @@ napi_value js_narrow16(napi_env env, napi_callback_info info) {
   const char* F = "narrow16";
   Args a(env, info, 4, F);
   const i64 n = a.num(3, F, "len");
-  char kind[8] = {0};
-  size_t got = 0;
-  if (a.ok && napi_get_value_string_utf8(env, a.v[2], kind, sizeof kind, &got) != napi_ok) a.fail(F, "kind must be a string");
-  const int k = std::strcmp(kind, "bf16") == 0 ? 0 : std::strcmp(kind, "f16") == 0 ? 1 : -1;
-  if (a.ok && k < 0) a.fail(F, "kind must be \"bf16\" or \"f16\"");
+  const int k = a.kind16(2, F);
   uint16_t* dst = a.u16(0, n, F, "dst");
   float* src = a.f32(1, n, F, "src");
   if (!a.ok) return nullptr;
