@@ -82,7 +82,7 @@ export interface KernelSet {
   matmul(out: Float32Array, inp: Float32Array, w: Float32Array, bias: Float32Array | null, n: number, I: number, O: number, j0?: number, j1?: number): void;
   /**
    * tanh-approximation GELU, elementwise; out may alias inp. With W and [j0, j1) (a tensor-parallel
-   * piece): inp and out are len / W rows of W, and only columns j0..j1-1 of each row are written.
+   * rank's columns): inp and out are len / W rows of W, and only columns j0..j1-1 of each row are written.
    */
   gelu(out: Float32Array, inp: Float32Array, len: number, W?: number, j0?: number, j1?: number): void;
   /**

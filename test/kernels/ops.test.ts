@@ -85,7 +85,7 @@ forEachBackend('gelu and residual match elementwise', (t, k) => {
   assertClose(t, out, x.map((v, i) => v + y[i]), TOL, 'residual');
 });
 
-// A tensor-parallel piece applies gelu / the residual add to its columns of each row only
+// A tensor-parallel rank applies gelu / the residual add to its columns of each row only
 // (forward.ts): those columns get the whole call's bits, the others keep what they held.
 forEachBackend('gelu and residual on a column range of each row: the whole call\'s bits there, every other value untouched', (t, k) => {
   const bits = (a: Float32Array) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
