@@ -1,9 +1,10 @@
 // How the process holds its big memory. Transparent huge pages for the big SharedArrayBuffers
 // (weights, KV cache), through the native addon's madvise(MADV_HUGEPAGE) when it is built; a no-op
-// otherwise. Call it on a fresh buffer, before its first write. Why: a page fault then maps 2 MiB instead of 4 KiB. On this project's
-// VM a first touch costs ~50 µs per 4 KiB page (host-side allocation): committing 1 GiB took
-// 12–14 s in 4 KiB pages and 5 s in huge pages, and a GPT-2-small decode row touching fresh KV
-// slots spent ~0.4 ms in page faults. Contents and results are unchanged.
+// otherwise. Call it on a fresh buffer, before its first write. Why: a page fault then maps 2 MiB
+// instead of 4 KiB. On this project's VM a first touch costs ~50 µs per 4 KiB page (host-side
+// allocation): committing 1 GiB took 12–14 s in 4 KiB pages and 5 s in huge pages, and a
+// GPT-2-small decode row touching fresh KV slots spent ~0.4 ms in page faults. Contents and
+// results are unchanged. And malloc's mmap threshold (fixMallocThreshold, below).
 import { addon, loadAddon } from './addon.js';
 
 /** Bytes advised (0 without the addon, on other OSes, or for buffers under 2 MiB). */
