@@ -78,6 +78,13 @@ napi_value js_matmul(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// f over the spans [j0, j1) of each row of W in len values: one span when the columns are whole rows
+template <typename F>
+void each_span(i64 len, i64 W, i64 j0, i64 j1, F f) {
+  if (j0 == 0 && j1 == W) { f(0, len); return; }
+  for (i64 r = 0; r + W <= len && j1 > j0; r += W) f(r + j0, j1 - j0);
+}
+
 // gelu(out, inp, len[, W, j0, j1])
 napi_value js_gelu(napi_env env, napi_callback_info info) {
   const char* F = "gelu";
@@ -88,7 +95,7 @@ napi_value js_gelu(napi_env env, napi_callback_info info) {
   float* out = a.f32(0, len, F, "out");
   float* inp = a.f32(1, len, F, "inp");
   if (!a.ok) return nullptr;
-  for (i64 r = 0; r + W <= len && j1 > j0; r += W) path().gelu(out + r + j0, inp + r + j0, j1 - j0);
+  each_span(len, W, j0, j1, [&](i64 at, i64 m) { path().gelu(out + at, inp + at, m); });
   return nullptr;
 }
 
@@ -117,7 +124,7 @@ napi_value js_residual(napi_env env, napi_callback_info info) {
   float* x = a.f32(1, len, F, "a");
   float* y = a.f32(2, len, F, "b");
   if (!a.ok) return nullptr;
-  for (i64 r = 0; r + W <= len && j1 > j0; r += W) residual(out + r + j0, x + r + j0, y + r + j0, j1 - j0);
+  each_span(len, W, j0, j1, [&](i64 at, i64 m) { residual(out + at, x + at, y + at, m); });
   return nullptr;
 }
 

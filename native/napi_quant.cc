@@ -3,7 +3,6 @@
 
 #include <cstring>
 
-#include "f16.h"
 #include "kernels.h"
 #include "napi_args.h"
 
@@ -165,8 +164,7 @@ napi_value js_narrow16(napi_env env, napi_callback_info info) {
   uint16_t* dst = a.u16(0, n, F, "dst");
   float* src = a.f32(1, n, F, "src");
   if (!a.ok) return nullptr;
-  if (k == 1) path().narrow16(dst, src, n);
-  else for (i64 i = 0; i < n; i++) dst[i] = f32_to_bf16(src[i]);
+  narrow_16(path(), dst, src, n, k);
   return nullptr;
 }
 

@@ -111,6 +111,11 @@ static void split_rows(i64 O, F f) {
   for (auto& t : ts) t.join();
 }
 
+void narrow_16(const Path& p, uint16_t* dst, const float* src, i64 n, int kind) {
+  if (kind == 1) { p.narrow16(dst, src, n); return; }
+  for (i64 i = 0; i < n; i++) dst[i] = f32_to_bf16(src[i]);
+}
+
 void quantize_linear_q8(const Path& p, int8_t* wq, float* ws, const float* w, i64 I, i64 O, bool transposed) {
   const QuantizeRow qr = p.quantize_row_q8;
   if (transposed) split_rows(O, [&](i64 o0, i64 o1) { quantize_rows_q8(qr, wq, ws, w, I, o0, o1); });
