@@ -1,6 +1,6 @@
 // The one place that picks a Path (kernels.h). At load: the fastest path this CPU supports, unless
-// PIPEGPT_NATIVE_SIMD names another (portable | avx2-fma | avx512-vnni | amx-int8; one this CPU
-// lacks is ignored). Per thread: set_path() (JS setSimd) swaps the calling thread's path, so a test can run
+// PIPEGPT_NATIVE_SIMD names another (portable | avx2-fma | avx512-vnni | amx-int8 | amx-int8-sim;
+// one this CPU lacks is ignored). Per thread: set_path() (JS setSimd) swaps the calling thread's path, so a test can run
 // every path in one process; other threads keep theirs.
 // A new ISA path: define its Path in its own simd_*.cc, add it to kPaths (fastest first) with its
 // CPU check.
@@ -39,17 +39,17 @@ const Path* avx512() { return &avx512_vnni_path(); }
 
 const Path* amx() { return &amx_int8_path(); }
 bool cpu_has_amx() { return cpu_has_avx512_vnni() && cpu_has_amx_int8(); }
+const Path* amx_sim() { return &amx_int8_sim_path(); }
 
 struct Candidate { const char* name; const Path* (*get)(); bool (*supported)(); };
 bool always() { return true; }
 
-// amx-int8 is never the default yet (written without AMX hardware to run it on): only
-// PIPEGPT_NATIVE_SIMD=amx-int8 or set_path picks it. Make it default (first in kPaths, drop
-// forced_only) once the tests pass on an AMX machine.
-const Candidate kForcedOnly[] = {{"amx-int8", amx, cpu_has_amx}};
+// amx-int8-sim (a software tile unit: slow) exists for the tests; only a name picks it.
+const Candidate kForcedOnly[] = {{"amx-int8-sim", amx_sim, cpu_has_avx512_vnni}};
 
 const Candidate kPaths[] = {  // fastest first
 #if PG_HAVE_AVX2_PATH
+    {"amx-int8", amx, cpu_has_amx},  // only where its self-check passed (simd_amx.cc)
     {"avx512-vnni", avx512, cpu_has_avx512_vnni},
     {"avx2-fma", avx2, cpu_has_avx2_fma},
 #endif

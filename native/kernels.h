@@ -16,7 +16,8 @@
 //   simd_avx512.cc   the avx512-vnni Path: the avx2-fma Path with vpdpbusd q8 dots and zmm GEMM tiles
 //   simd_avx512_gemm.cc  its f32 / 16-bit GEMM (simd_gemm.h blocking, 12 × 32 tiles)
 //   simd_gemm.h      the packed GEMM blocking shared by the avx2 and avx512 tiles
-//   simd_amx.cc      the amx-int8 Path: avx512-vnni with tdpbssd q8 dots (forced only, see there)
+//   simd_amx.cc      the amx-int8 Path: avx512-vnni with tdpbssd q8 dots (amx_tiles.h), and
+//                    amx-int8-sim: the same kernel on amx_sim.h's software tiles (tests)
 //   f16.h            IEEE f16 ⇄ f32 in plain C++ (the portable Path's f16 KV cache)
 //   dispatch.cc      the one place that picks a Path: at load, per CPU (PIPEGPT_NATIVE_SIMD=portable
 //                    forces the portable one), and per thread on request (setSimd, for tests)
@@ -144,7 +145,8 @@ extern const Path kAvx2Path;
 const Path& avx512_vnni_path();  // simd_avx512.cc: kAvx2Path with its own q8_dots and GEMM tiles
 #endif
 const Path& amx_int8_path();     // simd_amx.cc: avx512_vnni_path() with AMX q8_dots for 16-row groups
-bool cpu_has_amx_int8();         // AMX-TILE + AMX-INT8 and the kernel's permission to use tiles
+bool cpu_has_amx_int8();         // AMX-TILE + AMX-INT8, the kernel's permission to use tiles, and the self-check
+const Path& amx_int8_sim_path(); // simd_amx.cc: amx-int8 on software tiles (forced only; needs avx512-vnni)
 
 // quant.cc: the portable Path's entries
 void q8_dots_portable(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip);

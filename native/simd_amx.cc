@@ -1,12 +1,14 @@
 // The amx-int8 Path (Sapphire Rapids and later): the avx512-vnni Path, except that Q8 block dots of
-// full 16-row activation groups run on AMX tiles: per block b, C [16 rows × 16 weight rows] int32 =
-// tdpbssd(A = xq rows [16 × 32 bytes], B = the packed weights of block b [8 × 64 bytes]), i.e. S_b
-// (signed × signed, exact). Leftover rows (and 1-row calls) take the VNNI kernels, which give the
-// same integers, so the float combination and the bits are those of every other path.
+// full 16-row activation groups run on AMX tiles (amx_tiles.h: C [16 rows × 16 weight rows] int32 =
+// tdpbssd per 32-deep block, i.e. S_b, signed × signed, exact). Leftover rows (and 1-row calls)
+// take the VNNI kernels, which give the same integers, so the float combination and the bits are
+// those of every other path.
 // Linux needs arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) before the first tile
-// instruction; the grant covers the whole process, and the path counts as unsupported if it fails.
-// NOT the default yet: written on a machine without AMX (dispatch.cc); forced with
-// PIPEGPT_NATIVE_SIMD=amx-int8 or setSimd('amx-int8'), where the tests run it on every AMX machine.
+// instruction; the grant covers the whole process. The path is the default where the CPU has
+// AMX-INT8, the grant succeeds and amx_self_check() gets the VNNI kernel's integers from the tiles
+// (it was written on machines without AMX: the check keeps a wrong tile unit or kernel from ever
+// touching a job's output). amx-int8-sim runs the same body on amx_sim.h's software tiles: forced
+// only (PIPEGPT_NATIVE_SIMD / setSimd), on every AVX-512 VNNI machine, for the tests.
 #include "simd_avx512.h"
 
 #if PG_HAVE_AVX2_PATH && defined(__linux__) && defined(__x86_64__)
@@ -15,6 +17,8 @@
 #include <unistd.h>
 
 #include <cstring>
+
+#include "amx_sim.h"
 
 namespace pg {
 namespace amx {
@@ -40,33 +44,61 @@ const TileCfg g_cfg = make_cfg();
 
 #define PG_AMX __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni,amx-tile,amx-int8")))
 
-PG_AMX void q8_dots_amx(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip) {
-  if (n < 16) { avx512::q8_dots(dst, xq, n, w, ldw, Ip); return; }
-  const i64 nb = Ip / 32, full = n & ~(i64)15;
-  const int32_t* pk = avx512::pack16(w, ldw, nb);
-  __asm__ __volatile__("" ::: "memory");  // the tile loads below are asm reading pk and xq
-  _tile_loadconfig(&g_cfg);
-  for (i64 r = 0; r < full; r += 16)
-    for (i64 b = 0; b < nb; b++) {
-      _tile_zero(0);
-      _tile_loadd(1, xq + r * Ip + b * 32, Ip);
-      _tile_loadd(2, pk + b * 8 * 16, 64);
-      _tile_dpbssd(0, 1, 2);
-      _tile_stored(0, dst + (r * nb + b) * 16, nb * 16 * 4);
-    }
-  _tile_release();
-  if (full < n) avx512::dots_packed(dst, xq, full, n, nb, pk);
+// the hardware
+#define PG_TILE_FN PG_AMX void q8_dots_amx
+#define PG_TILE_CONFIG(c) _tile_loadconfig(c)
+#define PG_TILE_ZERO(t) _tile_zero(t)
+#define PG_TILE_LOAD(t, p, s) _tile_loadd(t, p, s)
+#define PG_TILE_DP(c, a, b) _tile_dpbssd(c, a, b)
+#define PG_TILE_STORE(t, p, s) _tile_stored(t, p, s)
+#define PG_TILE_RELEASE() _tile_release()
+#include "amx_tiles.h"
+#undef PG_TILE_FN
+#undef PG_TILE_CONFIG
+#undef PG_TILE_ZERO
+#undef PG_TILE_LOAD
+#undef PG_TILE_DP
+#undef PG_TILE_STORE
+#undef PG_TILE_RELEASE
+
+// the software model
+#define PG_TILE_FN void q8_dots_sim
+#define PG_TILE_CONFIG(c) amx_sim::loadconfig(c)
+#define PG_TILE_ZERO(t) amx_sim::zero(t)
+#define PG_TILE_LOAD(t, p, s) amx_sim::loadd(t, p, s)
+#define PG_TILE_DP(c, a, b) amx_sim::dpbssd(c, a, b)
+#define PG_TILE_STORE(t, p, s) amx_sim::stored(t, p, s)
+#define PG_TILE_RELEASE() amx_sim::release()
+#include "amx_tiles.h"
+
+// The tiles against the VNNI kernel on 35 rows (two tile groups and 3 leftover) × 96 deep
+// (3 blocks), values over the whole int8 range including ±127 at every position class.
+bool self_check() {
+  constexpr i64 n = 35, Ip = 96, nb = Ip / 32;
+  int8_t xq[n * Ip], w[16 * Ip];
+  uint32_t s = 12345;
+  auto next = [&s] { s = s * 1103515245u + 12345u; return (int8_t)((int)((s >> 16) % 255) - 127); };
+  for (auto& v : xq) v = next();
+  for (auto& v : w) v = next();
+  xq[0] = 127; xq[Ip - 1] = -127; w[0] = -127; w[16 * Ip - 1] = 127;
+  int32_t a[n * nb * 16], b[n * nb * 16];
+  q8_dots_amx(a, xq, n, w, Ip, Ip);
+  avx512::q8_dots(b, xq, n, w, Ip, Ip);
+  return std::memcmp(a, b, sizeof a) == 0;
 }
 
 }  // namespace
 }  // namespace amx
 
 bool cpu_has_amx_int8() {
-  unsigned a, b, c, d;
-  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
-  if (!((d >> 24) & 1) || !((d >> 25) & 1)) return false;  // AMX-TILE, AMX-INT8
-  static const bool granted = syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XTILEDATA */) == 0;
-  return granted;
+  static const bool ok = [] {
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    if (!((d >> 24) & 1) || !((d >> 25) & 1)) return false;  // AMX-TILE, AMX-INT8
+    if (syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XTILEDATA */) != 0) return false;
+    return amx::self_check();
+  }();
+  return ok;
 }
 
 const Path& amx_int8_path() {
@@ -80,10 +112,21 @@ const Path& amx_int8_path() {
   return p;
 }
 
+const Path& amx_int8_sim_path() {
+  static const Path p = [] {
+    Path q = amx_int8_path();
+    q.name = "amx-int8-sim";
+    q.q8_dots = amx::q8_dots_sim;
+    return q;
+  }();
+  return p;
+}
+
 }  // namespace pg
 #else
 namespace pg {
 bool cpu_has_amx_int8() { return false; }
 const Path& amx_int8_path() { return kPortablePath; }  // never picked: cpu_has_amx_int8() is false
+const Path& amx_int8_sim_path() { return kPortablePath; }  // never picked: no avx512-vnni here
 }  // namespace pg
 #endif

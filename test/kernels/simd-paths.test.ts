@@ -1,10 +1,13 @@
 // Outputs across CPU kinds (issue #12): every native SIMD path with FMA (avx2-fma, avx512-vnni,
 // amx-int8 — whichever this CPU has) must give the same bits as avx2-fma for the f32 and 16-bit
 // matmuls (the same FMA chain per element whatever the register width or tile), and every path,
-// portable included, the same bits for the int8 ops. Shapes cover each tile height (1..12 rows of
-// a row block), partial column groups (1..31 columns past the last full 32) and both blockings
-// (≤ 32 rows: 32-deep slabs; more: 256 × 256 blocks), whole and on column shards; then a whole
-// model's logits in f32 and int8 on each path.
+// portable included, the same bits for the int8 ops. amx-int8-sim (amx-int8's kernel on a software
+// model of the tiles) runs on every AVX-512 VNNI machine, so the tile kernel is checked without
+// AMX. Shapes cover each tile height (1..12 rows of a row block; 16-row AMX groups and leftovers),
+// partial column groups (1..31 columns past the last full 32) and both blockings (≤ 32 rows:
+// 32-deep slabs; more: 256 × 256 blocks), whole and on column shards; then a whole model's logits
+// in f32 and int8 on each path.
+import { createHash } from 'node:crypto';
 import test from 'ava';
 import { rand } from '../helpers/naive-ops.js';
 import { naiveQuantize } from '../helpers/naive-quant.js';
@@ -20,7 +23,8 @@ registerAllKernels();
 const native = backendStatus().find((b) => b.name === 'native'), why = native?.available ? null : native?.reason ?? 'no native backend';
 const have = why ? [] : NATIVE_SIMD_PATHS.filter((p) => { try { setNativeSimd(p); return true; } catch { return false; } finally { setNativeSimd('default'); } });
 const FMA = have.filter((p) => p !== 'portable');
-const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+// a digest of the bits: a mismatch then reports in a line (ava's diff of two long strings takes minutes)
+const bits = (a: Float32Array) => createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
 
 /** fn's result (as bits) on each path */
 function onEach<T>(paths: readonly NativeSimdPath[], fn: () => T): Map<NativeSimdPath, T> {

@@ -11,7 +11,7 @@ import type { KernelSet, KvCache } from '../names.js';
 /**
  * The addon's exports: the KernelSet ops as they are, except attention's and rope's arguments
  * passed positionally. The SIMD path is chosen once at load (CPU features; PIPEGPT_NATIVE_SIMD=portable |
- * avx2-fma | avx512-vnni forces that path where the CPU has it) and can be changed per thread with setSimd.
+ * avx2-fma | avx512-vnni | amx-int8 | amx-int8-sim forces that path where the CPU has it) and can be changed per thread with setSimd.
  */
 export type NativeAddon = Omit<KernelSet, 'attention' | 'rope'> & {
   /** The path picked at load for the whole process. */
@@ -42,7 +42,7 @@ export type NativeAddon = Omit<KernelSet, 'attention' | 'rope'> & {
     nKvHead: number, headDim: number, qNorm: Float32Array | null, kNorm: Float32Array | null, eps: number, h0?: number, h1?: number): void;
 };
 
-export type NativeSimdPath = 'amx-int8' | 'avx512-vnni' | 'avx2-fma' | 'portable';
+export type NativeSimdPath = 'amx-int8' | 'avx512-vnni' | 'avx2-fma' | 'portable' | 'amx-int8-sim';
 
 export const ADDON_RELATIVE_PATH = join('build', 'Release', 'pipegpt_native.node');
 

@@ -31,7 +31,7 @@ export function loadNativeKernels(): string | null {
   return null;
 }
 
-/** "avx512-vnni" | "avx2-fma" | "portable" once loaded, else null. */
+/** The path picked at load ("amx-int8" | "avx512-vnni" | "avx2-fma" | "portable") once loaded, else null. */
 export function nativeSimd(): string | null {
   return loadAddon() === null ? addon().simd : null;
 }
@@ -40,8 +40,11 @@ export function nativeSimd(): string | null {
  * Runs this thread's later native calls on `path` ('default': the one picked at load) and returns
  * the path now in use; throws when the addon is not loaded or this CPU lacks the path.
  */
-/** Every native SIMD path, fastest first (which of them this CPU runs: try setNativeSimd). */
-export const NATIVE_SIMD_PATHS: readonly NativeSimdPath[] = ['amx-int8', 'avx512-vnni', 'avx2-fma', 'portable'];
+/**
+ * Every native SIMD path, fastest first (which of them this CPU runs: try setNativeSimd), then
+ * amx-int8-sim: amx-int8's kernel on a software model of the tiles, which only a name picks (tests).
+ */
+export const NATIVE_SIMD_PATHS: readonly NativeSimdPath[] = ['amx-int8', 'avx512-vnni', 'avx2-fma', 'portable', 'amx-int8-sim'];
 
 export function setNativeSimd(path: NativeSimdPath | 'default'): NativeSimdPath {
   return addon().setSimd(path);
