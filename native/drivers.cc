@@ -54,7 +54,7 @@ void rope(const Path& p, const RopeArgs& a) {
     const float* sn = a.sin + pos * half;
     float* row = a.qkv + r * W;
     for (i64 h = a.h0; h < a.h1; h++) head(row + h * D, a.qn, cs, sn);
-    for (i64 h = a.h0 / G; h < a.h1 / G; h++) head(row + (a.nHead + h) * D, a.kn, cs, sn);
+    for (i64 h = a.h0 / G; h < (a.h1 + G - 1) / G; h++) head(row + (a.nHead + h) * D, a.kn, cs, sn);  // every k head a query head of [h0, h1) reads
   }
 }
 

@@ -128,13 +128,13 @@ napi_value js_residual(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// Query heads [h0, h1) (whole groups of G = nHead / nKv) at argument i; false after a throw.
+// Query heads [h0, h1) at argument i (any range: a rank's heads may split a KV group, whose key
+// head each rank then reads, and rope rotates, alike); false after a throw.
 bool heads(Args& a, size_t i, const char* F, i64 nHead, i64 nKv, i64 D, i64& h0, i64& h1) {
   if (a.ok && (nHead == 0 || nKv == 0 || nHead % nKv != 0 || D == 0)) a.fail(F, "need nHead, nKvHead, headDim > 0 and nKvHead dividing nHead");
   h0 = 0;
   h1 = nHead;
   a.range(i, nHead, F, "h0, h1", h0, h1);
-  if (a.ok && (h0 % (nHead / nKv) != 0 || h1 % (nHead / nKv) != 0)) a.fail(F, "h0, h1 must be whole key/value groups (multiples of nHead / nKvHead)");
   return a.ok;
 }
 

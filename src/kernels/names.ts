@@ -43,7 +43,7 @@ export interface AttentionArgs {
   headDim: number;          // D; scores are scaled by 1/√D
   window: number;           // sliding window: attend only to positions t > pos - window (0 = no window)
   scratch: Float32Array;    // [≥ max position + 1] attention scores of one row and head
-  h0?: number;              // query heads [h0, h1) only (default all; a whole number of KV groups):
+  h0?: number;              // query heads [h0, h1) only (default all; any range, a KV group may be split):
   h1?: number;              //   out columns [h0·D, h1·D) are written, nothing else (a tensor-parallel rank's share)
 }
 
@@ -59,8 +59,8 @@ export interface RopeArgs {
   qNorm: Float32Array | null; // [D] Qwen3: RMSNorm each q head with these weights before rotating (null: none)
   kNorm: Float32Array | null; // [D] the same for each k head
   eps: number;              // of qNorm / kNorm
-  h0?: number;              // query heads [h0, h1) and their key heads [h0·NKV/NH, h1·NKV/NH) only
-  h1?: number;              //   (default all; a tensor-parallel rank's share); nothing else is written
+  h0?: number;              // query heads [h0, h1) and the key heads they read, [⌊h0/G⌋, ⌈h1/G⌉) with G = NH/NKV,
+  h1?: number;              //   only (default all; a tensor-parallel rank's share); nothing else is written
 }
 
 export interface KernelSet {

@@ -67,7 +67,7 @@ export function blocks(ctx: ForwardContext, n: number, l0: number, l1: number, p
       K.rope({ qkv: ws.qkv, positions: ws.positions, cos: weights.rope.cos, sin: weights.rope.sin, n, nHead: c.nHead,
         nKvHead: c.nKvHead, headDim: D, qNorm: w.qNorm, kNorm: w.kNorm, eps: c.normEps, h0, h1 });
     }
-    K.kvWrite(ws.qkv, kCache, vCache, ws.slots, n, QD, KD, g0 * D, g1 * D); // k, v -> cache slots
+    K.kvWrite(ws.qkv, kCache, vCache, ws.slots, n, QD, KD, g0 * D, g1 * D); // k, v -> cache slots (a group shared with a neighbour rank: both write the same bytes)
     K.attention({                                                         // [n, W] -> [n, QD]
       out: ws.att, qkv: ws.qkv, kCache, vCache, seqIds: ws.seqIds, positions: ws.positions,
       blockTable: ctx.blockTable, maxBlocksPerSeq: ctx.maxBlocksPerSeq, blockSize: kv.blockSize,

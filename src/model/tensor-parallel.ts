@@ -1,7 +1,9 @@
 // Linear weights as typed views, and tensor parallelism inside one pipeline stage (Megatron-style,
 // on threads): `size` workers run the same micro-batch, each computing a slice of every linear's
-// output columns, of the attention heads (whole KV-head groups), and (row-wise ops) of the rows,
-// meeting at a barrier between ops (forward.ts blocks).
+// output columns, of the query heads, and (row-wise ops) of the rows, meeting at a barrier between
+// ops (forward.ts blocks). Query heads are shared out evenly; a KV group whose query heads fall on
+// two ranks has its k and v computed (and written to the cache, the same bytes) by both, so that
+// 15 query heads in 5 groups split 8 : 7 rather than 9 : 6 (whole groups), with no extra barrier.
 //
 // A column slice of a row-major [I, O] weight is I separate pieces, which the hardware prefetcher
 // streams badly (measured: a rank's half of c_fc took 69 % of the whole call, not 50 %). So a
@@ -81,15 +83,15 @@ export function headPieces(size: number): number {
 }
 
 export interface RankShares {
-  kvHeads: [number, number]; // key/value heads (whole groups) ...
-  heads: [number, number];   // ... and their query heads
+  heads: [number, number];   // query heads ...
+  kvHeads: [number, number]; // ... and the key/value heads they read (a neighbour may read the first or last too)
   cCols: [number, number];   // output columns of o and down  [.., C]
   iCols: [number, number];   // MLP columns                   [.., I]
 }
 
 export function rankShares(c: ModelConfig, rank: number, size: number): RankShares {
-  const kvHeads = shareOf(c.nKvHead, rank, size), rep = c.nHead / c.nKvHead;
-  return { kvHeads, heads: [kvHeads[0] * rep, kvHeads[1] * rep], cCols: shareOf(c.nEmbd, rank, size, 16), iCols: shareOf(c.nInner, rank, size, 16) };
+  const heads = shareOf(c.nHead, rank, size), rep = c.nHead / c.nKvHead;
+  return { heads, kvHeads: [Math.floor(heads[0] / rep), Math.ceil(heads[1] / rep)], cCols: shareOf(c.nEmbd, rank, size, 16), iCols: shareOf(c.nInner, rank, size, 16) };
 }
 
 type LinearKey = keyof LayerLinears;
@@ -101,15 +103,41 @@ function shape(c: ModelConfig, key: LinearKey): [number, number] {
   return { qkv: [c.nEmbd, W], o: [QD, c.nEmbd], up: [c.nEmbd, U], down: [c.nInner, c.nEmbd] }[key] as [number, number];
 }
 
-/** Column blocks of one rank, in storage order: qkv has three (its heads' q, k and v), a SwiGLU up two (gate and up). */
-function rankBlocks(c: ModelConfig, key: LinearKey, rank: number, size: number): Array<[number, number]> {
-  if (size === 1) return [[0, shape(c, key)[1]]];
-  const s = rankShares(c, rank, size), D = c.headDim, { q: QD, kv: KD } = qkvDims(c);
-  switch (key) {
-    case 'qkv': return [[s.heads[0] * D, s.heads[1] * D], [QD + s.kvHeads[0] * D, QD + s.kvHeads[1] * D], [QD + KD + s.kvHeads[0] * D, QD + KD + s.kvHeads[1] * D]];
-    case 'up': return c.mlp === 'swiglu' ? [s.iCols, [c.nInner + s.iCols[0], c.nInner + s.iCols[1]]] : [s.iCols];
-    default: return [s.cCols];
+/** A stored column block [j0, j1) of a linear and the ranks that compute those columns from it. */
+interface StoredBlock { j0: number; j1: number; ranks: number[] }
+
+/**
+ * The column blocks of a linear in storage order, a partition of [0, O): rank-major, each rank's
+ * blocks those it is the first to use. qkv: a rank's q heads, then its k and v heads, where a KV
+ * group read by two ranks is a block of its own that both use; a SwiGLU up: gate and up columns.
+ */
+function storedBlocks(c: ModelConfig, key: LinearKey, size: number): StoredBlock[] {
+  if (size === 1) return [{ j0: 0, j1: shape(c, key)[1], ranks: [0] }];
+  const shares = Array.from({ length: size }, (_, r) => rankShares(c, r, size)), out: StoredBlock[] = [];
+  const D = c.headDim, { q: QD, kv: KD } = qkvDims(c), I = c.nInner;
+  // KV heads in runs read by the same ranks: [g0, g1) and its readers
+  const runs: Array<{ g0: number; g1: number; ranks: number[] }> = [];
+  for (let g = 0; g < c.nKvHead; g++) {
+    const ranks = shares.flatMap((s, r) => (s.kvHeads[0] <= g && g < s.kvHeads[1] ? [r] : []));
+    const last = runs[runs.length - 1];
+    if (last && last.ranks.join() === ranks.join()) last.g1 = g + 1;
+    else runs.push({ g0: g, g1: g + 1, ranks });
   }
+  for (let r = 0; r < size; r++) {
+    const s = shares[r], mine = runs.filter((k) => k.ranks[0] === r);
+    switch (key) {
+      case 'qkv':
+        out.push({ j0: s.heads[0] * D, j1: s.heads[1] * D, ranks: [r] });
+        for (const base of [QD, QD + KD]) for (const k of mine) out.push({ j0: base + k.g0 * D, j1: base + k.g1 * D, ranks: k.ranks });
+        break;
+      case 'up':
+        out.push({ j0: s.iCols[0], j1: s.iCols[1], ranks: [r] });
+        if (c.mlp === 'swiglu') out.push({ j0: I + s.iCols[0], j1: I + s.iCols[1], ranks: [r] });
+        break;
+      default: out.push({ j0: s.cCols[0], j1: s.cCols[1], ranks: [r] });
+    }
+  }
+  return out;
 }
 
 const BIAS: Record<LinearKey, 'qkvB' | 'oB' | 'upB' | 'downB'> = { qkv: 'qkvB', o: 'oB', up: 'upB', down: 'downB' };
@@ -132,12 +160,10 @@ export function shardLayerColumns(layers: LayerWeights[], c: ModelConfig, size: 
       const src = w instanceof Float32Array ? (f32 ??= new Float32Array(most)).subarray(0, w.length) : (u16 ??= new Uint16Array(most)).subarray(0, w.length);
       src.set(w);
       let off = 0;
-      for (let rank = 0; rank < size; rank++) {
-        for (const [j0, j1] of rankBlocks(c, key, rank, size)) {
-          const W = j1 - j0;
-          for (let i = 0; i < I; i++) w.set(src.subarray(i * O + j0, i * O + j1), off + i * W);
-          off += I * W;
-        }
+      for (const { j0, j1 } of storedBlocks(c, key, size)) {
+        const W = j1 - j0;
+        for (let i = 0; i < I; i++) w.set(src.subarray(i * O + j0, i * O + j1), off + i * W);
+        off += I * W;
       }
     }
   }
@@ -148,12 +174,11 @@ export function rankLinears(layers: LayerWeights[], c: ModelConfig, rank: number
   const view = (lw: LayerWeights, key: LinearKey): Linear => {
     const [I, O] = shape(c, key), store = lw[STORAGE[key]];
     let off = 0;
-    for (let r = 0; r < rank; r++) for (const [j0, j1] of rankBlocks(c, key, r, size)) off += I * (j1 - j0);
-    const blocks = rankBlocks(c, key, rank, size).map(([j0, j1]) => {
-      const w = sliceStore(store, I, j0, j1, off);
+    const blocks: Linear['blocks'] = [];
+    for (const { j0, j1, ranks } of storedBlocks(c, key, size)) {
+      if (ranks.includes(rank)) blocks.push({ w: sliceStore(store, I, j0, j1, off), j0, j1 });
       off += I * (j1 - j0);
-      return { w, j0, j1 };
-    });
+    }
     return { I, O, bias: lw[BIAS[key]], blocks };
   };
   return layers.map((lw) => ({ qkv: view(lw, 'qkv'), o: view(lw, 'o'), up: view(lw, 'up'), down: view(lw, 'down') }));

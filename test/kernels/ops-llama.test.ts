@@ -203,7 +203,9 @@ forEachBackend('swiglu [j0, j1), rope [h0, h1) and GQA attention [h0, h1) write 
     const want = full.map((v, i) => (i % I >= j0 && i % I < j1 ? v : -7));
     t.deepEqual(bits(part), bits(want), `swiglu [${j0}, ${j1})`);
   }
-  for (const [NH, NKV, ranges] of [[6, 2, [[0, 3], [3, 6]]], [4, 4, [[1, 3], [0, 1], [3, 4]]], [4, 1, [[0, 4]]]] as Array<[number, number, number[][]]>) {
+  // ranges that split a KV group too (a rank's query heads need not be whole groups): the k heads
+  // they read, [⌊h0/G⌋, ⌈h1/G⌉), are rotated by each rank that reads them, with the same bits
+  for (const [NH, NKV, ranges] of [[6, 2, [[0, 3], [3, 6], [0, 2], [2, 5], [5, 6]]], [4, 4, [[1, 3], [0, 1], [3, 4]]], [4, 1, [[0, 4], [0, 1], [1, 3]]]] as Array<[number, number, number[][]]>) {
     const D = 8, W = (NH + 2 * NKV) * D, G = NH / NKV, a = ropeArgs(NH, NKV, D, true, 4, 98), before = a.qkv.slice();
     const whole = { ...a, qkv: before.slice() };
     k.rope(whole);
@@ -212,18 +214,18 @@ forEachBackend('swiglu [j0, j1), rope [h0, h1) and GQA attention [h0, h1) write 
       k.rope(part);
       const want = before.map((v, i) => {
         const c = i % W, head = Math.floor(c / D);
-        const mine = (head >= h0 && head < h1) || (head >= NH + h0 / G && head < NH + h1 / G);
+        const mine = (head >= h0 && head < h1) || (head >= NH + Math.floor(h0 / G) && head < NH + Math.ceil(h1 / G));
         return mine ? whole.qkv[i] : v;
       });
       t.deepEqual(bits(part.qkv), bits(want), `rope NH=${NH} NKV=${NKV} heads [${h0}, ${h1})`);
     }
   }
   for (const [NH, NKV, window] of [[6, 2, 3], [4, 1, 0]]) {
-    const D = 8, G = NH / NKV, { rows, args } = gqaSetup(NH, NKV, D, window, 99), QO = NH * D;
+    const D = 8, { rows, args } = gqaSetup(NH, NKV, D, window, 99), QO = NH * D;
     const whole = new Float32Array(rows.length * QO);
     k.attention(args(whole));
-    for (let h0 = 0; h0 < NH; h0 += G) {
-      for (const h1 of [h0 + G, NH]) {
+    for (let h0 = 0; h0 < NH; h0++) {
+      for (let h1 = h0 + 1; h1 <= NH; h1++) { // every range, whole KV groups or not
         const part = new Float32Array(rows.length * QO).fill(-7);
         k.attention(args(part, h0, h1));
         const want = whole.map((v, i) => (i % QO >= h0 * D && i % QO < h1 * D ? v : -7));

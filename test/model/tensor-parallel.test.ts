@@ -34,8 +34,11 @@ const columns = (w: Float32Array, rows: number, cols: number, j0: number, j1: nu
   return out;
 };
 
-for (const [name, c] of [['gpt2', gpt2], ['llama GQA + SwiGLU', llama]] as const) for (const size of [1, 2, 3]) {
-  if (c.nKvHead < size) continue;
+// 9 query heads in 3 groups: 2 ranks take heads [0, 4) and [4, 9), so both read group 1; 7 in 1: all read group 0
+const odd = (NH: number, NKV: number) => parseModelConfig({ model_type: 'llama', num_hidden_layers: 1, num_attention_heads: NH,
+  num_key_value_heads: NKV, head_dim: 4, hidden_size: 48, intermediate_size: 80, max_position_embeddings: 16, vocab_size: 50, eos_token_id: 1 }, 'tp');
+
+for (const [name, c] of [['gpt2', gpt2], ['llama GQA + SwiGLU', llama], ['GQA 9/3', odd(9, 3)], ['GQA 7/1', odd(7, 1)]] as const) for (const size of [1, 2, 3]) {
   test(`${name}, ${size} rank(s): each rank's linears are exactly its columns of the checkpoint's matrices, with the kernel's column ranges`, (t) => {
     const { q: QD, kv: KD, width: W } = qkvDims(c), C = c.nEmbd, I = c.nInner, U = c.mlp === 'swiglu' ? 2 * I : I, D = c.headDim;
     const orig = { qkv: matrix(C, W, 1), o: matrix(QD, C, 2), up: matrix(C, U, 3), down: matrix(I, C, 4) };
@@ -46,23 +49,31 @@ for (const [name, c] of [['gpt2', gpt2], ['llama GQA + SwiGLU', llama]] as const
     const cover = new Map<string, number>();
     for (let rank = 0; rank < size; rank++) {
       const [lin] = rankLinears([lw], c, rank, size), s = rankShares(c, rank, size);
-      const [g0, g1] = s.kvHeads, [h0, h1] = s.heads;
-      t.is(h1 - h0, (g1 - g0) * (c.nHead / c.nKvHead), 'query heads come in whole KV groups');
+      const [g0, g1] = s.kvHeads, [h0, h1] = s.heads, rep = c.nHead / c.nKvHead;
+      t.deepEqual(s.heads, shareOf(c.nHead, rank, size), 'query heads shared out evenly');
+      t.deepEqual(s.kvHeads, [Math.floor(h0 / rep), Math.ceil(h1 / rep)], 'the KV heads those query heads read');
       const want = { qkv: [[h0 * D, h1 * D], [QD + g0 * D, QD + g1 * D], [QD + KD + g0 * D, QD + KD + g1 * D]], o: [s.cCols], down: [s.cCols],
         up: c.mlp === 'swiglu' ? [s.iCols, [I + s.iCols[0], I + s.iCols[1]]] : [s.iCols] };
       const dims = { qkv: [C, W], o: [QD, C], up: [C, U], down: [I, C] };
+      const cols = (ranges: number[][]) => ranges.flatMap(([a, b]) => Array.from({ length: b - a }, (_, i) => a + i)).sort((x, y) => x - y);
       for (const key of ['qkv', 'o', 'up', 'down'] as const) {
         const blocks = size === 1 ? [[0, dims[key][1]]] : want[key];
-        t.deepEqual(lin[key].blocks.map((b) => [b.j0, b.j1]), blocks, `rank ${rank} ${key} ranges`);
+        // exactly these columns (a KV group read by two ranks is a block of its own, so qkv may have more blocks)
+        t.deepEqual(cols(lin[key].blocks.map((b) => [b.j0, b.j1])), cols(blocks), `rank ${rank} ${key} columns`);
         lin[key].blocks.forEach((b) => {
           t.deepEqual(Array.from((b.w as { w: Float32Array }).w), columns(orig[key], dims[key][0], dims[key][1], b.j0, b.j1), `rank ${rank} ${key} [${b.j0}, ${b.j1})`);
           for (let j = b.j0; j < b.j1; j++) cover.set(`${key}:${j}`, (cover.get(`${key}:${j}`) ?? 0) + 1);
         });
       }
     }
+    // every column computed: q, o, MLP columns by exactly one rank; a k or v head by each rank that reads it
+    const readers = (g: number) => Array.from({ length: size }, (_, r) => rankShares(c, r, size).kvHeads).filter(([a, b]) => a <= g && g < b).length;
     for (const key of ['qkv', 'o', 'up', 'down'] as const) {
       const O = { qkv: W, o: C, up: U, down: C }[key];
-      for (let j = 0; j < O; j++) t.is(cover.get(`${key}:${j}`), 1, `${key} column ${j} computed by exactly one rank`);
+      for (let j = 0; j < O; j++) {
+        const want = key === 'qkv' && j >= QD && size > 1 ? readers(Math.floor(((j - QD) % KD) / D)) : 1;
+        t.is(cover.get(`${key}:${j}`), want, `${key} column ${j} computed by ${want} rank(s)`);
+      }
     }
   });
 }

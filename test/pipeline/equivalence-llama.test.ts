@@ -1,5 +1,5 @@
 // Every pipeline layout gives byte-identical outputs for the Llama families too: stages,
-// replicas, tensor-parallel ranks (split by KV-head groups, RoPE and q/k norm per rank), a split
+// replicas, tensor-parallel ranks (query heads shared out evenly, RoPE and q/k norm per rank), a split
 // head, and preemption, against the in-thread engine. Cases: Qwen3 (q/k norm, head_dim 16 ≠
 // hidden/heads, GQA 4/2, tied), Mistral (sliding window 8 < context, GQA 4/2, untied head), and a
 // random Qwen3 with 32-channel heads in int8 (so a q8 KV cache).
@@ -64,5 +64,35 @@ for (const [name, V, backend] of [['qwen3-f16', 768, 'reference'], ['mistral-win
         await e.close();
       }
     });
+  }
+}
+
+// Tensor-parallel ranks whose query heads split a KV group (rankShares: heads shared out evenly,
+// a straddling group's k and v computed and cached by every rank that reads it, the same bytes):
+// SmolLM2-like 9 heads in 3 groups (2 ranks: heads 0–3 | 4–8, both read group 1), Qwen2-like 7 in 1
+// (every rank reads group 0), and 3 heads in 1 group of 32 channels in int8, so a q8 cache whose
+// blocks two ranks write alike.
+{
+  const q8 = randomQwen3Checkpoint({ L: 2, NH: 3, NKV: 1, D: 32, C: 64, I: 128, V: 500, P: 64, seed: 11 });
+  const cases: Array<[string, string, number, EngineOptions]> = [
+    ['llama-smollm2 (9/3)', ckptDir('llama-smollm2'), 640, { backend: 'native' }],
+    ['qwen2-bf16-sharded (7/1)', ckptDir('qwen2-bf16-sharded'), 512, { backend: 'native' }],
+    ['random qwen3 (3/1), int8 and q8 KV cache', q8, 500, { backend: 'native', quantization: 'int8' }],
+  ];
+  for (const [name, model, V, opts] of cases) {
+    let baseline: Completion[] | null = null;
+    const base = async () => (baseline ??= await LocalEngine.open(model, opts).generate(requests(V)));
+    for (const layout of [{ tensor: 2 }, { tensor: 3 }, { stages: 2, tensor: 2 }] as EngineOptions[]) {
+      test.serial(`[native] ${name}: identical outputs with ${JSON.stringify(layout)}, query heads splitting a KV group`, async (t) => {
+        const want = await base();
+        t.true(want.every((c) => c.error === null && c.choices[0].token_ids.length > 0));
+        const e = await PipelineEngine.create(model, { ...opts, ...layout });
+        try {
+          t.deepEqual(await e.generate(requests(V)), want);
+        } finally {
+          await e.close();
+        }
+      });
+    }
   }
 }

@@ -2,7 +2,7 @@
 // One thread per element of the q and k heads of a row ([n, (NH + NKV)·D], which are contiguous at
 // the start of a qkv row): it normalizes its head (Σx² over D when a norm is given), then rotates
 // its element with its partner i ± D/2. A kernel cannot write into qkv, so the host copies the
-// heads of the range back (query heads [h0, h1), key heads [h0/G, h1/G)); v is never touched.
+// heads of the range back (query heads [h0, h1), key heads [⌊h0/G⌋, ⌈h1/G⌉)); v is never touched.
 import type { KernelSet, RopeArgs } from '../names.js';
 import { as2d, bucket, kernelFor, padded, rowCol, runKernel } from './context.js';
 
@@ -68,8 +68,9 @@ export const rope: KernelSet['rope'] = (a: RopeArgs) => {
   const positions = padded('rope.positions', a.positions, n, nb, 0);
   const qn = a.qNorm ? a.qNorm.subarray(0, D) : onesOf(D), kn = a.kNorm ? a.kNorm.subarray(0, D) : onesOf(D);
   const r = runKernel(k, qkv, positions, as2d(a.cos, half, P), as2d(a.sin, half, P), qn, kn, a.eps);
+  const g0 = Math.floor(h0 / G), g1 = Math.ceil(h1 / G); // the k heads that query heads [h0, h1) read
   for (let i = 0; i < n; i++) {
     a.qkv.set(r.subarray(i * HW + h0 * D, i * HW + h1 * D), i * W + h0 * D);
-    a.qkv.set(r.subarray(i * HW + (NH + h0 / G) * D, i * HW + (NH + h1 / G) * D), i * W + (NH + h0 / G) * D);
+    a.qkv.set(r.subarray(i * HW + (NH + g0) * D, i * HW + (NH + g1) * D), i * W + (NH + g0) * D);
   }
 };

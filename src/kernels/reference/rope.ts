@@ -1,5 +1,5 @@
 // Reference rotary embedding, HF rotate_half pairing (i with i + D/2), in place on the q heads
-// [h0, h1) and the k heads [h0/G, h1/G) of each qkv row (G = NH / NKV); with qNorm/kNorm (Qwen3)
+// [h0, h1) and the k heads [⌊h0/G⌋, ⌈h1/G⌉) they read of each qkv row (G = NH / NKV); with qNorm/kNorm (Qwen3)
 // each head is first RMS-normalized over its D values like rmsnorm.ts. The f32 arithmetic of the
 // rotation is spelled out (fround per product), so this matches the native backend bit for bit.
 import type { KernelSet, RopeArgs } from '../names.js';
@@ -25,6 +25,6 @@ export const rope: KernelSet['rope'] = (a) => {
   for (let r = 0; r < a.n; r++) {
     const cs = a.positions[r] * (D / 2);
     for (let h = h0; h < h1; h++) head(a, r * W + h * D, a.qNorm, cs);
-    for (let h = h0 / G; h < h1 / G; h++) head(a, r * W + (NH + h) * D, a.kNorm, cs);
+    for (let h = Math.floor(h0 / G); h < Math.ceil(h1 / G); h++) head(a, r * W + (NH + h) * D, a.kNorm, cs);
   }
 };
