@@ -4,7 +4,7 @@
 // amx-int8-sim Path runs the amx-int8 kernel body (amx_tiles.h) on it, so that the kernel's tile
 // shapes, strides and the VNNI packing of B are checked on any AVX-512 machine, bit for bit against
 // the other paths (test/kernels/simd-paths.test.ts). What it cannot check is the silicon itself
-// (and the OS grant): on an AMX CPU the real path must also pass amx_self_check() before it is used.
+// (and the OS grant): on an AMX CPU the real path must also pass amx::self_check() before it is used.
 // A use the hardware would fault on (#UD: unconfigured tile, shapes that do not chain, bad config)
 // prints what and aborts, as the hardware's SIGILL would.
 #pragma once

@@ -5,7 +5,7 @@
 // those of every other path.
 // Linux needs arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) before the first tile
 // instruction; the grant covers the whole process. The path is the default where the CPU has
-// AMX-INT8, the grant succeeds and amx_self_check() gets the VNNI kernel's integers from the tiles
+// AMX-INT8, the grant succeeds and amx::self_check() gets the VNNI kernel's integers from the tiles
 // (it was written on machines without AMX: the check keeps a wrong tile unit or kernel from ever
 // touching a job's output). amx-int8-sim runs the same body on amx_sim.h's software tiles: forced
 // only (PIPEGPT_NATIVE_SIMD / setSimd), on every AVX-512 VNNI machine, for the tests.
