@@ -141,31 +141,28 @@ napi_value js_quantizelinearq8(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// widen16(dst, src, kind: "bf16" | "f16", len): dst[i] = the exact f32 of src[i] (load time)
-napi_value js_widen16(napi_env env, napi_callback_info info) {
-  const char* F = "widen16";
+// The 16-bit ⇄ f32 conversions at load, one argument shape (dst, src, kind: "bf16" | "f16", len):
+//   widen16:  dst f32 [len] = the exact f32 of src 16-bit [len]
+//   narrow16: dst 16-bit [len] = src f32 [len] rounded to nearest even, as kernels/f16.ts toBf16 / toF16
+template <bool kNarrow>
+napi_value convert16(napi_env env, napi_callback_info info) {
+  const char* F = kNarrow ? "narrow16" : "widen16";
   Args a(env, info, 4, F);
   const i64 n = a.num(3, F, "len");
   const int k = a.kind16(2, F);
-  float* dst = a.f32(0, n, F, "dst");
-  uint16_t* src = a.u16(1, n, F, "src");
-  if (!a.ok) return nullptr;
-  if (n > 0) path().widen16(dst, src, n, k);
+  if constexpr (kNarrow) {
+    uint16_t* dst = a.u16(0, n, F, "dst");
+    float* src = a.f32(1, n, F, "src");
+    if (a.ok) narrow_16(path(), dst, src, n, k);
+  } else {
+    float* dst = a.f32(0, n, F, "dst");
+    uint16_t* src = a.u16(1, n, F, "src");
+    if (a.ok && n > 0) path().widen16(dst, src, n, k);
+  }
   return nullptr;
 }
 
-// narrow16(dst, src, kind: "bf16" | "f16", len): dst[i] = src[i] rounded to nearest even, as
-// kernels/f16.ts toBf16 / toF16 do (load time: a 16-bit model's linears)
-napi_value js_narrow16(napi_env env, napi_callback_info info) {
-  const char* F = "narrow16";
-  Args a(env, info, 4, F);
-  const i64 n = a.num(3, F, "len");
-  const int k = a.kind16(2, F);
-  uint16_t* dst = a.u16(0, n, F, "dst");
-  float* src = a.f32(1, n, F, "src");
-  if (!a.ok) return nullptr;
-  narrow_16(path(), dst, src, n, k);
-  return nullptr;
-}
+napi_value js_widen16(napi_env env, napi_callback_info info) { return convert16<false>(env, info); }
+napi_value js_narrow16(napi_env env, napi_callback_info info) { return convert16<true>(env, info); }
 
 }  // namespace pg

@@ -142,6 +142,11 @@ function storedBlocks(c: ModelConfig, key: LinearKey, size: number): StoredBlock
 
 const BIAS: Record<LinearKey, 'qkvB' | 'oB' | 'upB' | 'downB'> = { qkv: 'qkvB', o: 'oB', up: 'upB', down: 'downB' };
 
+/** storedBlocks of each linear (the same for every layer). */
+function blocksByKey(c: ModelConfig, size: number): Record<LinearKey, StoredBlock[]> {
+  return Object.fromEntries((Object.keys(STORAGE) as LinearKey[]).map((k) => [k, storedBlocks(c, k, size)])) as Record<LinearKey, StoredBlock[]>;
+}
+
 /**
  * Rewrites the layers' f32 / 16-bit linear weights ([I, O] row-major) as rank-major contiguous
  * column shards. q8 weights are rows [O, I]: a column range is already contiguous.
@@ -152,6 +157,7 @@ export function shardLayerColumns(layers: LayerWeights[], c: ModelConfig, size: 
   // tensor cost its page faults every time (GPT-2 small f32, 2 ranks: 0.4 s → 0.1–0.15 s)
   const most = Math.max(...(Object.keys(STORAGE) as LinearKey[]).map((k) => shape(c, k)[0] * shape(c, k)[1]));
   let f32: Float32Array | null = null, u16: Uint16Array | null = null;
+  const stored = blocksByKey(c, size);
   for (const lw of layers) {
     for (const key of Object.keys(STORAGE) as LinearKey[]) {
       const store = lw[STORAGE[key]];
@@ -160,7 +166,7 @@ export function shardLayerColumns(layers: LayerWeights[], c: ModelConfig, size: 
       const src = w instanceof Float32Array ? (f32 ??= new Float32Array(most)).subarray(0, w.length) : (u16 ??= new Uint16Array(most)).subarray(0, w.length);
       src.set(w);
       let off = 0;
-      for (const { j0, j1 } of storedBlocks(c, key, size)) {
+      for (const { j0, j1 } of stored[key]) {
         const W = j1 - j0;
         for (let i = 0; i < I; i++) w.set(src.subarray(i * O + j0, i * O + j1), off + i * W);
         off += I * W;
@@ -171,11 +177,12 @@ export function shardLayerColumns(layers: LayerWeights[], c: ModelConfig, size: 
 
 /** `rank`'s linears of layers laid out by shardLayerColumns with `size` ranks (size 1: the checkpoint's layout). */
 export function rankLinears(layers: LayerWeights[], c: ModelConfig, rank: number, size: number): LayerLinears[] {
+  const stored = blocksByKey(c, size);
   const view = (lw: LayerWeights, key: LinearKey): Linear => {
     const [I, O] = shape(c, key), store = lw[STORAGE[key]];
     let off = 0;
     const blocks: Linear['blocks'] = [];
-    for (const { j0, j1, ranks } of storedBlocks(c, key, size)) {
+    for (const { j0, j1, ranks } of stored[key]) {
       if (ranks.includes(rank)) blocks.push({ w: sliceStore(store, I, j0, j1, off), j0, j1 });
       off += I * (j1 - j0);
     }
