@@ -154,6 +154,9 @@ void widen16_portable(float* dst, const uint16_t* src, i64 len, int kind);
 // wq [O, I] int8, ws [O, ceil(I/32)] ← w [I, O] f32 (a linear: transposed here), or w [O, I] when
 // `transposed` (the LM head's rows); load time, on several threads
 void quantize_linear_q8(const Path& p, int8_t* wq, float* ws, const float* w, i64 I, i64 O, bool transposed);
+// wq [O, I] int8, ws [O, ceil(I/32)] ← the rows of w [O, I] 16-bit (kind as widen16) widened exactly, as
+// quantize_linear_q8(transposed) would quantize them; the index of the first NaN / ±inf in w, else -1 (load time)
+i64 quantize_rows16_q8(const Path& p, int8_t* wq, float* ws, const uint16_t* w, int kind, i64 I, i64 O);
 // dst[i] = src[i] rounded to nearest even to bf16 (kind 0) or f16 (kind 1, p.narrow16) bits (load time)
 void narrow_16(const Path& p, uint16_t* dst, const float* src, i64 n, int kind);
 void q8_combine_portable(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb);

@@ -141,6 +141,23 @@ napi_value js_quantizelinearq8(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// quantizeRows16Q8(wq, ws, w, kind, I, O): wq [O, I] int8, ws [O, ceil(I/32)] ← the rows of w [O, I]
+// 16-bit ("bf16" | "f16") widened exactly; returns the index of the first NaN / ±inf in w, else -1 (load time)
+napi_value js_quantizerows16q8(napi_env env, napi_callback_info info) {
+  const char* F = "quantizeRows16Q8";
+  Args a(env, info, 6, F);
+  const i64 I = a.num(4, F, "I"), O = a.num(5, F, "O");
+  const int k = a.kind16(3, F);
+  int8_t* wq = a.i8(0, O * I, F, "wq");
+  float* ws = a.f32(1, (I + 31) / 32 * O, F, "ws");
+  uint16_t* w = a.u16(2, I * O, F, "w");
+  if (!a.ok) return nullptr;
+  const i64 bad = I > 0 && O > 0 ? quantize_rows16_q8(path(), wq, ws, w, k, I, O) : -1;
+  napi_value r;
+  napi_create_double(env, (double)bad, &r);
+  return r;
+}
+
 // The 16-bit ⇄ f32 conversions at load, one argument shape (dst, src, kind: "bf16" | "f16", len):
 //   widen16:  dst f32 [len] = the exact f32 of src 16-bit [len]
 //   narrow16: dst 16-bit [len] = src f32 [len] rounded to nearest even, as kernels/f16.ts toBf16 / toF16

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <thread>
 #include <vector>
 
@@ -114,6 +116,38 @@ static void split_rows(i64 O, F f) {
 void narrow_16(const Path& p, uint16_t* dst, const float* src, i64 n, int kind) {
   if (kind == 1) { p.narrow16(dst, src, n); return; }
   for (i64 i = 0; i < n; i++) dst[i] = f32_to_bf16(src[i]);
+}
+
+// rows [0, O) of w [O, I] in 16 bits (an nn.Linear weight as a checkpoint stores it): each row
+// widened exactly, then quantized as quantize_linear_q8 quantizes f32 rows, on several threads:
+// one pass over the 16-bit bytes instead of widen, check and quantize passes over an f32 copy
+// twice their size. Returns the index of the first NaN / ±inf, else -1 (every row is quantized
+// either way: the caller refuses such weights).
+i64 quantize_rows16_q8(const Path& p, int8_t* wq, float* ws, const uint16_t* w, int kind, i64 I, i64 O) {
+  const QuantizeRow qr = p.quantize_row_q8;
+  const auto widen = p.widen16;
+  const uint16_t ones = kind == 1 ? 0x7c00 : 0x7f80;  // f16 / bf16 exponent field: all ones = inf or NaN
+  const i64 nb = (I + QB - 1) / QB;
+  std::atomic<i64> first{INT64_MAX};
+  split_rows(O, [&](i64 o0, i64 o1) {
+    std::vector<float> row(I);
+    std::vector<int8_t> q(nb * QB);
+    i64 bad = INT64_MAX;
+    for (i64 j = o0; j < o1; j++) {
+      const uint16_t* src = w + j * I;
+      if (bad == INT64_MAX) {
+        unsigned any = 0;
+        for (i64 k = 0; k < I; k++) any |= (unsigned)((src[k] & ones) == ones);
+        if (any) for (i64 k = 0; k < I; k++) if ((src[k] & ones) == ones) { bad = j * I + k; break; }
+      }
+      widen(row.data(), src, I, kind);
+      qr(q.data(), ws + j * nb, row.data(), I);
+      std::memcpy(wq + j * I, q.data(), (size_t)I);
+    }
+    for (i64 cur = first.load(); bad < cur && !first.compare_exchange_weak(cur, bad);) {}
+  });
+  const i64 f = first.load();
+  return f == INT64_MAX ? -1 : f;
 }
 
 void quantize_linear_q8(const Path& p, int8_t* wq, float* ws, const float* w, i64 I, i64 O, bool transposed) {

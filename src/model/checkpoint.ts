@@ -7,12 +7,12 @@ import { CheckpointError } from '../errors.js';
 import { readModelConfig, type ModelConfig } from './config.js';
 import { canonicalName, checkpointTensors, ignoredTensor, type TensorTarget } from './checkpoint-names.js';
 import { q8Blocks } from '../kernels/quant.js';
-import { quantizeLinear, transposeInto } from './load-convert.js';
+import { transposeInto } from './load-convert.js';
 import { allocParams, fullModelStage, linearShapes, planParams, type ModelWeights, type StageSpec } from './param-layout.js';
 import { storeLinear, type WeightFormat, type WeightStore } from './weight-format.js';
 import { fillRopeTables } from './rope.js';
 import { fixMallocThreshold } from '../kernels/native/huge-pages.js';
-import { FLOAT_DTYPES, openSafetensors, readTensorF32, type SafetensorsFile, type TensorInfo } from './safetensors.js';
+import { FLOAT_DTYPES, openSafetensors, readTensorF32, readTensorQ8Rows, type SafetensorsFile, type TensorInfo } from './safetensors.js';
 
 export interface TensorSource { file: SafetensorsFile; info: TensorInfo }
 
@@ -121,24 +121,17 @@ export function loadIndexed(index: CheckpointIndex, stage?: StageSpec, format: W
   }
   // q8 row tables: the token embedding (a tied head reads the same rows) and an untied lm_head
   for (const [entry, table] of [['wte', weights.wte], ['lm_head', c.tied ? null : weights.head]] as const) {
-    if (table?.kind === 'q8') quantizeRows(index, [...ckpt].find(([, t]) => t.entry === entry)!, table, c.nEmbd);
+    if (table?.kind === 'q8') quantizeRows(index, [...ckpt].find(([, t]) => t.entry === entry)!, table);
   }
   if (weights.rope) fillRopeTables(c, weights.rope.cos, weights.rope.sin);
   return weights;
 }
 
-const BAND_BYTES = 1 << 24;
-
-/** A [V, C] checkpoint table quantized into q8 rows a 16 MiB band at a time: never an f32 copy of
- *  the whole table (GPT-2 small: 154 MB; Llama 3.2 1B's untied embedding: 1 GB) in the peak RSS. */
-export function quantizeRows(index: CheckpointIndex, [name, t]: [string, TensorTarget], table: { q: Int8Array; s: Float32Array }, C: number, bandBytes = BAND_BYTES): void {
-  const src = index.tensors.get(name)!, V = t.shape[0], nb = q8Blocks(C);
-  const band = Math.max(1, Math.floor(bandBytes / (4 * C))), tmp = new Float32Array(Math.min(band, V) * C);
-  for (let r0 = 0; r0 < V; r0 += band) {
-    const rows = Math.min(band, V - r0), part = tmp.subarray(0, rows * C);
-    readTensorF32(src.file, src.info, part, r0 * C);
-    quantizeLinear(table.q.subarray(r0 * C, (r0 + rows) * C), table.s.subarray(r0 * nb, (r0 + rows) * nb), part, C, rows, true);
-  }
+/** A [V, C] checkpoint table quantized into q8 rows a chunk of rows at a time (16 MiB of the file; `chunkBytes`
+ *  for tests): never an f32 copy of the whole table (GPT-2 small: 154 MB; Llama 3.2 1B's untied embedding: 1 GB) in the peak RSS. */
+export function quantizeRows(index: CheckpointIndex, [name]: [string, TensorTarget], table: { q: Int8Array; s: Float32Array }, chunkBytes?: number): void {
+  const src = index.tensors.get(name)!;
+  readTensorQ8Rows(src.file, src.info, table.q, table.s, chunkBytes);
 }
 
 /** A linear weight being loaded: its store, [I, O], the f32 [I, O] being assembled, pieces to come. */
@@ -164,10 +157,8 @@ class TempPool {
 function loadLinearPiece(src: TensorSource, t: TensorTarget, lin: Linear, pool: TempPool): void {
   const { store } = lin;
   if (store.kind === 'q8' && t.transpose) {
-    const [out, inp] = t.shape, nb = q8Blocks(inp), rows = pool.take(out * inp);
-    readTensorF32(src.file, src.info, rows);
-    quantizeLinear(store.q.subarray(t.col * inp, (t.col + out) * inp), store.s.subarray(t.col * nb, (t.col + out) * nb), rows, inp, out, true);
-    pool.give(rows);
+    const [out, inp] = t.shape, nb = q8Blocks(inp);
+    readTensorQ8Rows(src.file, src.info, store.q.subarray(t.col * inp, (t.col + out) * inp), store.s.subarray(t.col * nb, (t.col + out) * nb));
     return;
   }
   lin.tmp ??= store.kind === 'f32' ? store.w : pool.take(lin.I * lin.O);

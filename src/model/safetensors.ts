@@ -3,7 +3,8 @@
 // Format: u64 LE header length N | N bytes of JSON | data. Offsets are relative to the data start.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CheckpointError } from '../errors.js';
-import { firstNonFinite, widen16Into } from './load-convert.js';
+import { q8Blocks } from '../kernels/quant.js';
+import { firstNonFinite, quantizeLinear, quantizeRows16, widen16Into } from './load-convert.js';
 
 /** Bytes per element of every dtype safetensors defines; only F32/F16/BF16 can be model weights. */
 const ITEM_SIZE: Record<string, number> = {
@@ -125,31 +126,74 @@ let chunkBuf: ArrayBuffer | null = null;
  * elements [start, start + out.length) (a band of rows, for tables converted a band at a time).
  */
 export function readTensorF32(file: SafetensorsFile, t: TensorInfo, out: Float32Array, start?: number): void {
-  if (!FLOAT_DTYPES.has(t.dtype)) {
-    throw new CheckpointError(file.path, `tensor "${t.name}": unsupported dtype ${t.dtype} for a weight (expected F32, F16 or BF16)`);
-  }
-  const item = ITEM_SIZE[t.dtype], total = t.byteLength / item;
+  const item = itemSize(file, t), total = t.byteLength / item;
   if (start === undefined ? total !== out.length : start < 0 || start + out.length > total) {
     throw new CheckpointError(file.path, `tensor "${t.name}": ${total} elements, expected ${start === undefined ? out.length : `at least ${(start ?? 0) + out.length}`}`);
   }
-  const first = (start ?? 0) * item, bytes = out.length * item;
+  eachChunk(file, t, (start ?? 0) * item, out.length * item, item, CHUNK_BYTES, (chunk, n, done) => {
+    convertChunk(t.dtype, chunk, n, out, done / item);
+    const bad = firstNonFinite(out, done / item, (done + n) / item);
+    if (bad >= 0) throw nonFinite(file, t, bad + (start ?? 0), out[bad]);
+  });
+}
+
+/**
+ * Quantizes the rows of a 2-D float tensor [O, I] into q8 rows wq [O, I], ws [O, ceil(I/32)] a
+ * chunk of whole rows at a time, as quantizeLinear(…, rows = true) quantizes the tensor read as
+ * f32: 16-bit rows go to quantizeRows16 as read, never through an f32 copy.
+ */
+export function readTensorQ8Rows(file: SafetensorsFile, t: TensorInfo, wq: Int8Array, ws: Float32Array, chunkBytes = CHUNK_BYTES): void {
+  const item = itemSize(file, t), [O, I] = t.shape, nb = q8Blocks(I);
+  if (t.shape.length !== 2 || wq.length !== O * I || ws.length !== O * nb) {
+    throw new CheckpointError(file.path, `tensor "${t.name}": shape [${t.shape}] does not match its q8 table of ${wq.length} values`);
+  }
+  eachChunk(file, t, 0, t.byteLength, I * item, chunkBytes, (chunk, n, done) => {
+    const r0 = done / (I * item), rows = n / (I * item);
+    const q = wq.subarray(r0 * I, (r0 + rows) * I), s = ws.subarray(r0 * nb, (r0 + rows) * nb);
+    let bad: number, valueAt: (k: number) => number;
+    if (t.dtype === 'F32') {
+      const f = new Float32Array(chunk, 0, n / 4);
+      bad = firstNonFinite(f, 0, f.length);
+      quantizeLinear(q, s, f, I, rows, true);
+      valueAt = (k) => f[k];
+    } else {
+      const h = new Uint16Array(chunk, 0, n / 2), kind = t.dtype === 'F16' ? 'f16' : 'bf16';
+      bad = quantizeRows16(q, s, h, kind, I, rows);
+      valueAt = (k) => { const one = new Float32Array(1); widen16Into(one, h.subarray(k, k + 1), kind); return one[0]; };
+    }
+    if (bad >= 0) throw nonFinite(file, t, r0 * I + bad, valueAt(bad));
+  });
+}
+
+function itemSize(file: SafetensorsFile, t: TensorInfo): number {
+  if (!FLOAT_DTYPES.has(t.dtype)) {
+    throw new CheckpointError(file.path, `tensor "${t.name}": unsupported dtype ${t.dtype} for a weight (expected F32, F16 or BF16)`);
+  }
+  return ITEM_SIZE[t.dtype];
+}
+
+/** Reads bytes [first, first + bytes) of t's data through the shared chunk buffer, up to `size` bytes (whole units of `unit`) a chunk. */
+function eachChunk(file: SafetensorsFile, t: TensorInfo, first: number, bytes: number, unit: number, size: number,
+  use: (chunk: ArrayBuffer, n: number, done: number) => void): void {
+  const step = Math.max(unit, size - (size % unit));
+  if (chunkBuf === null || chunkBuf.byteLength < step) chunkBuf = new ArrayBuffer(step);
+  const chunk = new Uint8Array(chunkBuf);
   const fd = openSync(file.path, 'r');
   try {
-    const chunk = new Uint8Array(chunkBuf ??= new ArrayBuffer(CHUNK_BYTES));
     for (let done = 0; done < bytes; ) {
-      const n = Math.min(chunk.length, bytes - done);
+      const n = Math.min(step, bytes - done);
       readExactly(fd, chunk.subarray(0, n), t.begin + first + done, file.path);
-      convertChunk(t.dtype, chunk.buffer, n, out, done / item);
-      const bad = firstNonFinite(out, done / item, (done + n) / item);
-      if (bad >= 0) {
-        throw new CheckpointError(file.path, `tensor "${t.name}": element ${elementIndex(bad + (start ?? 0), t.shape)} is ${out[bad]}; ` +
-          'NaN or infinite weights make every output meaningless (greedy picks token 0, log-probs are NaN), so this checkpoint is refused');
-      }
+      use(chunk.buffer, n, done);
       done += n;
     }
   } finally {
     closeSync(fd);
   }
+}
+
+function nonFinite(file: SafetensorsFile, t: TensorInfo, flat: number, value: number): CheckpointError {
+  return new CheckpointError(file.path, `tensor "${t.name}": element ${elementIndex(flat, t.shape)} is ${value}; ` +
+    'NaN or infinite weights make every output meaningless (greedy picks token 0, log-probs are NaN), so this checkpoint is refused');
 }
 
 /** A flat index as [i, j, ...] in the tensor's shape. */

@@ -127,3 +127,23 @@ test('NaN or infinite weights are refused at load, naming the tensor, the elemen
   ts.set('ln_f.bias', { dtype: 'F16', shape: [32], data: half(0x3c00, 0x7bff, 5) });
   t.notThrows(() => loadCheckpoint(tempCheckpoint(SRC, build(ts))));
 });
+
+test('with int8 weights, NaN or infinite values in a table quantized as read (F32, F16, BF16) are refused the same way', (t) => {
+  const ts = tensors(), wte = ts.get('wte.weight')!, [V, C] = wte.shape, f32 = new Float32Array(Uint8Array.from(wte.data).buffer);
+  const as16 = (kind: 'F16' | 'BF16', bad: number, at: number) => {
+    const u = new Uint16Array(V * C).fill(kind === 'F16' ? 0x3c00 : 0x3f80);
+    u[at] = bad;
+    return { dtype: kind, shape: [V, C], data: Buffer.from(u.buffer) };
+  };
+  const refused = (tensor: RawTensor, detail: string) => {
+    const m = new Map(ts); m.set('wte.weight', tensor);
+    const dir = tempCheckpoint(SRC, build(m));
+    const e = t.throws(() => loadCheckpoint(dir, undefined, 'q8'), { instanceOf: CheckpointError });
+    t.is(e?.message, `${join(dir, 'model.safetensors')}: tensor "wte.weight": ${detail}; NaN or infinite weights make every output ` +
+      'meaningless (greedy picks token 0, log-probs are NaN), so this checkpoint is refused');
+  };
+  f32[7 * C + 2] = -Infinity;
+  refused({ ...wte, data: Buffer.from(f32.buffer) }, 'element [7, 2] is -Infinity');
+  refused(as16('F16', 0x7e00, (V - 1) * C + 5), `element [${V - 1}, 5] is NaN`);
+  refused(as16('BF16', 0x7f80, 3 * C), 'element [3, 0] is Infinity');
+});

@@ -1,9 +1,15 @@
 // The load-time native helpers equal their TypeScript definitions bit for bit: quantizeLinearQ8
-// (transpose + Q8 of a linear, and the LM head's rows as they are) against quant.ts quantizeQ8,
+// (transpose + Q8 of a linear, and the LM head's rows as they are) and quantizeRows16Q8 (16-bit rows
+// widened, checked and quantized in one pass) against quant.ts quantizeQ8,
 // on shapes with a short last block and row counts that split unevenly over threads; widen16 over
 // every 16-bit pattern against quant.ts widen16 (NaN payloads aside); transposeInto and firstNonFinite
 // against index arithmetic. Skipped, saying why, where the addon is not built.
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { loadCheckpoint } from '../../src/model/checkpoint.js';
+import { ckptDir, repoPath } from '../helpers/paths.js';
 import { addonOrNull, loadAddon } from '../../src/kernels/native/addon.js';
 import { q8Blocks, quantizeQ8, widen16 } from '../../src/kernels/quant.js';
 import { toBf16, toF16 } from '../../src/kernels/f16.js';
@@ -52,6 +58,37 @@ function quantizeCase(t: any, path: string): void {
     t.deepEqual(new Uint32Array(rows.s.buffer), new Uint32Array(want.s.buffer), `${path}: rows scales [${O}, ${I}]`);
   }
   t.true(PATHS.length >= 1);
+}
+
+maybe('quantizeRows16Q8 equals quantizeQ8 of the widened rows and finds the first NaN / inf, on every SIMD path', (t) => {
+  for (const path of PATHS) {
+    nat!.setSimd(path);
+    try { rows16Case(t, path); } finally { nat!.setSimd('default'); }
+  }
+});
+
+function rows16Case(t: any, path: string): void {
+  let s = 11;
+  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) >>> 16;
+  for (const kind of ['bf16', 'f16'] as const) {
+    const ones = kind === 'f16' ? 0x7c00 : 0x7f80;
+    for (const [I, O] of [[32, 1], [40, 17], [96, 1000], [100, 2053]]) {
+      const w = Uint16Array.from({ length: O * I }, () => { const h = next(); return (h & ones) === ones ? h ^ 0x4000 : h; });  // finite
+      const f = new Float32Array(O * I);
+      widen16(f, w, kind);
+      const nb = q8Blocks(I), want = { q: new Int8Array(O * I), s: new Float32Array(O * nb) }, got = { q: new Int8Array(O * I), s: new Float32Array(O * nb) };
+      quantizeQ8(want.q, want.s, f, O, I);
+      t.is(nat!.quantizeRows16Q8(got.q, got.s, w, kind, I, O), -1, `${path} ${kind} [${O}, ${I}]: finite`);
+      t.deepEqual(got.q, want.q, `${path} ${kind}: q [${O}, ${I}]`);
+      t.deepEqual(new Uint32Array(got.s.buffer), new Uint32Array(want.s.buffer), `${path} ${kind}: scales [${O}, ${I}]`);
+      // a NaN in the last row and an inf in the middle one (other threads' rows when O ≥ 128): the earlier wins
+      const late = (O - 1) * I + I - 1, early = (O >> 1) * I + 3;
+      w[late] = ones | 1;
+      t.is(nat!.quantizeRows16Q8(got.q, got.s, w, kind, I, O), late, `${path} ${kind} [${O}, ${I}]: the NaN`);
+      w[early] = ones | 0x8000;
+      t.is(nat!.quantizeRows16Q8(got.q, got.s, w, kind, I, O), Math.min(early, late), `${path} ${kind} [${O}, ${I}]: the first of two`);
+    }
+  }
 }
 
 maybe('widen16 equals quant.ts widen16 for all 65536 bf16 and f16 patterns', (t) => {
@@ -142,4 +179,15 @@ maybe('firstNonFinite finds the first NaN or ±Infinity in [from, to) wherever i
     t.is(nat!.firstNonFinite(b, at + 1, b.length), at < 4000 ? 4000 : -1, `from ${at + 1}`);
     t.is(nat!.firstNonFinite(b, 0, at), at > 4000 ? 4000 : -1, `up to ${at}`);
   }
+});
+
+maybe('without the addon (PIPEGPT_NATIVE=0) int8 loads of F32, F16 and BF16 checkpoints give the addon\'s bytes', (t) => {
+  const names = ['f32', 'qwen3-f16', 'qwen2-bf16-sharded'];
+  const url = pathToFileURL(repoPath('dist/src/model/checkpoint.js')).href;
+  const script = `import { createHash } from 'node:crypto'; import { loadCheckpoint } from ${JSON.stringify(url)};
+    for (const dir of process.argv.slice(1)) console.log(createHash('sha256').update(new Uint8Array(loadCheckpoint(dir, undefined, 'q8').buffer)).digest('hex'));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...names.map(ckptDir)], { encoding: 'utf8', env: { ...process.env, PIPEGPT_NATIVE: '0' } });
+  t.is(r.status, 0, r.stderr);
+  const js = r.stdout.trim().split('\n');
+  names.forEach((name, i) => t.is(js[i], createHash('sha256').update(new Uint8Array(loadCheckpoint(ckptDir(name), undefined, 'q8').buffer)).digest('hex'), name));
 });

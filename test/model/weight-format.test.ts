@@ -85,7 +85,7 @@ test('int8: every pipeline layout gives the in-thread engine\'s bytes (GPT-2, Qw
 const qBits = (q: Int8Array, s: Float32Array) => [Array.from(q), Array.from(new Uint32Array(s.buffer, s.byteOffset, s.length))];
 
 test('int8: the token table (and a tied head) are q8 rows of the checkpoint\'s table; an untied lm_head its own; no f32 copy', (t) => {
-  for (const name of ['f32', 'llama32-rope-llama3']) {  // GPT-2 tied; Llama 3.2 untied
+  for (const name of ['f32', 'llama32-rope-llama3', 'qwen3-f16', 'qwen2-bf16-sharded']) {  // GPT-2 tied; Llama 3.2 untied; F16 and BF16 tables
     const f = loadCheckpoint(ckptDir(name)), q = loadCheckpoint(ckptDir(name), undefined, 'q8');
     const c = f.layout.config, V = c.vocabSize, C = c.nEmbd;
     if (f.wte?.kind !== 'f32' || q.wte?.kind !== 'q8' || f.head?.kind !== 'f32' || q.head?.kind !== 'q8') { t.fail(`${name}: kinds`); continue; }
@@ -94,16 +94,16 @@ test('int8: the token table (and a tied head) are q8 rows of the checkpoint\'s t
     if (c.tied) t.is(q.head, q.wte, `${name}: the tied head is the same table`);
     else { const h = naiveQuantize(f.head.w, V, C); t.deepEqual(qBits(q.head.q, q.head.s), qBits(h.q, h.d), `${name}: lm_head rows`); }
     t.false(q.layout.entries.some((x) => x.name === 'wte' || x.name === 'lm_head'), `${name}: no f32 table in the layout`);
-    // a band of 3 rows at a time (the loader's bands are 16 MiB): the same bytes
+    // a chunk of 3 rows at a time (the loader's chunks are 16 MiB of the file): the same bytes
     const index = indexCheckpoint(ckptDir(name)), banded = { q: new Int8Array(V * C), s: new Float32Array(V * Math.ceil(C / 32)) };
     const target = [...checkpointTensors(c)].find(([, x]) => x.entry === 'wte')!;
-    quantizeRows(index, target, banded, C, 3 * 4 * C);
+    quantizeRows(index, target, banded, 3 * C * (index.tensors.get(target[0])!.info.dtype === 'F32' ? 4 : 2));
     t.deepEqual(qBits(banded.q, banded.s), qBits(e.q, e.d), `${name}: banded`);
   }
 });
 
 test('int8: every linear is the naive q8 of its f32 weight [O, I] (nn.Linear pieces quantized as read, Conv1D ones transposed)', (t) => {
-  for (const name of ['f32', 'llama32-rope-llama3', 'qwen2-bf16-sharded']) {  // Conv1D; nn.Linear with fused q/k/v and gate/up; sharded
+  for (const name of ['f32', 'llama32-rope-llama3', 'qwen2-bf16-sharded', 'qwen3-f16']) {  // Conv1D; nn.Linear with fused q/k/v and gate/up; sharded BF16; F16
     const f = loadCheckpoint(ckptDir(name)), q = loadCheckpoint(ckptDir(name), undefined, 'q8'), shapes = linearShapes(f.layout.config);
     f.layers.forEach((fl, l) => {
       for (const key of ['qkv', 'o', 'up', 'down'] as const) {

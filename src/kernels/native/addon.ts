@@ -27,6 +27,8 @@ export type NativeAddon = Omit<KernelSet, 'attention' | 'rope'> & {
   setSimd(path: NativeSimdPath | 'default'): NativeSimdPath;
   /** Load time: wq [O, I], ws [O, ceil(I/32)] ← w [I, O] f32 (or w [O, I] when transposed), quantized as quantizeQ8 does; several threads. */
   quantizeLinearQ8(wq: Int8Array, ws: Float32Array, w: Float32Array, I: number, O: number, transposed?: boolean): void;
+  /** Load time: wq [O, I], ws ← the 16-bit rows w [O, I] widened exactly and quantized as quantizeLinearQ8(…, true) does; the index of the first NaN / ±Infinity in w, else -1; several threads. */
+  quantizeRows16Q8(wq: Int8Array, ws: Float32Array, w: Uint16Array, kind: 'bf16' | 'f16', I: number, O: number): number;
   /** Load time: index of the first NaN / ±Infinity in a[from, to), else -1. */
   firstNonFinite(a: Float32Array, from: number, to: number): number;
   /** Load time: dst [inp, O] columns [col, col + out) ← src [out, inp] transposed; several threads. */
