@@ -13,17 +13,22 @@ import { forward, type ForwardContext } from '../src/model/forward.js';
 import { wholePart } from '../src/model/tensor-parallel.js';
 import { planParams, viewParams } from '../src/model/param-layout.js';
 import { allocWorkspace } from '../src/model/workspace.js';
+import type { WeightFormat } from '../src/model/weight-format.js';
+import type { KvFormat } from '../src/kv/kv-store.js';
 
-export interface ThreadInit { config: ModelConfig; params: SharedArrayBuffer; backend: string; rows: number; context: number; steps: number }
+// the engine's kv_cache_dtype auto: q8 with int8 weights, f16 with 16-bit ones, f32 with f32
+const KV_FOR: Record<WeightFormat, KvFormat> = { f32: 'f32', bf16: 'f16', f16: 'f16', q8: 'q8' };
+
+export interface ThreadInit { config: ModelConfig; params: SharedArrayBuffer; format: WeightFormat; backend: string; rows: number; context: number; steps: number }
 export interface ThreadResult { decodeMs: number; stepMs: number[]; opMs: Record<string, number> }
 
-const { config: c, params, backend, rows: M, context: L, steps } = workerData as ThreadInit;
+const { config: c, params, format, backend, rows: M, context: L, steps } = workerData as ThreadInit;
 registerAllKernels(backend);
 const base = kernelSet(backend);
 const opMs: Record<string, number> = {};
 let timing = false;
-// matmul is keyed by its shape (I×O): the four projections behave differently
-const key = (op: string, a: unknown[]) => (op === 'matmul' ? `matmul ${a[5]}x${a[6]}` : op);
+// matmul and matmulQ8Rows are keyed by their shape (I×O): the four projections behave differently
+const key = (op: string, a: unknown[]) => (op === 'matmul' ? `matmul ${a[5]}x${a[6]}` : op === 'matmulQ8Rows' ? `matmulQ8Rows ${a[7]}x${a[8]}` : op);
 const timed = Object.fromEntries(OPS.map((op) => [op, (...a: unknown[]) => {
   const t = performance.now();
   (base[op] as (...x: unknown[]) => void)(...a);
@@ -34,9 +39,9 @@ const blockSize = 16, maxBlocksPerSeq = Math.ceil(c.nPositions / blockSize);
 const nBlocks = M * Math.ceil((L + steps) / blockSize);
 const tables = new BlockTables(new BlockPool(nBlocks), blockSize, M, maxBlocksPerSeq);
 const ws = allocWorkspace(c, 256, M);
-const weights = viewParams(planParams(c), params), part = wholePart(weights.layers, c);
+const weights = viewParams(planParams(c, undefined, format), params), part = wholePart(weights.layers, c);
 const ctx: ForwardContext = {
-  config: c, kernels: timed, weights, kv: viewKvStore(c, 'f32', 0, c.nLayer, nBlocks, blockSize),
+  config: c, kernels: timed, weights, kv: viewKvStore(c, KV_FOR[format], 0, c.nLayer, nBlocks, blockSize),
   blockTable: tables.table, maxBlocksPerSeq, ws,
 };
 
