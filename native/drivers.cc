@@ -21,14 +21,23 @@ void matmul(const Path& p, float* out, const float* x, const float* w, const flo
 }
 
 namespace {
-// Σ x² in f64, one accumulator in index order: the same on every path and in the reference
+// Σ x² in f64 as 8 interleaved partial sums (lane l: c ≡ l mod 8, increasing c), combined by one
+// tree: reference/rmsnorm.ts sumSquares8, the same on every path. The lanes are independent
+// chains (the compiler keeps their order: no -ffast-math), where one accumulator in index order
+// was C dependent adds, ~1 µs a 768-wide row.
 double sum_squares(const float* x, i64 C) {
-  double s = 0;
-  for (i64 c = 0; c < C; c++) {
+  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  i64 c = 0;
+  for (; c + 8 <= C; c += 8)
+    for (int l = 0; l < 8; l++) {
+      const double v = x[c + l];
+      s[l] += v * v;
+    }
+  for (int l = 0; c < C; c++, l++) {
     const double v = x[c];
-    s += v * v;
+    s[l] += v * v;
   }
-  return s;
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 inline double rms_scale(const float* x, i64 C, double eps) { return 1.0 / std::sqrt(sum_squares(x, C) / (double)C + eps); }
 }  // namespace

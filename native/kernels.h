@@ -31,7 +31,7 @@
 //            in order k = 0..I-1, on a single f32 accumulator (stored/reloaded exactly between k-blocks);
 //   lmHead   out[r,v] = hsum8(acc) where acc lane l sums c ≡ l (mod 8) in increasing c with FMA
 //            (a partial last chunk is read zero-padded) and hsum8 is one fixed tree;
-//   rmsnorm, the q/k norm of rope: Σx² in f64 in index order (one accumulator, both paths), then
+//   rmsnorm, the q/k norm of rope: Σx² in f64 in 8 interleaved partial sums and one tree (every path), then
 //            w · f32(x · s) elementwise; rope's rotation is f32 mul, mul, sub/add without FMA. Both
 //            are bit-identical across paths (and to the reference backend).
 //   matmulQ8 out[r,j] = (bias +) s, s = Σ_b f32(f32(xd·ws)·S_b) in increasing b, f32 mul, mul, add

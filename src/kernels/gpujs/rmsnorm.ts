@@ -1,7 +1,8 @@
 // gpu.js RMSNorm (HF LlamaRMSNorm).   [n, C] → [n, C]
 // Two kernels: per-row scale s = 1/√(Σx²/C + eps) (one thread per row, in index order), then one
 // thread per element w · (x · s). The sum accumulates in the mode's float (f32 on headlessgl/webasm,
-// f64 on cpu) where the reference uses f64. out may alias inp (the input is staged first).
+// f64 on cpu) where the reference sums 8 interleaved f64 partials. out may alias inp (the input is
+// staged first).
 import type { KernelSet } from '../names.js';
 import { as2d, bucket, kernelFor, padded, rowCol, runKernel } from './context.js';
 

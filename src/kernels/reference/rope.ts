@@ -3,13 +3,12 @@
 // each head is first RMS-normalized over its D values like rmsnorm.ts. The f32 arithmetic of the
 // rotation is spelled out (fround per product), so this matches the native backend bit for bit.
 import type { KernelSet, RopeArgs } from '../names.js';
+import { sumSquares8 } from './rmsnorm.js';
 
 function head(a: RopeArgs, x: number, norm: Float32Array | null, cs: number): void {
   const { qkv, headDim: D } = a, half = D / 2;
   if (norm) {
-    let ss = 0;
-    for (let i = 0; i < D; i++) ss += qkv[x + i] * qkv[x + i];
-    const s = 1 / Math.sqrt(ss / D + a.eps);
+    const s = 1 / Math.sqrt(sumSquares8(qkv, x, D) / D + a.eps);
     for (let i = 0; i < D; i++) qkv[x + i] = norm[i] * Math.fround(qkv[x + i] * s);
   }
   for (let i = 0; i < half; i++) {
