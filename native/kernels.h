@@ -51,6 +51,7 @@
 // the addon loads in any number of worker threads.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -83,6 +84,39 @@ struct KvQ8 {
   float d() const { float v; std::memcpy(&v, block(), 4); return v; }
   float operator[](i64 i) const { return (*this + i).d() * (float)*(*this + i).q(); }
 };
+
+// One LayerNorm row: mean and variance in f64, each as 16 interleaved partial sums (lane l: c ≡ l
+// mod 16, increasing c) folded by halves (lane l += lane l + 8, then + 4, + 2, + 1); then
+// out[c] = f32((x[c] − mean) · rstd · w[c] + b[c]) in f64. Each path compiles this one body for
+// its ISA (Path::layernorm_row): the lanes are independent chains and the rest is elementwise, so
+// the compiler's vectors keep every operation and its order (no -ffast-math, -ffp-contract=off),
+// and every path gives the same bits. (Four lanes left each pass a chain of C/4 dependent adds.)
+__attribute__((always_inline)) inline double fold16(double* s) {
+  for (int h = 8; h >= 1; h /= 2)
+    for (int l = 0; l < h; l++) s[l] += s[l + h];
+  return s[0];
+}
+__attribute__((always_inline)) inline void layernorm_row_body(float* o, const float* x, const float* w, const float* b, i64 C, double eps) {
+  constexpr int L = 16;
+  double s[L] = {0};
+  i64 c = 0;
+  for (; c + L <= C; c += L)
+    for (int l = 0; l < L; l++) s[l] += (double)x[c + l];
+  for (int l = 0; c < C; c++, l++) s[l] += (double)x[c];
+  const double mean = fold16(s) / (double)C;
+  double v[L] = {0};
+  for (c = 0; c + L <= C; c += L)
+    for (int l = 0; l < L; l++) {
+      const double d = (double)x[c + l] - mean;
+      v[l] += d * d;
+    }
+  for (int l = 0; c < C; c++, l++) {
+    const double d = (double)x[c] - mean;
+    v[l] += d * d;
+  }
+  const double rstd = 1.0 / std::sqrt(fold16(v) / (double)C + eps);
+  for (c = 0; c < C; c++) o[c] = (float)(((double)x[c] - mean) * rstd * (double)w[c] + (double)b[c]);
+}
 
 struct Path {
   const char* name;  // "portable" | "avx2-fma" (exported to JS as-is)
@@ -137,6 +171,8 @@ struct Path {
   // (for paths that offset the weights to u8). Same bits as the two calls; null where the path has
   // none. The driver calls it for n ≥ 4 rows (fewer go through q8_dots and q8_combine).
   void (*q8_tile)(float* s, const int8_t* xq, const float* xd, const int32_t* xs, i64 n, const int8_t* w, i64 ldw, i64 Ip, const float* wsT) = nullptr;
+  // layernorm_row_body compiled for the path (o may be x)
+  void (*layernorm_row)(float* o, const float* x, const float* w, const float* b, i64 C, double eps) = nullptr;
 };
 
 extern const Path kPortablePath;
@@ -191,7 +227,6 @@ struct RopeArgs {
 void embedding(float* out, const int32_t* tok, const int32_t* pos, const float* wte, const float* wpe, i64 n, i64 C);
 void residual(float* out, const float* a, const float* b, i64 len);
 void kvwrite(const float* qkv, float* kc, float* vc, const int32_t* slots, i64 n, i64 qDim, i64 kvDim, i64 c0, i64 c1);
-void layernorm(float* out, const float* inp, const float* w, const float* b, i64 n, i64 C, double eps);
 
 // drivers.cc
 void matmul(const Path& p, float* out, const float* x, const float* w, const float* bias, i64 n, i64 I, i64 O, i64 j0, i64 j1);

@@ -44,7 +44,8 @@ napi_value js_layernorm(napi_env env, napi_callback_info info) {
   float* w = a.f32(2, C, F, "w");
   float* b = a.f32(3, C, F, "b");
   if (!a.ok) return nullptr;
-  layernorm(out, inp, w, b, n, C, eps);
+  const Path& p = path();
+  for (i64 r = 0; r < n; r++) p.layernorm_row(out + r * C, inp + r * C, w, b, C, eps);
   return nullptr;
 }
 

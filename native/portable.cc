@@ -34,28 +34,6 @@ void kvwrite(const float* qkv, float* kc, float* vc, const int32_t* slots, i64 n
   }
 }
 
-// LayerNorm: statistics in f64 like the reference; the normalization in f64 per element.
-void layernorm(float* out, const float* inp, const float* w, const float* b, i64 n, i64 C, double eps) {
-  for (i64 r = 0; r < n; r++) {
-    const float* x = inp + r * C;
-    float* o = out + r * C;
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    i64 c = 0;
-    for (; c + 4 <= C; c += 4) { s0 += x[c]; s1 += x[c + 1]; s2 += x[c + 2]; s3 += x[c + 3]; }
-    for (; c < C; c++) s0 += x[c];
-    const double mean = ((s0 + s1) + (s2 + s3)) / (double)C;
-    double v0 = 0, v1 = 0, v2 = 0, v3 = 0;
-    c = 0;
-    for (; c + 4 <= C; c += 4) {
-      const double d0 = x[c] - mean, d1 = x[c + 1] - mean, d2 = x[c + 2] - mean, d3 = x[c + 3] - mean;
-      v0 += d0 * d0; v1 += d1 * d1; v2 += d2 * d2; v3 += d3 * d3;
-    }
-    for (; c < C; c++) { const double d = x[c] - mean; v0 += d * d; }
-    const double rstd = 1.0 / std::sqrt(((v0 + v1) + (v2 + v3)) / (double)C + eps);
-    for (c = 0; c < C; c++) o[c] = (float)((x[c] - mean) * rstd * w[c] + b[c]);
-  }
-}
-
 namespace {
 
 // out [n, O] with row stride ldo ≥ O (a column range of a wider matrix), w [I, O] with row stride ldw
@@ -182,12 +160,15 @@ void narrow16(uint16_t* dst, const float* src, i64 len) {
   for (i64 i = 0; i < len; i++) dst[i] = f32_to_f16(src[i]);
 }
 
+void layernorm_row(float* o, const float* x, const float* w, const float* b, i64 C, double eps) { layernorm_row_body(o, x, w, b, C, eps); }
+
 }  // namespace
 
 const Path kPortablePath = {
     "portable", matmul_acc, lmhead, gelu, swiglu, scale_mul, rotate_half, logsoftmax_row, argmax_row,
     attn_scores<const float*>, softmax, attn_values<const float*>, q8_dots_portable, q8_combine_portable, widen16_portable, nullptr,
     quantize_row_q8, attn_scores<const uint16_t*>, attn_values<const uint16_t*>, attn_scores<KvQ8>, attn_values<KvQ8>, narrow16,
+    nullptr, layernorm_row,
 };
 
 }  // namespace pg

@@ -320,6 +320,9 @@ PG_AVX2_F16C void narrow16(uint16_t* dst, const float* src, i64 len) {
   std::memcpy(dst + i, h, (size_t)(len - i) * sizeof(uint16_t));
 }
 
+// layernorm_row_body on this path's vectors (same bits: kernels.h)
+PG_AVX2 void layernorm_row(float* o, const float* x, const float* w, const float* b, i64 C, double eps) { layernorm_row_body(o, x, w, b, C, eps); }
+
 }  // namespace
 }  // namespace avx2
 
@@ -327,7 +330,7 @@ const Path kAvx2Path = {
     "avx2-fma", avx2::matmul_acc, avx2::lmhead, avx2::gelu, avx2::swiglu, avx2::scale_mul, avx2::rotate_half,
     avx2::logsoftmax_row, avx2::argmax_row, avx2::attn_scores<const float*>, avx2::softmax_row, avx2::attn_values<const float*>, avx2::q8_dots, avx2::q8_combine, avx2::widen16, avx2::matmul16_acc,
     avx2::quantize_row_q8, avx2::attn_scores<const uint16_t*>, avx2::attn_values<const uint16_t*>, avx2::attn_scores<KvQ8>,
-    avx2::attn_values<KvQ8>, avx2::narrow16,
+    avx2::attn_values<KvQ8>, avx2::narrow16, nullptr, avx2::layernorm_row,
 };
 
 }  // namespace pg

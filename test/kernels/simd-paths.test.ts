@@ -6,7 +6,7 @@
 // AMX. Shapes cover each tile height (1..12 rows of a row block; 16-row AMX groups and leftovers),
 // partial column groups (1..31 columns past the last full 32) and both blockings (≤ 32 rows:
 // 32-deep slabs; more: 256 × 256 blocks), whole and on column shards; then a whole model's logits
-// in f32 and int8 on each path.
+// in f32 and int8 on each path; and layernorm (one f64 recipe compiled per ISA) on every path.
 import { createHash } from 'node:crypto';
 import test from 'ava';
 import { rand } from '../helpers/naive-ops.js';
@@ -65,6 +65,22 @@ const SHAPES: Array<[number, number, number]> = [[5, 33, 1], [9, 40, 17], [12, 3
       return [bits(a), bits(e)];
     });
     for (const p of have) t.deepEqual(got.get(p), got.get(have[0]), `${p} ${n}x${I}x${O}`);
+  }
+});
+
+(why || have.length < 2 ? test.skip : test)(`layernorm gives the same bits on every path, portable included (${have.join(', ') || why})`, (t) => {
+  const k = kernelSet('native');
+  for (const C of [1, 7, 15, 16, 17, 33, 100, 768, 1000]) {
+    const n = 5, x = rand(n * C, C, 3), w = rand(C, C + 1, 1), b = rand(C, C + 2, 0.5);
+    x[0] = 1e6;  // a large value: the partial sums' order shows in the low bits
+    const got = onEach(have, () => {
+      const out = new Float32Array(n * C), inPlace = x.slice();
+      k.layernorm(out, x, w, b, n, C, 1e-5);
+      k.layernorm(inPlace, inPlace, w, b, n, C, 1e-5);
+      return [bits(out), bits(inPlace)];
+    });
+    for (const p of have) t.deepEqual(got.get(p), got.get('portable'), `${p} C ${C}`);
+    t.is(got.get('portable')![1], got.get('portable')![0], `in place, C ${C}`);
   }
 });
 
