@@ -253,8 +253,11 @@ void matmul_16(const Path& p, float* out, const float* x, const uint16_t* w, int
 void embedding_q8(float* out, const int32_t* tok, const int32_t* pos, const int8_t* wq, const float* ws, const float* wpe, i64 n, i64 C);
 // load time: index of the first NaN / ±inf in a[0, n), else -1
 i64 first_non_finite(const float* a, i64 n);
-// load time: dst[i·O + col + j] = src[j·inp + i] (an [out, inp] nn.Linear weight into columns of [inp, O])
-void transpose_into(float* dst, const float* src, i64 out, i64 inp, i64 O, i64 col);
+// load time: dst[i·O + col + j] = src[j·inp + i] (an [out, inp] nn.Linear weight into columns of [inp, O]); T = float or uint16_t
+template <typename T>
+void transpose_into(T* dst, const T* src, i64 out, i64 inp, i64 O, i64 col);
+// load time: index of the first inf / NaN among n 16-bit values (kind as widen16), else -1
+i64 first_non_finite16(const uint16_t* a, i64 n, int kind);
 // one row's Q8 quantization (src/kernels/quant.ts): q [nb·32] (zero-padded), d [nb]
 void quantize_row_q8(int8_t* q, float* d, const float* x, i64 I);
 

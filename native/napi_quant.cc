@@ -112,17 +112,38 @@ napi_value js_firstnonfinite(napi_env env, napi_callback_info info) {
   return r;
 }
 
-// transposeInto(dst, src, out, inp, O, col): dst [inp, O] columns [col, col + out) ← src [out, inp]ᵀ (load time)
-napi_value js_transposeinto(napi_env env, napi_callback_info info) {
-  const char* F = "transposeInto";
+// transposeInto(dst, src, out, inp, O, col): dst [inp, O] columns [col, col + out) ← src [out, inp]ᵀ (load
+// time); transpose16Into the same on 16-bit values (Uint16Array)
+template <bool k16>
+napi_value transpose_js(napi_env env, napi_callback_info info) {
+  const char* F = k16 ? "transpose16Into" : "transposeInto";
   Args a(env, info, 6, F);
   const i64 out = a.num(2, F, "out"), inp = a.num(3, F, "inp"), O = a.num(4, F, "O"), col = a.num(5, F, "col");
   if (a.ok && (col < 0 || col + out > O)) a.fail(F, "columns [col, col + out) must lie within [0, O)");
-  float* dst = a.f32(0, inp * O, F, "dst");
-  float* src = a.f32(1, out * inp, F, "src");
-  if (!a.ok) return nullptr;
-  if (out > 0 && inp > 0) transpose_into(dst, src, out, inp, O, col);
+  if constexpr (k16) {
+    uint16_t* dst = a.u16(0, inp * O, F, "dst");
+    uint16_t* src = a.u16(1, out * inp, F, "src");
+    if (a.ok && out > 0 && inp > 0) transpose_into(dst, src, out, inp, O, col);
+  } else {
+    float* dst = a.f32(0, inp * O, F, "dst");
+    float* src = a.f32(1, out * inp, F, "src");
+    if (a.ok && out > 0 && inp > 0) transpose_into(dst, src, out, inp, O, col);
+  }
   return nullptr;
+}
+napi_value js_transposeinto(napi_env env, napi_callback_info info) { return transpose_js<false>(env, info); }
+napi_value js_transpose16into(napi_env env, napi_callback_info info) { return transpose_js<true>(env, info); }
+
+// firstNonFinite16(a, kind): index of the first inf / NaN among the 16-bit values ("bf16" | "f16"), else -1 (load time)
+napi_value js_firstnonfinite16(napi_env env, napi_callback_info info) {
+  const char* F = "firstNonFinite16";
+  Args a(env, info, 2, F);
+  const int k = a.kind16(1, F);
+  uint16_t* arr = a.ok ? a.u16(0, 0, F, "a") : nullptr;
+  if (!a.ok) return nullptr;
+  napi_value r;
+  napi_create_double(env, (double)first_non_finite16(arr, a.len(0), k), &r);
+  return r;
 }
 
 // quantizeLinearQ8(wq, ws, w, I, O[, transposed]): wq [O, I] int8, ws [O, ceil(I/32)] ← w [I, O] f32,

@@ -171,8 +171,10 @@ i64 first_non_finite(const float* a, i64 n) {
 }
 
 // dst[i·O + col + j] = src[j·inp + i]: an nn.Linear weight [out, inp] into columns of [inp, O]
-// (load time). 32 × 32 tiles, so both sides move whole cache lines; threads take bands of dst rows.
-void transpose_into(float* dst, const float* src, i64 out, i64 inp, i64 O, i64 col) {
+// (load time), f32 or 16-bit. 32 × 32 tiles, so both sides move whole cache lines; threads take
+// bands of dst rows.
+template <typename T>
+void transpose_into(T* dst, const T* src, i64 out, i64 inp, i64 O, i64 col) {
   constexpr i64 TB = 32;
   split_rows(inp, [&](i64 i0, i64 i1) {
     for (i64 jb = 0; jb < out; jb += TB) {
@@ -184,6 +186,22 @@ void transpose_into(float* dst, const float* src, i64 out, i64 inp, i64 O, i64 c
       }
     }
   });
+}
+template void transpose_into<float>(float*, const float*, i64, i64, i64, i64);
+template void transpose_into<uint16_t>(uint16_t*, const uint16_t*, i64, i64, i64, i64);
+
+// Index of the first inf / NaN among n 16-bit values (kind as widen16: exponent field all ones), else -1.
+i64 first_non_finite16(const uint16_t* a, i64 n, int kind) {
+  const uint16_t ones = kind == 1 ? 0x7c00 : 0x7f80;
+  constexpr i64 B = 1024;
+  for (i64 b = 0; b < n; b += B) {
+    const i64 e = std::min(b + B, n);
+    unsigned any = 0;
+    for (i64 i = b; i < e; i++) any |= (unsigned)((a[i] & ones) == ones);
+    if (!any) continue;
+    for (i64 i = b; i < e; i++) if ((a[i] & ones) == ones) return i;
+  }
+  return -1;
 }
 
 namespace {

@@ -56,6 +56,21 @@ export function transposeInto(dest: Float32Array, src: Float32Array, out: number
   for (let j = 0; j < out; j++) for (let i = 0; i < inp; i++) dest[i * O + col + j] = src[j * inp + i];
 }
 
+/** transposeInto for 16-bit values (a weight copied in its checkpoint's own 16-bit type). */
+export function transpose16Into(dest: Uint16Array, src: Uint16Array, out: number, inp: number, O: number, col: number): void {
+  const nat = addonOrNull();
+  if (nat !== null) { nat.transpose16Into(dest, src, out, inp, O, col); return; }
+  for (let j = 0; j < out; j++) for (let i = 0; i < inp; i++) dest[i * O + col + j] = src[j * inp + i];
+}
+
+/** Index of the first ±Infinity or NaN among the 16-bit values a (exponent field all ones), else -1. */
+export function firstNonFinite16(a: Uint16Array, kind: Kind16): number {
+  const nat = addonOrNull();
+  if (nat !== null) return nat.firstNonFinite16(a, kind);
+  const ones = kind === 'f16' ? 0x7c00 : 0x7f80;
+  return a.findIndex((h) => (h & ones) === ones);
+}
+
 /** out[i] = the exact f32 of the 16-bit src[i] (bf16 or IEEE f16), i < src.length. */
 export function widen16Into(out: Float32Array, src: Uint16Array, kind: Kind16): void {
   const nat = addonOrNull();

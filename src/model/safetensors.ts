@@ -4,7 +4,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CheckpointError } from '../errors.js';
 import { q8Blocks } from '../kernels/quant.js';
-import { firstNonFinite, quantizeLinear, quantizeRows16, widen16Into } from './load-convert.js';
+import { firstNonFinite, firstNonFinite16, quantizeLinear, quantizeRows16, widen16Into } from './load-convert.js';
 
 /** Bytes per element of every dtype safetensors defines; only F32/F16/BF16 can be model weights. */
 const ITEM_SIZE: Record<string, number> = {
@@ -162,6 +162,25 @@ export function readTensorQ8Rows(file: SafetensorsFile, t: TensorInfo, wq: Int8A
       valueAt = (k) => { const one = new Float32Array(1); widen16Into(one, h.subarray(k, k + 1), kind); return one[0]; };
     }
     if (bad >= 0) throw nonFinite(file, t, r0 * I + bad, valueAt(bad));
+  });
+}
+
+/**
+ * Reads an F16 or BF16 tensor's values as they are, a chunk of whole rows of `rowLen` values at a
+ * time: use(h, at) gets the values from flat index `at` on (a view of the shared chunk buffer,
+ * valid during the call). NaN and ±Infinity are refused as readTensorF32 refuses them.
+ */
+export function readTensor16(file: SafetensorsFile, t: TensorInfo, rowLen: number, use: (h: Uint16Array, at: number) => void): void {
+  if (t.dtype !== 'F16' && t.dtype !== 'BF16') throw new CheckpointError(file.path, `tensor "${t.name}": ${t.dtype}, expected F16 or BF16`);
+  const kind = t.dtype === 'F16' ? 'f16' : 'bf16';
+  eachChunk(file, t, 0, t.byteLength, rowLen * 2, CHUNK_BYTES, (chunk, n, done) => {
+    const h = new Uint16Array(chunk, 0, n / 2), bad = firstNonFinite16(h, kind);
+    if (bad >= 0) {
+      const one = new Float32Array(1);
+      widen16Into(one, h.subarray(bad, bad + 1), kind);
+      throw nonFinite(file, t, done / 2 + bad, one[0]);
+    }
+    use(h, done / 2);
   });
 }
 

@@ -147,3 +147,16 @@ test('with int8 weights, NaN or infinite values in a table quantized as read (F3
   refused(as16('F16', 0x7e00, (V - 1) * C + 5), `element [${V - 1}, 5] is NaN`);
   refused(as16('BF16', 0x7f80, 3 * C), 'element [3, 0] is Infinity');
 });
+
+test('16-bit weights held in their own type (copied as read) refuse NaN or infinite values the same way', (t) => {
+  const ts = tensors(), w = ts.get('h.1.mlp.c_fc.weight')!, n = w.shape[0] * w.shape[1];
+  for (const [dtype, format, one, bad, value] of [['F16', 'f16', 0x3c00, 0xfc00, '-Infinity'], ['BF16', 'bf16', 0x3f80, 0x7fc0, 'NaN']] as const) {
+    const u = new Uint16Array(n).fill(one);
+    u[n - 1] = bad;
+    const m = new Map(ts); m.set('h.1.mlp.c_fc.weight', { dtype, shape: w.shape, data: Buffer.from(u.buffer) });
+    const dir = tempCheckpoint(SRC, build(m));
+    const e = t.throws(() => loadCheckpoint(dir, undefined, format), { instanceOf: CheckpointError });
+    t.is(e?.message, `${join(dir, 'model.safetensors')}: tensor "h.1.mlp.c_fc.weight": element [${w.shape[0] - 1}, ${w.shape[1] - 1}] is ${value}; ` +
+      'NaN or infinite weights make every output meaningless (greedy picks token 0, log-probs are NaN), so this checkpoint is refused');
+  }
+});

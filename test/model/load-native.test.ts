@@ -167,6 +167,23 @@ maybe('transposeInto writes the [out, in] matrix into columns [col, col + out) o
   t.throws(() => nat!.transposeInto(new Float32Array(20), new Float32Array(8), 4, 2, 10, 7), { message: /columns \[col, col \+ out\)/ });
 });
 
+maybe('transpose16Into moves the 16-bit values as transposeInto moves f32 ones; firstNonFinite16 finds the first inf / NaN pattern', (t) => {
+  for (const [out, inp, O, col] of [[1, 1, 1, 0], [33, 70, 100, 5], [64, 96, 200, 136], [130, 31, 130, 0]]) {
+    const src = Uint16Array.from({ length: out * inp }, (_, i) => (i * 40503) & 0xffff), dst = new Uint16Array(inp * O).fill(7);
+    nat!.transpose16Into(dst, src, out, inp, O, col);
+    let bad = 0;
+    for (let i = 0; i < inp; i++) for (let c = 0; c < O; c++) if (dst[i * O + c] !== (c >= col && c < col + out ? src[(c - col) * inp + i] : 7)) bad++;
+    t.is(bad, 0, `${out}x${inp} into [${inp}, ${O}] at ${col}`);
+  }
+  for (const [kind, ones] of [['f16', 0x7c00], ['bf16', 0x7f80]] as const) {
+    const a = new Uint16Array(3000).fill(ones - 1);  // the largest finite magnitude
+    t.is(nat!.firstNonFinite16(a, kind), -1, kind);
+    a[2999] = ones | 0x8000; a[1500] = ones | 3; a[1024] = ones ^ 0x0400;  // -inf, a NaN, a finite value one exponent bit short
+    t.is(nat!.firstNonFinite16(a, kind), 1500, `${kind}: the NaN first`);
+    t.is(nat!.firstNonFinite16(a.subarray(1501), kind), 1498, `${kind}: then -inf`);
+  }
+});
+
 maybe('firstNonFinite finds the first NaN or ±Infinity in [from, to) wherever it is (block edges included), else -1', (t) => {
   const a = Float32Array.from({ length: 5000 }, rng(9));
   t.is(nat!.firstNonFinite(a, 0, a.length), -1);
@@ -181,13 +198,16 @@ maybe('firstNonFinite finds the first NaN or ±Infinity in [from, to) wherever i
   }
 });
 
-maybe('without the addon (PIPEGPT_NATIVE=0) int8 loads of F32, F16 and BF16 checkpoints give the addon\'s bytes', (t) => {
-  const names = ['f32', 'qwen3-f16', 'qwen2-bf16-sharded'];
+maybe('without the addon (PIPEGPT_NATIVE=0) int8 and 16-bit loads of F32, F16 and BF16 checkpoints give the addon\'s bytes', (t) => {
+  // [checkpoint, format]: int8 from each dtype; 16-bit weights in their own type (copied, transposed or not) and in the other
+  const cases = [['f32', 'q8'], ['qwen3-f16', 'q8'], ['qwen2-bf16-sharded', 'q8'], ['qwen3-f16', 'f16'], ['qwen2-bf16-sharded', 'bf16'],
+    ['f16-prefix', 'f16'], ['bf16-sharded', 'bf16'], ['qwen3-f16', 'bf16']] as const;
   const url = pathToFileURL(repoPath('dist/src/model/checkpoint.js')).href;
   const script = `import { createHash } from 'node:crypto'; import { loadCheckpoint } from ${JSON.stringify(url)};
-    for (const dir of process.argv.slice(1)) console.log(createHash('sha256').update(new Uint8Array(loadCheckpoint(dir, undefined, 'q8').buffer)).digest('hex'));`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...names.map(ckptDir)], { encoding: 'utf8', env: { ...process.env, PIPEGPT_NATIVE: '0' } });
+    const a = process.argv.slice(1);
+    for (let i = 0; i < a.length; i += 2) console.log(createHash('sha256').update(new Uint8Array(loadCheckpoint(a[i], undefined, a[i + 1]).buffer)).digest('hex'));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...cases.flatMap(([n, f]) => [ckptDir(n), f])], { encoding: 'utf8', env: { ...process.env, PIPEGPT_NATIVE: '0' } });
   t.is(r.status, 0, r.stderr);
   const js = r.stdout.trim().split('\n');
-  names.forEach((name, i) => t.is(js[i], createHash('sha256').update(new Uint8Array(loadCheckpoint(ckptDir(name), undefined, 'q8').buffer)).digest('hex'), name));
+  cases.forEach(([name, f], i) => t.is(js[i], createHash('sha256').update(new Uint8Array(loadCheckpoint(ckptDir(name), undefined, f).buffer)).digest('hex'), `${name} as ${f}`));
 });

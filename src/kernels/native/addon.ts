@@ -33,6 +33,10 @@ export type NativeAddon = Omit<KernelSet, 'attention' | 'rope'> & {
   firstNonFinite(a: Float32Array, from: number, to: number): number;
   /** Load time: dst [inp, O] columns [col, col + out) ← src [out, inp] transposed; several threads. */
   transposeInto(dst: Float32Array, src: Float32Array, out: number, inp: number, O: number, col: number): void;
+  /** transposeInto on 16-bit values. */
+  transpose16Into(dst: Uint16Array, src: Uint16Array, out: number, inp: number, O: number, col: number): void;
+  /** Load time: index of the first ±Infinity / NaN among 16-bit values of `kind`, else -1. */
+  firstNonFinite16(a: Uint16Array, kind: 'bf16' | 'f16'): number;
   /** Load time: dst[i] = the exact f32 of the 16-bit src[i], as quant.ts widen16. */
   widen16(dst: Float32Array, src: Uint16Array, kind: 'bf16' | 'f16', len: number): void;
   /** Load time: dst[i] = src[i] rounded to nearest even to bf16 / f16 bits, as kernels/f16.ts toBf16 / toF16. */
