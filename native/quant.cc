@@ -126,7 +126,6 @@ void narrow_16(const Path& p, uint16_t* dst, const float* src, i64 n, int kind) 
 i64 quantize_rows16_q8(const Path& p, int8_t* wq, float* ws, const uint16_t* w, int kind, i64 I, i64 O) {
   const QuantizeRow qr = p.quantize_row_q8;
   const auto widen = p.widen16;
-  const uint16_t ones = kind == 1 ? 0x7c00 : 0x7f80;  // f16 / bf16 exponent field: all ones = inf or NaN
   const i64 nb = (I + QB - 1) / QB;
   std::atomic<i64> first{INT64_MAX};
   split_rows(O, [&](i64 o0, i64 o1) {
@@ -136,9 +135,8 @@ i64 quantize_rows16_q8(const Path& p, int8_t* wq, float* ws, const uint16_t* w, 
     for (i64 j = o0; j < o1; j++) {
       const uint16_t* src = w + j * I;
       if (bad == INT64_MAX) {
-        unsigned any = 0;
-        for (i64 k = 0; k < I; k++) any |= (unsigned)((src[k] & ones) == ones);
-        if (any) for (i64 k = 0; k < I; k++) if ((src[k] & ones) == ones) { bad = j * I + k; break; }
+        const i64 k = first_non_finite16(src, I, kind);
+        if (k >= 0) bad = j * I + k;
       }
       widen(row.data(), src, I, kind);
       qr(q.data(), ws + j * nb, row.data(), I);

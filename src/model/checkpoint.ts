@@ -108,14 +108,14 @@ export function loadIndexed(index: CheckpointIndex, stage?: StageSpec, format: W
   const shapes = linearShapes(c);
   weights.layers.forEach((lw, i) => {
     for (const key of ['qkv', 'o', 'up', 'down'] as const) {
-      linears.set(`L${layout.stage.layerStart + i}.${key}.w`, { store: lw[key], I: shapes[key][0], O: shapes[key][1], tmp: null, left: 0, raw16: lw[key].kind === 'bf16' || lw[key].kind === 'f16' });
+      linears.set(`L${layout.stage.layerStart + i}.${key}.w`, { store: lw[key], I: shapes[key][0], O: shapes[key][1], tmp: null, left: 0, raw16: DTYPE16[lw[key].kind] !== undefined });
     }
   });
   for (const [name, t] of ckpt) {
     const lin = linears.get(t.entry);
     if (!lin) continue;
     lin.left++;
-    lin.raw16 &&= index.tensors.get(name)!.info.dtype === { bf16: 'BF16', f16: 'F16' }[lin.store.kind as 'bf16' | 'f16'];
+    lin.raw16 &&= index.tensors.get(name)!.info.dtype === DTYPE16[lin.store.kind];
   }
   const pool = new TempPool(Math.max(0, ...[...linears.values()].map((l) => l.I * l.O)));
   for (const [name, t] of ckpt) {
@@ -144,6 +144,9 @@ export function quantizeRows(index: CheckpointIndex, [name]: [string, TensorTarg
  * `raw16`: held in 16 bits and every piece in that same type, so pieces are copied as read.
  */
 interface Linear { store: WeightStore; I: number; O: number; tmp: Float32Array | null; left: number; raw16: boolean }
+
+/** The checkpoint dtype whose values a 16-bit store holds as they are. */
+const DTYPE16: Partial<Record<WeightStore['kind'], string>> = { bf16: 'BF16', f16: 'F16' };
 
 /**
  * f32 temporaries of one size (the largest linear), reused: a fresh one per linear meant ~0.3 GB

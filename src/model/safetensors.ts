@@ -3,7 +3,7 @@
 // Format: u64 LE header length N | N bytes of JSON | data. Offsets are relative to the data start.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CheckpointError } from '../errors.js';
-import { q8Blocks } from '../kernels/quant.js';
+import { q8Blocks, type Kind16 } from '../kernels/quant.js';
 import { firstNonFinite, firstNonFinite16, quantizeLinear, quantizeRows16, widen16Into } from './load-convert.js';
 
 /** Bytes per element of every dtype safetensors defines; only F32/F16/BF16 can be model weights. */
@@ -150,18 +150,14 @@ export function readTensorQ8Rows(file: SafetensorsFile, t: TensorInfo, wq: Int8A
   eachChunk(file, t, 0, t.byteLength, I * item, chunkBytes, (chunk, n, done) => {
     const r0 = done / (I * item), rows = n / (I * item);
     const q = wq.subarray(r0 * I, (r0 + rows) * I), s = ws.subarray(r0 * nb, (r0 + rows) * nb);
-    let bad: number, valueAt: (k: number) => number;
     if (t.dtype === 'F32') {
-      const f = new Float32Array(chunk, 0, n / 4);
-      bad = firstNonFinite(f, 0, f.length);
+      const f = new Float32Array(chunk, 0, n / 4), bad = firstNonFinite(f, 0, f.length);
+      if (bad >= 0) throw nonFinite(file, t, r0 * I + bad, f[bad]);
       quantizeLinear(q, s, f, I, rows, true);
-      valueAt = (k) => f[k];
     } else {
-      const h = new Uint16Array(chunk, 0, n / 2), kind = t.dtype === 'F16' ? 'f16' : 'bf16';
-      bad = quantizeRows16(q, s, h, kind, I, rows);
-      valueAt = (k) => { const one = new Float32Array(1); widen16Into(one, h.subarray(k, k + 1), kind); return one[0]; };
+      const h = new Uint16Array(chunk, 0, n / 2), bad = quantizeRows16(q, s, h, kind16(t), I, rows);
+      if (bad >= 0) throw nonFinite(file, t, r0 * I + bad, widenOne(h[bad], kind16(t)));
     }
-    if (bad >= 0) throw nonFinite(file, t, r0 * I + bad, valueAt(bad));
   });
 }
 
@@ -172,14 +168,10 @@ export function readTensorQ8Rows(file: SafetensorsFile, t: TensorInfo, wq: Int8A
  */
 export function readTensor16(file: SafetensorsFile, t: TensorInfo, rowLen: number, use: (h: Uint16Array, at: number) => void): void {
   if (t.dtype !== 'F16' && t.dtype !== 'BF16') throw new CheckpointError(file.path, `tensor "${t.name}": ${t.dtype}, expected F16 or BF16`);
-  const kind = t.dtype === 'F16' ? 'f16' : 'bf16';
+  const kind = kind16(t);
   eachChunk(file, t, 0, t.byteLength, rowLen * 2, CHUNK_BYTES, (chunk, n, done) => {
     const h = new Uint16Array(chunk, 0, n / 2), bad = firstNonFinite16(h, kind);
-    if (bad >= 0) {
-      const one = new Float32Array(1);
-      widen16Into(one, h.subarray(bad, bad + 1), kind);
-      throw nonFinite(file, t, done / 2 + bad, one[0]);
-    }
+    if (bad >= 0) throw nonFinite(file, t, done / 2 + bad, widenOne(h[bad], kind));
     use(h, done / 2);
   });
 }
@@ -208,6 +200,16 @@ function eachChunk(file: SafetensorsFile, t: TensorInfo, first: number, bytes: n
   } finally {
     closeSync(fd);
   }
+}
+
+/** The 16-bit type of an F16 / BF16 tensor. */
+const kind16 = (t: TensorInfo): Kind16 => (t.dtype === 'F16' ? 'f16' : 'bf16');
+
+/** The f32 value of one 16-bit pattern (for messages). */
+function widenOne(h: number, kind: Kind16): number {
+  const one = new Float32Array(1);
+  widen16Into(one, Uint16Array.of(h), kind);
+  return one[0];
 }
 
 function nonFinite(file: SafetensorsFile, t: TensorInfo, flat: number, value: number): CheckpointError {
