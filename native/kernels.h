@@ -193,6 +193,9 @@ void quantize_linear_q8(const Path& p, int8_t* wq, float* ws, const float* w, i6
 // wq [O, I] int8, ws [O, ceil(I/32)] ← the rows of w [O, I] 16-bit (kind as widen16) widened exactly, as
 // quantize_linear_q8(transposed) would quantize them; the index of the first NaN / ±inf in w, else -1 (load time)
 i64 quantize_rows16_q8(const Path& p, int8_t* wq, float* ws, const uint16_t* w, int kind, i64 I, i64 O);
+// rows [i0, i0 + R) of a linear w [I, O], src [R, O] f32 (kind -1) or 16-bit (kind as widen16), into its
+// columns' q8 rows as quantize_linear_q8 would quantize them; the index in src of the first NaN / ±inf, else -1
+i64 quantize_cols_band_q8(const Path& p, int8_t* wq, float* ws, const void* src, int kind, i64 I, i64 O, i64 i0, i64 R);
 // dst[i] = src[i] rounded to nearest even to bf16 (kind 0) or f16 (kind 1, p.narrow16) bits (load time)
 void narrow_16(const Path& p, uint16_t* dst, const float* src, i64 n, int kind);
 void q8_combine_portable(float* s, const int32_t* isum, const float* xd, const float* wsT, i64 nb);

@@ -164,6 +164,7 @@ napi_value js_matmulq8rows(napi_env env, napi_callback_info info);
 napi_value js_matmul16(napi_env env, napi_callback_info info);
 napi_value js_quantizelinearq8(napi_env env, napi_callback_info info);
 napi_value js_quantizerows16q8(napi_env env, napi_callback_info info);
+napi_value js_quantizecolsbandq8(napi_env env, napi_callback_info info);
 napi_value js_transpose16into(napi_env env, napi_callback_info info);
 napi_value js_firstnonfinite16(napi_env env, napi_callback_info info);
 napi_value js_widen16(napi_env env, napi_callback_info info);

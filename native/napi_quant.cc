@@ -179,6 +179,30 @@ napi_value js_quantizerows16q8(napi_env env, napi_callback_info info) {
   return r;
 }
 
+// quantizeColsBandQ8(wq, ws, src, kind, I, O, i0): rows [i0, i0 + R) of a linear [I, O] (R = src.length / O;
+// src Float32Array with kind "f32", else Uint16Array "bf16" | "f16"; i0 a multiple of 32) into wq [O, I],
+// ws [O, ceil(I/32)]; returns the index in src of the first NaN / ±inf, else -1 (load time)
+napi_value js_quantizecolsbandq8(napi_env env, napi_callback_info info) {
+  const char* F = "quantizeColsBandQ8";
+  Args a(env, info, 7, F);
+  const i64 I = a.num(4, F, "I"), O = a.num(5, F, "O"), i0 = a.num(6, F, "i0");
+  char kind[8] = {0};
+  size_t got = 0;
+  if (a.ok && napi_get_value_string_utf8(env, a.v[3], kind, sizeof kind, &got) != napi_ok) a.fail(F, "kind must be a string");
+  const bool f32 = std::strcmp(kind, "f32") == 0;
+  const int k = f32 ? -1 : a.kind16(3, F);
+  const i64 len = a.ok ? a.len(2) : 0, R = O > 0 ? len / O : 0;
+  if (a.ok && (O <= 0 || len % O != 0 || i0 < 0 || i0 % 32 != 0 || i0 + R > I)) a.fail(F, "src must be whole rows [R, O] of rows [i0, i0 + R) within [0, I), i0 a multiple of 32");
+  int8_t* wq = a.i8(0, O * I, F, "wq");
+  float* ws = a.f32(1, (I + 31) / 32 * O, F, "ws");
+  const void* src = !a.ok ? nullptr : f32 ? (const void*)a.f32(2, len, F, "src") : (const void*)a.u16(2, len, F, "src");
+  if (!a.ok) return nullptr;
+  const i64 bad = R > 0 ? quantize_cols_band_q8(path(), wq, ws, src, k, I, O, i0, R) : -1;
+  napi_value r;
+  napi_create_double(env, (double)bad, &r);
+  return r;
+}
+
 // The 16-bit ⇄ f32 conversions at load, one argument shape (dst, src, kind: "bf16" | "f16", len):
 //   widen16:  dst f32 [len] = the exact f32 of src 16-bit [len]
 //   narrow16: dst 16-bit [len] = src f32 [len] rounded to nearest even, as kernels/f16.ts toBf16 / toF16

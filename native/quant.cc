@@ -148,6 +148,41 @@ i64 quantize_rows16_q8(const Path& p, int8_t* wq, float* ws, const uint16_t* w, 
   return f == INT64_MAX ? -1 : f;
 }
 
+// Rows [i0, i0 + R) of a linear w [I, O] (R = a band of whole 32-row blocks, or the last rows),
+// given as src [R, O] in f32 (kind -1) or 16 bits (kind as widen16), into columns' q8 rows wq [O, I],
+// ws [O, ceil(I/32)]: the bytes quantize_linear_q8 gives for those blocks (each 32-block is quantized
+// on its own), so a Conv1D weight is quantized a chunk of the file at a time with no f32 [I, O]
+// copy. Returns the index in src of the first NaN / ±inf, else -1 (several threads).
+i64 quantize_cols_band_q8(const Path& p, int8_t* wq, float* ws, const void* src, int kind, i64 I, i64 O, i64 i0, i64 R) {
+  const QuantizeRow qr = p.quantize_row_q8;
+  const i64 nb = (I + QB - 1) / QB, nbR = (R + QB - 1) / QB;
+  std::atomic<i64> first{INT64_MAX};
+  split_rows(O, [&](i64 o0, i64 o1) {
+    std::vector<float> row(JT), t(JT * R);
+    std::vector<int8_t> q(nbR * QB);
+    for (i64 j0 = o0; j0 < o1; j0 += JT) {
+      const i64 jt = j0 + JT < o1 ? JT : o1 - j0;
+      for (i64 r = 0; r < R; r++) {
+        const float* x = row.data();
+        if (kind < 0) x = static_cast<const float*>(src) + r * O + j0;
+        else p.widen16(row.data(), static_cast<const uint16_t*>(src) + r * O + j0, jt, kind);
+        for (i64 jj = 0; jj < jt; jj++) t[jj * R + r] = x[jj];
+      }
+      for (i64 jj = 0; jj < jt; jj++) {
+        const i64 bad = first_non_finite(t.data() + jj * R, R);  // the widened values: the same test
+        if (bad >= 0) {
+          const i64 at = bad * O + j0 + jj;
+          for (i64 cur = first.load(); at < cur && !first.compare_exchange_weak(cur, at);) {}
+        }
+        qr(q.data(), ws + (j0 + jj) * nb + i0 / QB, t.data() + jj * R, R);
+        std::memcpy(wq + (j0 + jj) * I + i0, q.data(), (size_t)R);
+      }
+    }
+  });
+  const i64 f = first.load();
+  return f == INT64_MAX ? -1 : f;
+}
+
 void quantize_linear_q8(const Path& p, int8_t* wq, float* ws, const float* w, i64 I, i64 O, bool transposed) {
   const QuantizeRow qr = p.quantize_row_q8;
   if (transposed) split_rows(O, [&](i64 o0, i64 o1) { quantize_rows_q8(qr, wq, ws, w, I, o0, o1); });

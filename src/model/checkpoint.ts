@@ -12,7 +12,7 @@ import { allocParams, fullModelStage, linearShapes, planParams, type ModelWeight
 import { storeLinear, type WeightFormat, type WeightStore } from './weight-format.js';
 import { fillRopeTables } from './rope.js';
 import { fixMallocThreshold } from '../kernels/native/huge-pages.js';
-import { FLOAT_DTYPES, openSafetensors, readTensor16, readTensorF32, readTensorQ8Rows, type SafetensorsFile, type TensorInfo } from './safetensors.js';
+import { FLOAT_DTYPES, openSafetensors, readTensor16, readTensorF32, readTensorQ8Cols, readTensorQ8Rows, type SafetensorsFile, type TensorInfo } from './safetensors.js';
 
 export interface TensorSource { file: SafetensorsFile; info: TensorInfo }
 
@@ -160,8 +160,9 @@ class TempPool {
 }
 
 /**
- * One checkpoint piece of a linear. An nn.Linear piece [out, in] held as q8 is already in q8's row
- * order: its rows [col, col + out) are quantized as read, with no transpose either way. A linear
+ * One checkpoint piece of a linear. One held as q8 is quantized from the file a chunk at a time: an
+ * nn.Linear piece [out, in] is already in q8's row order (its rows are q8 rows col.. col + out), a
+ * Conv1D piece [in, out] a band of 32-row blocks of those columns at a time. A linear
  * held in its pieces' own 16-bit type takes them as read (transposed in 16 bits, which is exact;
  * no f32 on the way: SmolLM2-360M's F16 weights as f16, loadCheckpoint ~1.0 → ~0.6 s). Otherwise
  * the linear is assembled in f32 [I, O] (straight into the buffer when it is held as f32) and
@@ -170,9 +171,11 @@ class TempPool {
 function loadLinearPiece(src: TensorSource, t: TensorTarget, lin: Linear, pool: TempPool): void {
   const { store } = lin;
   if (lin.raw16 && (store.kind === 'bf16' || store.kind === 'f16')) { place16(src, t, store.w, lin.O); return; }
-  if (store.kind === 'q8' && t.transpose) {
-    const [out, inp] = t.shape, nb = q8Blocks(inp);
-    readTensorQ8Rows(src.file, src.info, store.q.subarray(t.col * inp, (t.col + out) * inp), store.s.subarray(t.col * nb, (t.col + out) * nb));
+  if (store.kind === 'q8') {  // columns [col, col + out) of [I, O] are q8 rows col.. col + out
+    const out = t.transpose ? t.shape[0] : t.shape[1], I = lin.I, nb = q8Blocks(I);
+    const q = store.q.subarray(t.col * I, (t.col + out) * I), s = store.s.subarray(t.col * nb, (t.col + out) * nb);
+    if (t.transpose) readTensorQ8Rows(src.file, src.info, q, s);
+    else readTensorQ8Cols(src.file, src.info, q, s);
     return;
   }
   lin.tmp ??= store.kind === 'f32' ? store.w : pool.take(lin.I * lin.O);

@@ -4,7 +4,7 @@
 // JS loops, ~0.1 s native; bf16: 0.75 s of JS rounding, ~0.05 s native).
 import { addonOrNull } from '../kernels/native/addon.js';
 import { toBf16, toF16 } from '../kernels/f16.js';
-import { quantizeQ8, widen16, type Kind16 } from '../kernels/quant.js';
+import { q8Blocks, quantizeQ8, widen16, type Kind16 } from '../kernels/quant.js';
 
 /**
  * wq [O, I] int8, ws [O, ceil(I/32)] ← w, quantized as quantizeQ8 does. w is a linear's [I, O]
@@ -54,6 +54,29 @@ export function transposeInto(dest: Float32Array, src: Float32Array, out: number
   const nat = addonOrNull();
   if (nat !== null) { nat.transposeInto(dest, src, out, inp, O, col); return; }
   for (let j = 0; j < out; j++) for (let i = 0; i < inp; i++) dest[i * O + col + j] = src[j * inp + i];
+}
+
+/**
+ * Rows [i0, i0 + R) of a linear [I, O] held as its checkpoint's [in, out] (Conv1D), src [R, O] in f32
+ * or 16 bits, into its columns' q8 rows wq [O, I], ws [O, ceil(I/32)]: the bytes quantizeLinear
+ * gives for those 32-row blocks (each block is quantized on its own), so the weight is quantized a
+ * chunk of the file at a time with no f32 [I, O] copy. i0 a multiple of 32. Returns the index in
+ * src of the first NaN or ±Infinity, else -1.
+ */
+export function quantizeColsBand(wq: Int8Array, ws: Float32Array, src: Float32Array | Uint16Array, kind: 'f32' | Kind16, I: number, O: number, i0: number): number {
+  const nat = addonOrNull();
+  if (nat !== null) return nat.quantizeColsBandQ8(wq, ws, src, kind, I, O, i0);
+  const R = src.length / O, nb = q8Blocks(I), nbR = q8Blocks(R);
+  let f = src as Float32Array;
+  if (kind !== 'f32') widen16(f = new Float32Array(src.length), src as Uint16Array, kind);
+  const t = new Float32Array(O * R), q = new Int8Array(O * R), s = new Float32Array(O * nbR);  // [O, R]: the band's columns as rows
+  for (let r = 0; r < R; r++) for (let j = 0; j < O; j++) t[j * R + r] = f[r * O + j];
+  quantizeQ8(q, s, t, O, R);
+  for (let j = 0; j < O; j++) {
+    wq.set(q.subarray(j * R, (j + 1) * R), j * I + i0);
+    ws.set(s.subarray(j * nbR, (j + 1) * nbR), j * nb + i0 / 32);
+  }
+  return firstNonFinite(f, 0, f.length);
 }
 
 /** transposeInto for 16-bit values (a weight copied in its checkpoint's own 16-bit type). */

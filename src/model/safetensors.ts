@@ -4,7 +4,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CheckpointError } from '../errors.js';
 import { q8Blocks, type Kind16 } from '../kernels/quant.js';
-import { firstNonFinite, firstNonFinite16, quantizeLinear, quantizeRows16, widen16Into } from './load-convert.js';
+import { firstNonFinite, firstNonFinite16, quantizeColsBand, quantizeLinear, quantizeRows16, widen16Into } from './load-convert.js';
 
 /** Bytes per element of every dtype safetensors defines; only F32/F16/BF16 can be model weights. */
 const ITEM_SIZE: Record<string, number> = {
@@ -117,7 +117,7 @@ function checkNoOverlap(path: string, entries: Array<{ name: string; begin: numb
   }
 }
 
-const CHUNK_BYTES = 1 << 24; // read 16 MiB at a time: a gpt2-xl wte never sits in memory twice
+const CHUNK_BYTES = 1 << 22; // read 4 MiB at a time: a gpt2-xl wte never sits in memory twice, and the buffer (kept for the next load) stays small in the RSS
 // one read buffer for every tensor: a fresh one per tensor cost its page faults each time
 let chunkBuf: ArrayBuffer | null = null;
 
@@ -158,6 +158,23 @@ export function readTensorQ8Rows(file: SafetensorsFile, t: TensorInfo, wq: Int8A
       const h = new Uint16Array(chunk, 0, n / 2), bad = quantizeRows16(q, s, h, kind16(t), I, rows);
       if (bad >= 0) throw nonFinite(file, t, r0 * I + bad, widenOne(h[bad], kind16(t)));
     }
+  });
+}
+
+/**
+ * Quantizes a 2-D float tensor [I, O] (a Conv1D weight, [in, out]) into the q8 rows of its columns,
+ * wq [O, I], ws [O, ceil(I/32)], a chunk of whole 32-row blocks at a time (quantizeColsBand): the
+ * bytes of quantizeLinear on the tensor read as f32, with no f32 copy of it.
+ */
+export function readTensorQ8Cols(file: SafetensorsFile, t: TensorInfo, wq: Int8Array, ws: Float32Array): void {
+  const item = itemSize(file, t), [I, O] = t.shape, nb = q8Blocks(I);
+  if (t.shape.length !== 2 || wq.length !== O * I || ws.length !== O * nb) {
+    throw new CheckpointError(file.path, `tensor "${t.name}": shape [${t.shape}] does not match its q8 table of ${wq.length} values`);
+  }
+  eachChunk(file, t, 0, t.byteLength, 32 * O * item, CHUNK_BYTES, (chunk, n, done) => {
+    const i0 = done / (O * item), src = t.dtype === 'F32' ? new Float32Array(chunk, 0, n / 4) : new Uint16Array(chunk, 0, n / 2);
+    const bad = quantizeColsBand(wq, ws, src, t.dtype === 'F32' ? 'f32' : kind16(t), I, O, i0);
+    if (bad >= 0) throw nonFinite(file, t, i0 * O + bad, src instanceof Float32Array ? src[bad] : widenOne(src[bad], kind16(t)));
   });
 }
 

@@ -146,6 +146,12 @@ test('with int8 weights, NaN or infinite values in a table quantized as read (F3
   refused({ ...wte, data: Buffer.from(f32.buffer) }, 'element [7, 2] is -Infinity');
   refused(as16('F16', 0x7e00, (V - 1) * C + 5), `element [${V - 1}, 5] is NaN`);
   refused(as16('BF16', 0x7f80, 3 * C), 'element [3, 0] is Infinity');
+  // a Conv1D weight [in, out], quantized a band of 32 rows at a time: the index in its own shape
+  const fc = ts.get('h.1.mlp.c_fc.weight')!, [I, O] = fc.shape, u = new Uint16Array(I * O).fill(0x3c00);
+  u[(I - 1) * O + 3] = 0x7c00;
+  const m = new Map(ts); m.set('h.1.mlp.c_fc.weight', { dtype: 'F16', shape: [I, O], data: Buffer.from(u.buffer) });
+  const dir = tempCheckpoint(SRC, build(m)), e = t.throws(() => loadCheckpoint(dir, undefined, 'q8'), { instanceOf: CheckpointError });
+  t.regex(e!.message, new RegExp(`tensor "h\\.1\\.mlp\\.c_fc\\.weight": element \\[${I - 1}, 3\\] is Infinity; NaN or infinite weights`));
 });
 
 test('16-bit weights held in their own type (copied as read) refuse NaN or infinite values the same way', (t) => {

@@ -91,6 +91,40 @@ function rows16Case(t: any, path: string): void {
   }
 }
 
+maybe('quantizeColsBandQ8 gives quantizeQ8 of the transposed matrix band by band, and the first NaN / inf, on every SIMD path', (t) => {
+  for (const path of PATHS) {
+    nat!.setSimd(path);
+    try { colsBandCase(t, path); } finally { nat!.setSimd('default'); }
+  }
+});
+
+function colsBandCase(t: any, path: string): void {
+  const r = rng(5);
+  for (const [I, O, band] of [[32, 1, 32], [100, 17, 64], [96, 300, 32], [200, 40, 96]]) {  // short last blocks and bands
+    const w = Float32Array.from({ length: I * O }, r), wt = new Float32Array(O * I);  // w [I, O], wt its [O, I]
+    for (let i = 0; i < I; i++) for (let j = 0; j < O; j++) wt[j * I + i] = w[i * O + j];
+    const nb = q8Blocks(I), want = { q: new Int8Array(O * I), s: new Float32Array(O * nb) };
+    quantizeQ8(want.q, want.s, wt, O, I);
+    const w16 = Uint16Array.from(new Uint32Array(w.buffer), (u) => u >>> 16), w16f = new Float32Array(I * O);  // bf16 patterns, and their values
+    widen16(w16f, w16, 'bf16');
+    const wt16 = new Float32Array(O * I);
+    for (let i = 0; i < I; i++) for (let j = 0; j < O; j++) wt16[j * I + i] = w16f[i * O + j];
+    const want16 = { q: new Int8Array(O * I), s: new Float32Array(O * nb) };
+    quantizeQ8(want16.q, want16.s, wt16, O, I);
+    for (const [src, kind, exp] of [[w, 'f32', want], [w16, 'bf16', want16]] as const) {
+      const got = { q: new Int8Array(O * I), s: new Float32Array(O * nb) };
+      for (let i0 = 0; i0 < I; i0 += band) t.is(nat!.quantizeColsBandQ8(got.q, got.s, src.subarray(i0 * O, Math.min(I, i0 + band) * O), kind, I, O, i0), -1);
+      t.deepEqual(got.q, exp.q, `${path} ${kind}: q [${I}, ${O}] in bands of ${band}`);
+      t.deepEqual(new Uint32Array(got.s.buffer), new Uint32Array(exp.s.buffer), `${path} ${kind}: scales [${I}, ${O}]`);
+    }
+    // the first non-finite in the band's order: two in the last rows, the earlier wins
+    const b = w.slice(0, Math.min(I, 32) * O), late = b.length - 1, early = Math.max(0, b.length - O - 1);
+    b[late] = NaN; b[early] = -Infinity;
+    t.is(nat!.quantizeColsBandQ8(new Int8Array(O * I), new Float32Array(O * nb), b, 'f32', I, O, 0), early, `${path} [${I}, ${O}]: the first of two`);
+  }
+  t.throws(() => nat!.quantizeColsBandQ8(new Int8Array(64), new Float32Array(2), new Float32Array(2), 'f32', 32, 2, 16), { message: /multiple of 32/ });
+}
+
 maybe('widen16 equals quant.ts widen16 for all 65536 bf16 and f16 patterns', (t) => {
   const src = Uint16Array.from({ length: 65536 }, (_, i) => i);
   for (const kind of ['bf16', 'f16'] as const) {
@@ -200,7 +234,7 @@ maybe('firstNonFinite finds the first NaN or ±Infinity in [from, to) wherever i
 
 maybe('without the addon (PIPEGPT_NATIVE=0) int8 and 16-bit loads of F32, F16 and BF16 checkpoints give the addon\'s bytes', (t) => {
   // [checkpoint, format]: int8 from each dtype; 16-bit weights in their own type (copied, transposed or not) and in the other
-  const cases = [['f32', 'q8'], ['qwen3-f16', 'q8'], ['qwen2-bf16-sharded', 'q8'], ['qwen3-f16', 'f16'], ['qwen2-bf16-sharded', 'bf16'],
+  const cases = [['f32', 'q8'], ['f16-prefix', 'q8'], ['bf16-sharded', 'q8'], ['qwen3-f16', 'q8'], ['qwen2-bf16-sharded', 'q8'], ['qwen3-f16', 'f16'], ['qwen2-bf16-sharded', 'bf16'],
     ['f16-prefix', 'f16'], ['bf16-sharded', 'bf16'], ['qwen3-f16', 'bf16']] as const;
   const url = pathToFileURL(repoPath('dist/src/model/checkpoint.js')).href;
   const script = `import { createHash } from 'node:crypto'; import { loadCheckpoint } from ${JSON.stringify(url)};
