@@ -28,11 +28,16 @@ const PATHS = (['portable', 'avx2-fma', 'avx512-vnni'] as const).filter((p) => {
   try { nat?.setSimd(p); return nat !== null; } catch { return false; } finally { nat?.setSimd('default'); }
 });
 
-maybe('quantizeLinearQ8 equals quantizeQ8 of the transposed matrix, and of the rows as given when transposed, on every SIMD path', (t) => {
+/** fn on each of PATHS, then back to the default path */
+function onEveryPath(fn: (path: string) => void): void {
   for (const path of PATHS) {
     nat!.setSimd(path);
-    try { quantizeCase(t, path); } finally { nat!.setSimd('default'); }
+    try { fn(path); } finally { nat!.setSimd('default'); }
   }
+}
+
+maybe('quantizeLinearQ8 equals quantizeQ8 of the transposed matrix, and of the rows as given when transposed, on every SIMD path', (t) => {
+  onEveryPath((path) => quantizeCase(t, path));
 });
 
 function quantizeCase(t: any, path: string): void {
@@ -61,10 +66,7 @@ function quantizeCase(t: any, path: string): void {
 }
 
 maybe('quantizeRows16Q8 equals quantizeQ8 of the widened rows and finds the first NaN / inf, on every SIMD path', (t) => {
-  for (const path of PATHS) {
-    nat!.setSimd(path);
-    try { rows16Case(t, path); } finally { nat!.setSimd('default'); }
-  }
+  onEveryPath((path) => rows16Case(t, path));
 });
 
 function rows16Case(t: any, path: string): void {
@@ -92,10 +94,7 @@ function rows16Case(t: any, path: string): void {
 }
 
 maybe('quantizeColsBandQ8 gives quantizeQ8 of the transposed matrix band by band, and the first NaN / inf, on every SIMD path', (t) => {
-  for (const path of PATHS) {
-    nat!.setSimd(path);
-    try { colsBandCase(t, path); } finally { nat!.setSimd('default'); }
-  }
+  onEveryPath((path) => colsBandCase(t, path));
 });
 
 function colsBandCase(t: any, path: string): void {
