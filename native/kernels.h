@@ -187,14 +187,11 @@ const Path& amx_int8_sim_path(); // simd_amx.cc: amx-int8 on software tiles (for
 // quant.cc: the portable Path's entries
 void q8_dots_portable(int32_t* dst, const int8_t* xq, i64 n, const int8_t* w, i64 ldw, i64 Ip);
 void widen16_portable(float* dst, const uint16_t* src, i64 len, int kind);
-// wq [O, I] int8, ws [O, ceil(I/32)] ← w [I, O] f32 (a linear: transposed here), or w [O, I] when
-// `transposed` (the LM head's rows); load time, on several threads
-void quantize_linear_q8(const Path& p, int8_t* wq, float* ws, const float* w, i64 I, i64 O, bool transposed);
-// wq [O, I] int8, ws [O, ceil(I/32)] ← the rows of w [O, I] 16-bit (kind as widen16) widened exactly, as
-// quantize_linear_q8(transposed) would quantize them; the index of the first NaN / ±inf in w, else -1 (load time)
-i64 quantize_rows16_q8(const Path& p, int8_t* wq, float* ws, const uint16_t* w, int kind, i64 I, i64 O);
-// rows [i0, i0 + R) of a linear w [I, O], src [R, O] f32 (kind -1) or 16-bit (kind as widen16), into its
-// columns' q8 rows as quantize_linear_q8 would quantize them; the index in src of the first NaN / ±inf, else -1
+// load time: wq [O, I] int8, ws [O, ceil(I/32)] ← the rows of src [O, I], f32 (kind -1) or 16-bit (kind as
+// widen16), quantized as quantize_row_q8 quantizes f32 rows; the index of the first NaN / ±inf, else -1
+i64 quantize_rows_q8_from(const Path& p, int8_t* wq, float* ws, const void* src, int kind, i64 I, i64 O);
+// rows [i0, i0 + R) of a linear w [I, O], src [R, O] (kind as above), into its columns' q8 rows: the bytes
+// quantize_rows_q8_from gives the transposed matrix there; the index in src of the first NaN / ±inf, else -1
 i64 quantize_cols_band_q8(const Path& p, int8_t* wq, float* ws, const void* src, int kind, i64 I, i64 O, i64 i0, i64 R);
 // dst[i] = src[i] rounded to nearest even to bf16 (kind 0) or f16 (kind 1, p.narrow16) bits (load time)
 void narrow_16(const Path& p, uint16_t* dst, const float* src, i64 n, int kind);

@@ -359,7 +359,7 @@ NAPI_MODULE_INIT() {
       {"embedding", js_embedding}, {"layernorm", js_layernorm}, {"rmsnorm", js_rmsnorm}, {"matmul", js_matmul},
       {"gelu", js_gelu}, {"swiglu", js_swiglu}, {"residual", js_residual}, {"rope", js_rope}, {"kvWrite", js_kvwrite},
       {"attention", js_attention}, {"lmHead", js_lmhead}, {"logSoftmax", js_logsoftmax}, {"rowArgmax", js_rowargmax},
-      {"matmulQ8", js_matmulq8}, {"quantizeRowsQ8", js_quantizerowsq8}, {"matmulQ8Rows", js_matmulq8rows}, {"embeddingQ8", js_embeddingq8}, {"matmul16", js_matmul16}, {"quantizeLinearQ8", js_quantizelinearq8}, {"quantizeRows16Q8", js_quantizerows16q8}, {"quantizeColsBandQ8", js_quantizecolsbandq8}, {"widen16", js_widen16}, {"narrow16", js_narrow16}, {"transposeInto", js_transposeinto}, {"transpose16Into", js_transpose16into}, {"firstNonFinite", js_firstnonfinite}, {"firstNonFinite16", js_firstnonfinite16},
+      {"matmulQ8", js_matmulq8}, {"quantizeRowsQ8", js_quantizerowsq8}, {"matmulQ8Rows", js_matmulq8rows}, {"embeddingQ8", js_embeddingq8}, {"matmul16", js_matmul16}, {"quantizeRowsQ8From", js_quantizerowsq8from}, {"quantizeColsBandQ8", js_quantizecolsbandq8}, {"widen16", js_widen16}, {"narrow16", js_narrow16}, {"transposeInto", js_transposeinto}, {"transpose16Into", js_transpose16into}, {"firstNonFinite", js_firstnonfinite}, {"firstNonFinite16", js_firstnonfinite16},
       {"hugePages", js_hugepages}, {"mallocThreshold", js_mallocthreshold}, {"setSimd", js_setsimd},
   };
   for (auto& f : fns) {

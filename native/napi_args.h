@@ -100,14 +100,23 @@ struct Args {
     range(i + 1, W, fn, "j0, j1", j0, j1);
   }
   // a 16-bit weight kind at argument i: "bf16" → 0, "f16" → 1; else fails naming fn (and gives -1)
-  int kind16(size_t i, const char* fn) {
-    if (!ok) return -1;
+  int kind16(size_t i, const char* fn) { return kind_of(i, fn, false); }
+  // a checkpoint value kind at argument i: "f32" → -1, else as kind16 (on failure: -2)
+  int src_kind(size_t i, const char* fn) { return kind_of(i, fn, true); }
+  int kind_of(size_t i, const char* fn, bool f32) {
+    const int none = f32 ? -2 : -1;
+    if (!ok) return none;
     char kind[8] = {0};
     size_t got = 0;
-    if (napi_get_value_string_utf8(env, v[i], kind, sizeof kind, &got) != napi_ok) { fail(fn, "kind must be a string"); return -1; }
-    const int k = std::strcmp(kind, "bf16") == 0 ? 0 : std::strcmp(kind, "f16") == 0 ? 1 : -1;
-    if (k < 0) fail(fn, "kind must be \"bf16\" or \"f16\"");
+    if (napi_get_value_string_utf8(env, v[i], kind, sizeof kind, &got) != napi_ok) { fail(fn, "kind must be a string"); return none; }
+    if (f32 && std::strcmp(kind, "f32") == 0) return -1;
+    const int k = std::strcmp(kind, "bf16") == 0 ? 0 : std::strcmp(kind, "f16") == 0 ? 1 : none;
+    if (k == none) fail(fn, f32 ? "kind must be \"f32\", \"bf16\" or \"f16\"" : "kind must be \"bf16\" or \"f16\"");
     return k;
+  }
+  // argument i as the values of that kind: a Float32Array (kind -1) or a Uint16Array, `need` elements
+  const void* values(size_t i, int kind, i64 need, const char* fn, const char* name) {
+    return kind == -1 ? (const void*)f32(i, need, fn, name) : (const void*)u16(i, need, fn, name);
   }
   double dbl(size_t i, const char* fn, const char* name) {
     if (!ok) return 0;
@@ -162,8 +171,7 @@ napi_value js_matmulq8(napi_env env, napi_callback_info info);
 napi_value js_quantizerowsq8(napi_env env, napi_callback_info info);
 napi_value js_matmulq8rows(napi_env env, napi_callback_info info);
 napi_value js_matmul16(napi_env env, napi_callback_info info);
-napi_value js_quantizelinearq8(napi_env env, napi_callback_info info);
-napi_value js_quantizerows16q8(napi_env env, napi_callback_info info);
+napi_value js_quantizerowsq8from(napi_env env, napi_callback_info info);
 napi_value js_quantizecolsbandq8(napi_env env, napi_callback_info info);
 napi_value js_transpose16into(napi_env env, napi_callback_info info);
 napi_value js_firstnonfinite16(napi_env env, napi_callback_info info);

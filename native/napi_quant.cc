@@ -146,56 +146,37 @@ napi_value js_firstnonfinite16(napi_env env, napi_callback_info info) {
   return r;
 }
 
-// quantizeLinearQ8(wq, ws, w, I, O[, transposed]): wq [O, I] int8, ws [O, ceil(I/32)] ← w [I, O] f32,
-// or w [O, I] when transposed is true (load time)
-napi_value js_quantizelinearq8(napi_env env, napi_callback_info info) {
-  const char* F = "quantizeLinearQ8";
-  Args a(env, info, 5, F);
-  bool transposed = false;
-  if (a.ok && a.argc > 5) napi_get_value_bool(env, a.v[5], &transposed);
-  const i64 I = a.num(3, F, "I"), O = a.num(4, F, "O");
-  int8_t* wq = a.i8(0, O * I, F, "wq");
-  float* ws = a.f32(1, (I + 31) / 32 * O, F, "ws");
-  float* w = a.f32(2, I * O, F, "w");
-  if (!a.ok) return nullptr;
-  if (I > 0 && O > 0) quantize_linear_q8(path(), wq, ws, w, I, O, transposed);
-  return nullptr;
-}
-
-// quantizeRows16Q8(wq, ws, w, kind, I, O): wq [O, I] int8, ws [O, ceil(I/32)] ← the rows of w [O, I]
-// 16-bit ("bf16" | "f16") widened exactly; returns the index of the first NaN / ±inf in w, else -1 (load time)
-napi_value js_quantizerows16q8(napi_env env, napi_callback_info info) {
-  const char* F = "quantizeRows16Q8";
+// quantizeRowsQ8From(wq, ws, src, kind, I, O): wq [O, I] int8, ws [O, ceil(I/32)] ← the rows of src [O, I]
+// (Float32Array with kind "f32", else Uint16Array "bf16" | "f16", widened exactly); returns the index of
+// the first NaN / ±inf in src, else -1 (load time)
+napi_value js_quantizerowsq8from(napi_env env, napi_callback_info info) {
+  const char* F = "quantizeRowsQ8From";
   Args a(env, info, 6, F);
   const i64 I = a.num(4, F, "I"), O = a.num(5, F, "O");
-  const int k = a.kind16(3, F);
+  const int k = a.src_kind(3, F);
   int8_t* wq = a.i8(0, O * I, F, "wq");
   float* ws = a.f32(1, (I + 31) / 32 * O, F, "ws");
-  uint16_t* w = a.u16(2, I * O, F, "w");
+  const void* src = a.ok ? a.values(2, k, I * O, F, "src") : nullptr;
   if (!a.ok) return nullptr;
-  const i64 bad = I > 0 && O > 0 ? quantize_rows16_q8(path(), wq, ws, w, k, I, O) : -1;
+  const i64 bad = I > 0 && O > 0 ? quantize_rows_q8_from(path(), wq, ws, src, k, I, O) : -1;
   napi_value r;
   napi_create_double(env, (double)bad, &r);
   return r;
 }
 
 // quantizeColsBandQ8(wq, ws, src, kind, I, O, i0): rows [i0, i0 + R) of a linear [I, O] (R = src.length / O;
-// src Float32Array with kind "f32", else Uint16Array "bf16" | "f16"; i0 a multiple of 32) into wq [O, I],
-// ws [O, ceil(I/32)]; returns the index in src of the first NaN / ±inf, else -1 (load time)
+// src as quantizeRowsQ8From's; i0 a multiple of 32) into wq [O, I], ws [O, ceil(I/32)]; returns the index
+// in src of the first NaN / ±inf, else -1 (load time)
 napi_value js_quantizecolsbandq8(napi_env env, napi_callback_info info) {
   const char* F = "quantizeColsBandQ8";
   Args a(env, info, 7, F);
   const i64 I = a.num(4, F, "I"), O = a.num(5, F, "O"), i0 = a.num(6, F, "i0");
-  char kind[8] = {0};
-  size_t got = 0;
-  if (a.ok && napi_get_value_string_utf8(env, a.v[3], kind, sizeof kind, &got) != napi_ok) a.fail(F, "kind must be a string");
-  const bool f32 = std::strcmp(kind, "f32") == 0;
-  const int k = f32 ? -1 : a.kind16(3, F);
+  const int k = a.src_kind(3, F);
   const i64 len = a.ok ? a.len(2) : 0, R = O > 0 ? len / O : 0;
   if (a.ok && (O <= 0 || len % O != 0 || i0 < 0 || i0 % 32 != 0 || i0 + R > I)) a.fail(F, "src must be whole rows [R, O] of rows [i0, i0 + R) within [0, I), i0 a multiple of 32");
   int8_t* wq = a.i8(0, O * I, F, "wq");
   float* ws = a.f32(1, (I + 31) / 32 * O, F, "ws");
-  const void* src = !a.ok ? nullptr : f32 ? (const void*)a.f32(2, len, F, "src") : (const void*)a.u16(2, len, F, "src");
+  const void* src = a.ok ? a.values(2, k, len, F, "src") : nullptr;
   if (!a.ok) return nullptr;
   const i64 bad = R > 0 ? quantize_cols_band_q8(path(), wq, ws, src, k, I, O, i0, R) : -1;
   napi_value r;

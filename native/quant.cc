@@ -70,36 +70,7 @@ void widen16_portable(float* dst, const uint16_t* src, i64 len, int kind) {
   else for (i64 i = 0; i < len; i++) dst[i] = f16_to_f32(src[i]);
 }
 
-// 16 output columns at a time: each input row contributes one contiguous 64-byte read, so the
-// transpose streams w once instead of striding over it per column. Output rows [o0, o1).
 using QuantizeRow = void (*)(int8_t* q, float* d, const float* x, i64 I);
-
-static void quantize_cols_q8(QuantizeRow qr, int8_t* wq, float* ws, const float* w, i64 I, i64 O, i64 o0, i64 o1) {
-  const i64 nb = (I + QB - 1) / QB;
-  std::vector<float> t(JT * I);
-  std::vector<int8_t> q(nb * QB);
-  for (i64 j0 = o0; j0 < o1; j0 += JT) {
-    const i64 jt = j0 + JT < o1 ? JT : o1 - j0;
-    for (i64 i = 0; i < I; i++) {
-      const float* r = w + i * O + j0;
-      for (i64 jj = 0; jj < jt; jj++) t[jj * I + i] = r[jj];
-    }
-    for (i64 jj = 0; jj < jt; jj++) {
-      qr(q.data(), ws + (j0 + jj) * nb, t.data() + jj * I, I);
-      std::memcpy(wq + (j0 + jj) * I, q.data(), I);
-    }
-  }
-}
-
-// rows [o0, o1) of w [O, I] (already in output-row order: the LM head)
-static void quantize_rows_q8(QuantizeRow qr, int8_t* wq, float* ws, const float* w, i64 I, i64 o0, i64 o1) {
-  const i64 nb = (I + QB - 1) / QB;
-  std::vector<int8_t> q(nb * QB);
-  for (i64 j = o0; j < o1; j++) {
-    qr(q.data(), ws + j * nb, w + j * I, I);
-    std::memcpy(wq + j * I, q.data(), I);
-  }
-}
 
 // Load time runs before the workers start, with every core idle: split the rows over up to 4
 // threads (each row's result is the same whoever computes it).
@@ -118,76 +89,72 @@ void narrow_16(const Path& p, uint16_t* dst, const float* src, i64 n, int kind) 
   for (i64 i = 0; i < n; i++) dst[i] = f32_to_bf16(src[i]);
 }
 
-// rows [0, O) of w [O, I] in 16 bits (an nn.Linear weight as a checkpoint stores it): each row
-// widened exactly, then quantized as quantize_linear_q8 quantizes f32 rows, on several threads:
-// one pass over the 16-bit bytes instead of widen, check and quantize passes over an f32 copy
-// twice their size. Returns the index of the first NaN / ±inf, else -1 (every row is quantized
-// either way: the caller refuses such weights).
-i64 quantize_rows16_q8(const Path& p, int8_t* wq, float* ws, const uint16_t* w, int kind, i64 I, i64 O) {
+// The smallest index offered from any thread (INT64_MAX: none): the first NaN / ±inf of a load
+// whose rows several threads check.
+struct FirstIndex {
+  std::atomic<i64> v{INT64_MAX};
+  void offer(i64 at) { for (i64 cur = v.load(); at < cur && !v.compare_exchange_weak(cur, at);) {} }
+  i64 get() const { const i64 f = v.load(); return f == INT64_MAX ? -1 : f; }
+};
+
+// Values [at, at + len) of src as f32: src's own (kind -1) or widened exactly into buf (kind as widen16)
+static const float* values_f32(const Path& p, const void* src, int kind, i64 at, i64 len, float* buf) {
+  if (kind < 0) return static_cast<const float*>(src) + at;
+  p.widen16(buf, static_cast<const uint16_t*>(src) + at, len, kind);
+  return buf;
+}
+
+// The rows of src [O, I] (an nn.Linear weight or a table as a checkpoint stores it; f32, kind -1,
+// or 16 bits, kind as widen16) quantized into wq [O, I], ws [O, ceil(I/32)], on several threads:
+// one pass over the checkpoint's values, no f32 copy of 16-bit ones. Returns the index of the
+// first NaN / ±inf, else -1 (every row is quantized either way: the caller refuses such weights).
+i64 quantize_rows_q8_from(const Path& p, int8_t* wq, float* ws, const void* src, int kind, i64 I, i64 O) {
   const QuantizeRow qr = p.quantize_row_q8;
-  const auto widen = p.widen16;
   const i64 nb = (I + QB - 1) / QB;
-  std::atomic<i64> first{INT64_MAX};
+  FirstIndex first;
   split_rows(O, [&](i64 o0, i64 o1) {
-    std::vector<float> row(I);
+    std::vector<float> buf(kind < 0 ? 0 : I);
     std::vector<int8_t> q(nb * QB);
-    i64 bad = INT64_MAX;
+    i64 bad = -1;
     for (i64 j = o0; j < o1; j++) {
-      const uint16_t* src = w + j * I;
-      if (bad == INT64_MAX) {
-        const i64 k = first_non_finite16(src, I, kind);
-        if (k >= 0) bad = j * I + k;
-      }
-      widen(row.data(), src, I, kind);
-      qr(q.data(), ws + j * nb, row.data(), I);
+      const float* x = values_f32(p, src, kind, j * I, I, buf.data());
+      if (bad < 0 && (bad = first_non_finite(x, I)) >= 0) first.offer(j * I + bad);  // this thread's first
+      qr(q.data(), ws + j * nb, x, I);
       std::memcpy(wq + j * I, q.data(), (size_t)I);
     }
-    for (i64 cur = first.load(); bad < cur && !first.compare_exchange_weak(cur, bad);) {}
   });
-  const i64 f = first.load();
-  return f == INT64_MAX ? -1 : f;
+  return first.get();
 }
 
 // Rows [i0, i0 + R) of a linear w [I, O] (R = a band of whole 32-row blocks, or the last rows),
 // given as src [R, O] in f32 (kind -1) or 16 bits (kind as widen16), into columns' q8 rows wq [O, I],
-// ws [O, ceil(I/32)]: the bytes quantize_linear_q8 gives for those blocks (each 32-block is quantized
-// on its own), so a Conv1D weight is quantized a chunk of the file at a time with no f32 [I, O]
-// copy. Returns the index in src of the first NaN / ±inf, else -1 (several threads).
+// ws [O, ceil(I/32)]: the bytes quantize_rows_q8_from gives the transposed matrix in those blocks
+// (each 32-block is quantized on its own), so a Conv1D weight is quantized a chunk of the file at a
+// time with no f32 [I, O] copy. Returns the index in src of the first NaN / ±inf, else -1 (several threads).
 i64 quantize_cols_band_q8(const Path& p, int8_t* wq, float* ws, const void* src, int kind, i64 I, i64 O, i64 i0, i64 R) {
   const QuantizeRow qr = p.quantize_row_q8;
   const i64 nb = (I + QB - 1) / QB, nbR = (R + QB - 1) / QB;
-  std::atomic<i64> first{INT64_MAX};
+  FirstIndex first;
   split_rows(O, [&](i64 o0, i64 o1) {
     std::vector<float> row(JT), t(JT * R);
     std::vector<int8_t> q(nbR * QB);
     for (i64 j0 = o0; j0 < o1; j0 += JT) {
       const i64 jt = j0 + JT < o1 ? JT : o1 - j0;
       for (i64 r = 0; r < R; r++) {
-        const float* x = row.data();
-        if (kind < 0) x = static_cast<const float*>(src) + r * O + j0;
-        else p.widen16(row.data(), static_cast<const uint16_t*>(src) + r * O + j0, jt, kind);
+        const float* x = values_f32(p, src, kind, r * O + j0, jt, row.data());
         for (i64 jj = 0; jj < jt; jj++) t[jj * R + r] = x[jj];
       }
       for (i64 jj = 0; jj < jt; jj++) {
         const i64 bad = first_non_finite(t.data() + jj * R, R);  // the widened values: the same test
-        if (bad >= 0) {
-          const i64 at = bad * O + j0 + jj;
-          for (i64 cur = first.load(); at < cur && !first.compare_exchange_weak(cur, at);) {}
-        }
+        if (bad >= 0) first.offer(bad * O + j0 + jj);
         qr(q.data(), ws + (j0 + jj) * nb + i0 / QB, t.data() + jj * R, R);
         std::memcpy(wq + (j0 + jj) * I + i0, q.data(), (size_t)R);
       }
     }
   });
-  const i64 f = first.load();
-  return f == INT64_MAX ? -1 : f;
+  return first.get();
 }
 
-void quantize_linear_q8(const Path& p, int8_t* wq, float* ws, const float* w, i64 I, i64 O, bool transposed) {
-  const QuantizeRow qr = p.quantize_row_q8;
-  if (transposed) split_rows(O, [&](i64 o0, i64 o1) { quantize_rows_q8(qr, wq, ws, w, I, o0, o1); });
-  else split_rows(O, [&](i64 o0, i64 o1) { quantize_cols_q8(qr, wq, ws, w, I, O, o0, o1); });
-}
 
 // Index of the first NaN or ±inf in a[0, n), else -1 (load time: every weight is checked). Blocks
 // of 1024 are tested with a branch-free OR of "exponent all ones" (vectorized), then searched.

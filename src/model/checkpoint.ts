@@ -7,9 +7,9 @@ import { CheckpointError } from '../errors.js';
 import { readModelConfig, type ModelConfig } from './config.js';
 import { canonicalName, checkpointTensors, ignoredTensor, type TensorTarget } from './checkpoint-names.js';
 import { q8Blocks } from '../kernels/quant.js';
-import { transpose16Into, transposeInto } from './load-convert.js';
+import { narrow16Into, transpose16Into, transposeInto } from './load-convert.js';
 import { allocParams, fullModelStage, linearShapes, planParams, type ModelWeights, type StageSpec } from './param-layout.js';
-import { storeLinear, type WeightFormat, type WeightStore } from './weight-format.js';
+import type { WeightFormat, WeightStore } from './weight-format.js';
 import { fillRopeTables } from './rope.js';
 import { fixMallocThreshold } from '../kernels/native/huge-pages.js';
 import { FLOAT_DTYPES, openSafetensors, readTensor16, readTensorF32, readTensorQ8Cols, readTensorQ8Rows, type SafetensorsFile, type TensorInfo } from './safetensors.js';
@@ -181,7 +181,7 @@ function loadLinearPiece(src: TensorSource, t: TensorTarget, lin: Linear, pool: 
   lin.tmp ??= store.kind === 'f32' ? store.w : pool.take(lin.I * lin.O);
   place(src, t, lin.tmp, lin.O, pool);
   if (--lin.left > 0) return;
-  if (store.kind !== 'f32') { storeLinear(store, lin.tmp, lin.I, lin.O); pool.give(lin.tmp); }
+  if (store.kind !== 'f32') { narrow16Into(store.w, lin.tmp, store.kind); pool.give(lin.tmp); }
   lin.tmp = null;
 }
 

@@ -6,33 +6,28 @@ import { addonOrNull } from '../kernels/native/addon.js';
 import { toBf16, toF16 } from '../kernels/f16.js';
 import { q8Blocks, quantizeQ8, widen16, type Kind16 } from '../kernels/quant.js';
 
-/**
- * wq [O, I] int8, ws [O, ceil(I/32)] ← w, quantized as quantizeQ8 does. w is a linear's [I, O]
- * (transposed here), or already [O, I] when `rows` (the LM head's rows).
- */
-export function quantizeLinear(wq: Int8Array, ws: Float32Array, w: Float32Array, I: number, O: number, rows = false): void {
-  const nat = addonOrNull();
-  if (nat !== null) return nat.quantizeLinearQ8(wq, ws, w, I, O, rows);
-  let t = w;
-  if (!rows) {
-    t = new Float32Array(I * O); // [O, I]
-    for (let i = 0; i < I; i++) for (let j = 0; j < O; j++) t[j * I + i] = w[i * O + j];
-  }
-  quantizeQ8(wq, ws, t, O, I);
+/** The kind of a checkpoint's values: f32, or a 16-bit type widened exactly. */
+export type SrcKind = 'f32' | Kind16;
+
+/** src as f32: itself, or its 16-bit values widened into a new array. */
+function asF32(src: Float32Array | Uint16Array, kind: SrcKind): Float32Array {
+  if (kind === 'f32') return src as Float32Array;
+  const f = new Float32Array(src.length);
+  widen16(f, src as Uint16Array, kind);
+  return f;
 }
 
 /**
- * wq [O, I] int8, ws [O, ceil(I/32)] ← the rows of w [O, I] held in 16 bits (a checkpoint's nn.Linear
- * weight or table rows), widened exactly and quantized as quantizeLinear(…, rows = true) quantizes
- * them. Returns the index of the first NaN or ±Infinity in w, else -1 (the rows are quantized
- * either way). Native: one pass over the 16-bit bytes (SmolLM2-360M int8: widen, check and
- * quantize passes over an f32 copy took ~0.6 s of a ~0.9 s load).
+ * wq [O, I] int8, ws [O, ceil(I/32)] ← the rows of src [O, I] (a checkpoint's nn.Linear weight or
+ * table rows, as stored) quantized as quantizeQ8 does. Returns the index of the first NaN or
+ * ±Infinity in src, else -1 (the rows are quantized either way). Native: one pass over the
+ * checkpoint's values on every core (SmolLM2-360M int8: widen, check and quantize passes over an
+ * f32 copy took ~0.6 s of a ~0.9 s load).
  */
-export function quantizeRows16(wq: Int8Array, ws: Float32Array, w: Uint16Array, kind: Kind16, I: number, O: number): number {
+export function quantizeRowsFrom(wq: Int8Array, ws: Float32Array, src: Float32Array | Uint16Array, kind: SrcKind, I: number, O: number): number {
   const nat = addonOrNull();
-  if (nat !== null) return nat.quantizeRows16Q8(wq, ws, w, kind, I, O);
-  const f = new Float32Array(w.length);
-  widen16(f, w, kind);
+  if (nat !== null) return nat.quantizeRowsQ8From(wq, ws, src, kind, I, O);
+  const f = asF32(src, kind);
   quantizeQ8(wq, ws, f, O, I);
   return firstNonFinite(f, 0, f.length);
 }
@@ -58,17 +53,15 @@ export function transposeInto(dest: Float32Array, src: Float32Array, out: number
 
 /**
  * Rows [i0, i0 + R) of a linear [I, O] held as its checkpoint's [in, out] (Conv1D), src [R, O] in f32
- * or 16 bits, into its columns' q8 rows wq [O, I], ws [O, ceil(I/32)]: the bytes quantizeLinear
- * gives for those 32-row blocks (each block is quantized on its own), so the weight is quantized a
- * chunk of the file at a time with no f32 [I, O] copy. i0 a multiple of 32. Returns the index in
+ * or 16 bits, into its columns' q8 rows wq [O, I], ws [O, ceil(I/32)]: the bytes quantizeRowsFrom
+ * gives the transposed matrix in those 32-row blocks (each block is quantized on its own), so the
+ * weight is quantized a chunk of the file at a time with no f32 [I, O] copy. i0 a multiple of 32. Returns the index in
  * src of the first NaN or ±Infinity, else -1.
  */
-export function quantizeColsBand(wq: Int8Array, ws: Float32Array, src: Float32Array | Uint16Array, kind: 'f32' | Kind16, I: number, O: number, i0: number): number {
+export function quantizeColsBand(wq: Int8Array, ws: Float32Array, src: Float32Array | Uint16Array, kind: SrcKind, I: number, O: number, i0: number): number {
   const nat = addonOrNull();
   if (nat !== null) return nat.quantizeColsBandQ8(wq, ws, src, kind, I, O, i0);
-  const R = src.length / O, nb = q8Blocks(I), nbR = q8Blocks(R);
-  let f = src as Float32Array;
-  if (kind !== 'f32') widen16(f = new Float32Array(src.length), src as Uint16Array, kind);
+  const R = src.length / O, nb = q8Blocks(I), nbR = q8Blocks(R), f = asF32(src, kind);
   const t = new Float32Array(O * R), q = new Int8Array(O * R), s = new Float32Array(O * nbR);  // [O, R]: the band's columns as rows
   for (let r = 0; r < R; r++) for (let j = 0; j < O; j++) t[j * R + r] = f[r * O + j];
   quantizeQ8(q, s, t, O, R);

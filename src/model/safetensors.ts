@@ -4,7 +4,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CheckpointError } from '../errors.js';
 import { q8Blocks, type Kind16 } from '../kernels/quant.js';
-import { firstNonFinite, firstNonFinite16, quantizeColsBand, quantizeLinear, quantizeRows16, widen16Into } from './load-convert.js';
+import { firstNonFinite, firstNonFinite16, quantizeColsBand, quantizeRowsFrom, widen16Into, type SrcKind } from './load-convert.js';
 
 /** Bytes per element of every dtype safetensors defines; only F32/F16/BF16 can be model weights. */
 const ITEM_SIZE: Record<string, number> = {
@@ -139,8 +139,8 @@ export function readTensorF32(file: SafetensorsFile, t: TensorInfo, out: Float32
 
 /**
  * Quantizes the rows of a 2-D float tensor [O, I] into q8 rows wq [O, I], ws [O, ceil(I/32)] a
- * chunk of whole rows at a time, as quantizeLinear(…, rows = true) quantizes the tensor read as
- * f32: 16-bit rows go to quantizeRows16 as read, never through an f32 copy.
+ * chunk of whole rows at a time (quantizeRowsFrom): 16-bit rows are quantized as read, never
+ * through an f32 copy.
  */
 export function readTensorQ8Rows(file: SafetensorsFile, t: TensorInfo, wq: Int8Array, ws: Float32Array, chunkBytes = CHUNK_BYTES): void {
   const item = itemSize(file, t), [O, I] = t.shape, nb = q8Blocks(I);
@@ -150,21 +150,15 @@ export function readTensorQ8Rows(file: SafetensorsFile, t: TensorInfo, wq: Int8A
   eachChunk(file, t, 0, t.byteLength, I * item, chunkBytes, (chunk, n, done) => {
     const r0 = done / (I * item), rows = n / (I * item);
     const q = wq.subarray(r0 * I, (r0 + rows) * I), s = ws.subarray(r0 * nb, (r0 + rows) * nb);
-    if (t.dtype === 'F32') {
-      const f = new Float32Array(chunk, 0, n / 4), bad = firstNonFinite(f, 0, f.length);
-      if (bad >= 0) throw nonFinite(file, t, r0 * I + bad, f[bad]);
-      quantizeLinear(q, s, f, I, rows, true);
-    } else {
-      const h = new Uint16Array(chunk, 0, n / 2), bad = quantizeRows16(q, s, h, kind16(t), I, rows);
-      if (bad >= 0) throw nonFinite(file, t, r0 * I + bad, widenOne(h[bad], kind16(t)));
-    }
+    const src = values(t, chunk, n), bad = quantizeRowsFrom(q, s, src, srcKind(t), I, rows);
+    if (bad >= 0) throw nonFinite(file, t, r0 * I + bad, valueAt(t, src, bad));
   });
 }
 
 /**
  * Quantizes a 2-D float tensor [I, O] (a Conv1D weight, [in, out]) into the q8 rows of its columns,
  * wq [O, I], ws [O, ceil(I/32)], a chunk of whole 32-row blocks at a time (quantizeColsBand): the
- * bytes of quantizeLinear on the tensor read as f32, with no f32 copy of it.
+ * bytes of quantizeRowsFrom on its transpose, with no f32 copy of it.
  */
 export function readTensorQ8Cols(file: SafetensorsFile, t: TensorInfo, wq: Int8Array, ws: Float32Array): void {
   const item = itemSize(file, t), [I, O] = t.shape, nb = q8Blocks(I);
@@ -172,9 +166,8 @@ export function readTensorQ8Cols(file: SafetensorsFile, t: TensorInfo, wq: Int8A
     throw new CheckpointError(file.path, `tensor "${t.name}": shape [${t.shape}] does not match its q8 table of ${wq.length} values`);
   }
   eachChunk(file, t, 0, t.byteLength, 32 * O * item, CHUNK_BYTES, (chunk, n, done) => {
-    const i0 = done / (O * item), src = t.dtype === 'F32' ? new Float32Array(chunk, 0, n / 4) : new Uint16Array(chunk, 0, n / 2);
-    const bad = quantizeColsBand(wq, ws, src, t.dtype === 'F32' ? 'f32' : kind16(t), I, O, i0);
-    if (bad >= 0) throw nonFinite(file, t, i0 * O + bad, src instanceof Float32Array ? src[bad] : widenOne(src[bad], kind16(t)));
+    const i0 = done / (O * item), src = values(t, chunk, n), bad = quantizeColsBand(wq, ws, src, srcKind(t), I, O, i0);
+    if (bad >= 0) throw nonFinite(file, t, i0 * O + bad, valueAt(t, src, bad));
   });
 }
 
@@ -221,6 +214,12 @@ function eachChunk(file: SafetensorsFile, t: TensorInfo, first: number, bytes: n
 
 /** The 16-bit type of an F16 / BF16 tensor. */
 const kind16 = (t: TensorInfo): Kind16 => (t.dtype === 'F16' ? 'f16' : 'bf16');
+const srcKind = (t: TensorInfo): SrcKind => (t.dtype === 'F32' ? 'f32' : kind16(t));
+/** The first n bytes of a chunk of t's data as its values. */
+const values = (t: TensorInfo, chunk: ArrayBuffer, n: number): Float32Array | Uint16Array =>
+  (t.dtype === 'F32' ? new Float32Array(chunk, 0, n / 4) : new Uint16Array(chunk, 0, n / 2));
+/** Value k of `values` as a number (for messages). */
+const valueAt = (t: TensorInfo, v: Float32Array | Uint16Array, k: number): number => (v instanceof Float32Array ? v[k] : widenOne(v[k], kind16(t)));
 
 /** The f32 value of one 16-bit pattern (for messages). */
 function widenOne(h: number, kind: Kind16): number {

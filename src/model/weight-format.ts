@@ -7,7 +7,6 @@
 import { UsageError } from '../errors.js';
 import { toBf16, toF16 } from '../kernels/f16.js';
 import { q8Blocks } from '../kernels/quant.js';
-import { narrow16Into, quantizeLinear } from './load-convert.js';
 
 export type WeightFormat = 'f32' | 'bf16' | 'f16' | 'q8';
 export type Dtype = 'auto' | 'float32' | 'bfloat16' | 'float16';
@@ -41,12 +40,3 @@ export function linearBytes(format: WeightFormat, I: number, O: number): number 
 }
 
 export { toBf16, toF16 }; // f32 → 16-bit bits (kernels/f16.ts, shared with the f16 KV cache)
-
-/** Writes w [I, O] f32 into its store: copied, rounded to 16 bits, or transposed to [O, I] and quantized. */
-export function storeLinear(store: WeightStore, w: Float32Array, I: number, O: number): void {
-  switch (store.kind) {
-    case 'f32': store.w.set(w); return;
-    case 'bf16': case 'f16': narrow16Into(store.w, w, store.kind); return;
-    case 'q8': quantizeLinear(store.q, store.s, w, I, O); // transposed to [O, I], then quantized
-  }
-}

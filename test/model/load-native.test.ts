@@ -1,6 +1,6 @@
-// The load-time native helpers equal their TypeScript definitions bit for bit: quantizeLinearQ8
-// (transpose + Q8 of a linear, and the LM head's rows as they are) and quantizeRows16Q8 (16-bit rows
-// widened, checked and quantized in one pass) against quant.ts quantizeQ8,
+// The load-time native helpers equal their TypeScript definitions bit for bit: quantizeColsBandQ8
+// (a Conv1D linear's columns, whole or a band at a time) and quantizeRowsQ8From (an nn.Linear's or
+// a table's rows, f32 or 16-bit widened, checked and quantized in one pass) against quant.ts quantizeQ8,
 // on shapes with a short last block and row counts that split unevenly over threads; widen16 over
 // every 16-bit pattern against quant.ts widen16 (NaN payloads aside); transposeInto and firstNonFinite
 // against index arithmetic. Skipped, saying why, where the addon is not built.
@@ -36,7 +36,7 @@ function onEveryPath(fn: (path: string) => void): void {
   }
 }
 
-maybe('quantizeLinearQ8 equals quantizeQ8 of the transposed matrix, and of the rows as given when transposed, on every SIMD path', (t) => {
+maybe('quantizeColsBandQ8 over a whole linear equals quantizeQ8 of the transposed matrix, and quantizeRowsQ8From of the rows as given, on every SIMD path', (t) => {
   onEveryPath((path) => quantizeCase(t, path));
 });
 
@@ -53,19 +53,19 @@ function quantizeCase(t: any, path: string): void {
     const want = { q: new Int8Array(O * I), s: new Float32Array(O * nb) };
     quantizeQ8(want.q, want.s, wt, O, I);
     const got = { q: new Int8Array(O * I), s: new Float32Array(O * nb) };
-    nat!.quantizeLinearQ8(got.q, got.s, w, I, O);
+    t.is(nat!.quantizeColsBandQ8(got.q, got.s, w, 'f32', I, O, 0), -1);
     t.deepEqual(got.q, want.q, `${path}: q [${I}, ${O}]`);
     t.deepEqual(new Uint32Array(got.s.buffer), new Uint32Array(want.s.buffer), `${path}: scales [${I}, ${O}]`);
     // the head: w [O, I] already in row order
     const rows = { q: new Int8Array(O * I), s: new Float32Array(O * nb) };
-    nat!.quantizeLinearQ8(rows.q, rows.s, wt, I, O, true);
+    t.is(nat!.quantizeRowsQ8From(rows.q, rows.s, wt, 'f32', I, O), -1);
     t.deepEqual(rows.q, want.q, `${path}: rows q [${O}, ${I}]`);
     t.deepEqual(new Uint32Array(rows.s.buffer), new Uint32Array(want.s.buffer), `${path}: rows scales [${O}, ${I}]`);
   }
   t.true(PATHS.length >= 1);
 }
 
-maybe('quantizeRows16Q8 equals quantizeQ8 of the widened rows and finds the first NaN / inf, on every SIMD path', (t) => {
+maybe('quantizeRowsQ8From equals quantizeQ8 of the widened 16-bit rows and finds the first NaN / inf, on every SIMD path', (t) => {
   onEveryPath((path) => rows16Case(t, path));
 });
 
@@ -80,15 +80,15 @@ function rows16Case(t: any, path: string): void {
       widen16(f, w, kind);
       const nb = q8Blocks(I), want = { q: new Int8Array(O * I), s: new Float32Array(O * nb) }, got = { q: new Int8Array(O * I), s: new Float32Array(O * nb) };
       quantizeQ8(want.q, want.s, f, O, I);
-      t.is(nat!.quantizeRows16Q8(got.q, got.s, w, kind, I, O), -1, `${path} ${kind} [${O}, ${I}]: finite`);
+      t.is(nat!.quantizeRowsQ8From(got.q, got.s, w, kind, I, O), -1, `${path} ${kind} [${O}, ${I}]: finite`);
       t.deepEqual(got.q, want.q, `${path} ${kind}: q [${O}, ${I}]`);
       t.deepEqual(new Uint32Array(got.s.buffer), new Uint32Array(want.s.buffer), `${path} ${kind}: scales [${O}, ${I}]`);
       // a NaN in the last row and an inf in the middle one (other threads' rows when O ≥ 128): the earlier wins
       const late = (O - 1) * I + I - 1, early = (O >> 1) * I + 3;
       w[late] = ones | 1;
-      t.is(nat!.quantizeRows16Q8(got.q, got.s, w, kind, I, O), late, `${path} ${kind} [${O}, ${I}]: the NaN`);
+      t.is(nat!.quantizeRowsQ8From(got.q, got.s, w, kind, I, O), late, `${path} ${kind} [${O}, ${I}]: the NaN`);
       w[early] = ones | 0x8000;
-      t.is(nat!.quantizeRows16Q8(got.q, got.s, w, kind, I, O), Math.min(early, late), `${path} ${kind} [${O}, ${I}]: the first of two`);
+      t.is(nat!.quantizeRowsQ8From(got.q, got.s, w, kind, I, O), Math.min(early, late), `${path} ${kind} [${O}, ${I}]: the first of two`);
     }
   }
 }

@@ -25,11 +25,9 @@ export type NativeAddon = Omit<KernelSet, 'attention' | 'rope'> & {
    * path now in use. Throws for a path this CPU lacks. For tests: other threads are unaffected.
    */
   setSimd(path: NativeSimdPath | 'default'): NativeSimdPath;
-  /** Load time: wq [O, I], ws [O, ceil(I/32)] ← w [I, O] f32 (or w [O, I] when transposed), quantized as quantizeQ8 does; several threads. */
-  quantizeLinearQ8(wq: Int8Array, ws: Float32Array, w: Float32Array, I: number, O: number, transposed?: boolean): void;
-  /** Load time: wq [O, I], ws ← the 16-bit rows w [O, I] widened exactly and quantized as quantizeLinearQ8(…, true) does; the index of the first NaN / ±Infinity in w, else -1; several threads. */
-  quantizeRows16Q8(wq: Int8Array, ws: Float32Array, w: Uint16Array, kind: 'bf16' | 'f16', I: number, O: number): number;
-  /** Load time: rows [i0, i0 + R) of a linear [I, O] (src [R, O], f32 or 16-bit as `kind`; i0 a multiple of 32) into its columns' q8 rows wq [O, I], ws, as quantizeLinearQ8 quantizes them; the index in src of the first NaN / ±Infinity, else -1. */
+  /** Load time: wq [O, I], ws [O, ceil(I/32)] ← the rows of src [O, I] (f32, or 16-bit widened exactly), quantized as quantizeQ8 does; the index of the first NaN / ±Infinity in src, else -1; several threads. */
+  quantizeRowsQ8From(wq: Int8Array, ws: Float32Array, src: Float32Array | Uint16Array, kind: 'f32' | 'bf16' | 'f16', I: number, O: number): number;
+  /** Load time: rows [i0, i0 + R) of a linear [I, O] (src [R, O], f32 or 16-bit as `kind`; i0 a multiple of 32) into its columns' q8 rows wq [O, I], ws, as quantizeQ8 of the transposed matrix gives them; the index in src of the first NaN / ±Infinity, else -1. */
   quantizeColsBandQ8(wq: Int8Array, ws: Float32Array, src: Float32Array | Uint16Array, kind: 'f32' | 'bf16' | 'f16', I: number, O: number, i0: number): number;
   /** Load time: index of the first NaN / ±Infinity in a[from, to), else -1. */
   firstNonFinite(a: Float32Array, from: number, to: number): number;
