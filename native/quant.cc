@@ -156,19 +156,25 @@ i64 quantize_cols_band_q8(const Path& p, int8_t* wq, float* ws, const void* src,
 }
 
 
-// Index of the first NaN or ±inf in a[0, n), else -1 (load time: every weight is checked). Blocks
-// of 1024 are tested with a branch-free OR of "exponent all ones" (vectorized), then searched.
-i64 first_non_finite(const float* a, i64 n) {
+// Index of the first element of a[0, n) whose bits have the exponent field `ones` all set (inf or
+// NaN), else -1 (load time: every weight is checked). Blocks of 1024 are tested with a branch-free
+// OR (vectorized), then searched.
+template <typename T, typename U>
+static i64 first_exponent_ones(const T* a, i64 n, U ones) {
+  static_assert(sizeof(T) == sizeof(U), "the bits of one element");
+  auto hit = [&](i64 i) { U u; std::memcpy(&u, a + i, sizeof u); return (u & ones) == ones; };  // memcpy: no aliasing
   constexpr i64 B = 1024;
   for (i64 b = 0; b < n; b += B) {
     const i64 e = std::min(b + B, n);
-    uint32_t any = 0;
-    for (i64 i = b; i < e; i++) { uint32_t u; std::memcpy(&u, a + i, 4); any |= (uint32_t)((u & 0x7f800000u) == 0x7f800000u); }
+    unsigned any = 0;
+    for (i64 i = b; i < e; i++) any |= (unsigned)hit(i);
     if (!any) continue;
-    for (i64 i = b; i < e; i++) { uint32_t u; std::memcpy(&u, a + i, 4); if ((u & 0x7f800000u) == 0x7f800000u) return i; }
+    for (i64 i = b; i < e; i++) if (hit(i)) return i;
   }
   return -1;
 }
+
+i64 first_non_finite(const float* a, i64 n) { return first_exponent_ones(a, n, (uint32_t)0x7f800000u); }
 
 // dst[i·O + col + j] = src[j·inp + i]: an nn.Linear weight [out, inp] into columns of [inp, O]
 // (load time), f32 or 16-bit. 32 × 32 tiles, so both sides move whole cache lines; threads take
@@ -190,19 +196,8 @@ void transpose_into(T* dst, const T* src, i64 out, i64 inp, i64 O, i64 col) {
 template void transpose_into<float>(float*, const float*, i64, i64, i64, i64);
 template void transpose_into<uint16_t>(uint16_t*, const uint16_t*, i64, i64, i64, i64);
 
-// Index of the first inf / NaN among n 16-bit values (kind as widen16: exponent field all ones), else -1.
-i64 first_non_finite16(const uint16_t* a, i64 n, int kind) {
-  const uint16_t ones = kind == 1 ? 0x7c00 : 0x7f80;
-  constexpr i64 B = 1024;
-  for (i64 b = 0; b < n; b += B) {
-    const i64 e = std::min(b + B, n);
-    unsigned any = 0;
-    for (i64 i = b; i < e; i++) any |= (unsigned)((a[i] & ones) == ones);
-    if (!any) continue;
-    for (i64 i = b; i < e; i++) if ((a[i] & ones) == ones) return i;
-  }
-  return -1;
-}
+// Index of the first inf / NaN among n 16-bit values (kind as widen16), else -1.
+i64 first_non_finite16(const uint16_t* a, i64 n, int kind) { return first_exponent_ones(a, n, (uint16_t)(kind == 1 ? 0x7c00 : 0x7f80)); }
 
 namespace {
 thread_local std::vector<int8_t> g_xq, g_wt;

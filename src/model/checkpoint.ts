@@ -7,7 +7,7 @@ import { CheckpointError } from '../errors.js';
 import { readModelConfig, type ModelConfig } from './config.js';
 import { canonicalName, checkpointTensors, ignoredTensor, type TensorTarget } from './checkpoint-names.js';
 import { q8Blocks } from '../kernels/quant.js';
-import { narrow16Into, transpose16Into, transposeInto } from './load-convert.js';
+import { narrow16Into, transposeInto } from './load-convert.js';
 import { allocParams, fullModelStage, linearShapes, planParams, type ModelWeights, type StageSpec } from './param-layout.js';
 import type { WeightFormat, WeightStore } from './weight-format.js';
 import { fillRopeTables } from './rope.js';
@@ -189,7 +189,7 @@ function loadLinearPiece(src: TensorSource, t: TensorTarget, lin: Linear, pool: 
 function place16(src: TensorSource, t: TensorTarget, dest: Uint16Array, O: number): void {
   const inp = t.shape[1];
   if (!t.transpose) readTensor16(src.file, src.info, 1, (h, at) => dest.set(h, t.col + at));
-  else readTensor16(src.file, src.info, inp, (h, at) => transpose16Into(dest, h, h.length / inp, inp, O, t.col + at / inp));
+  else readTensor16(src.file, src.info, inp, (h, at) => transposeInto(dest, h, h.length / inp, inp, O, t.col + at / inp));
 }
 
 /** Writes one checkpoint tensor into its entry: whole, at a column offset, or transposed ([out, in] → columns of [in, O]). */

@@ -44,10 +44,14 @@ export function firstNonFinite(a: Float32Array, from: number, to: number): numbe
   return -1;
 }
 
-/** dest [inp, O] columns [col, col + out) ← src [out, inp] transposed (an nn.Linear weight into the table's [in, out] order). */
-export function transposeInto(dest: Float32Array, src: Float32Array, out: number, inp: number, O: number, col: number): void {
+/**
+ * dest [inp, O] columns [col, col + out) ← src [out, inp] transposed (an nn.Linear weight into the
+ * table's [in, out] order): f32, or 16-bit values copied in their checkpoint's own type.
+ */
+export function transposeInto<T extends Float32Array | Uint16Array>(dest: T, src: T, out: number, inp: number, O: number, col: number): void {
   const nat = addonOrNull();
-  if (nat !== null) { nat.transposeInto(dest, src, out, inp, O, col); return; }
+  if (nat !== null && dest instanceof Float32Array) { nat.transposeInto(dest, src as Float32Array, out, inp, O, col); return; }
+  if (nat !== null) { nat.transpose16Into(dest as Uint16Array, src as Uint16Array, out, inp, O, col); return; }
   for (let j = 0; j < out; j++) for (let i = 0; i < inp; i++) dest[i * O + col + j] = src[j * inp + i];
 }
 
@@ -70,13 +74,6 @@ export function quantizeColsBand(wq: Int8Array, ws: Float32Array, src: Float32Ar
     ws.set(s.subarray(j * nbR, (j + 1) * nbR), j * nb + i0 / 32);
   }
   return firstNonFinite(f, 0, f.length);
-}
-
-/** transposeInto for 16-bit values (a weight copied in its checkpoint's own 16-bit type). */
-export function transpose16Into(dest: Uint16Array, src: Uint16Array, out: number, inp: number, O: number, col: number): void {
-  const nat = addonOrNull();
-  if (nat !== null) { nat.transpose16Into(dest, src, out, inp, O, col); return; }
-  for (let j = 0; j < out; j++) for (let i = 0; i < inp; i++) dest[i * O + col + j] = src[j * inp + i];
 }
 
 /** Index of the first ±Infinity or NaN among the 16-bit values a (exponent field all ones), else -1. */
