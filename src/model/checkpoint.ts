@@ -149,8 +149,10 @@ interface Linear { store: WeightStore; I: number; O: number; tmp: Float32Array |
 const DTYPE16: Partial<Record<WeightStore['kind'], string>> = { bf16: 'BF16', f16: 'F16' };
 
 /**
- * f32 temporaries of one size (the largest linear), reused: a fresh one per linear meant ~0.3 GB
- * of first-touch page faults for GPT-2 small in int8 (most of its load time).
+ * f32 temporaries of one size (the largest linear), reused, for what is still assembled in f32:
+ * transposed nn.Linear pieces of f32 linears, and 16-bit linears whose pieces come in another type.
+ * A fresh one per linear meant ~0.3 GB of first-touch page faults (GPT-2 small, when its int8
+ * linears went through f32).
  */
 class TempPool {
   private spare: Float32Array[] = [];
